@@ -1,0 +1,146 @@
+package org.inlinetls.shim;
+
+/**
+ * The one table of C struct sizes and field offsets the shim reads and writes (LP64 Linux: x86_64 and aarch64).
+ *
+ * <pre>
+ * struct ifreq (linux/if.h)                     40 bytes
+ *   0  char  ifr_name[IFNAMSIZ=16]
+ *  16  union { short ifr_flags; int ifr_ifindex; void *ifr_data; struct sockaddr ...; struct ifmap (24) }
+ *
+ * struct ethtool_value (linux/ethtool.h)         8 bytes
+ *   0  __u32 cmd
+ *   4  __u32 data
+ *
+ * struct ethtool_sset_info (linux/ethtool.h)    16 bytes + 4 per set in sset_mask
+ *   0  __u32 cmd;  4 __u32 reserved;  8 __u64 sset_mask;  16 __u32 data[]
+ *
+ * struct ethtool_gstrings (linux/ethtool.h)     12 bytes + len * ETH_GSTRING_LEN
+ *   0  __u32 cmd;  4 __u32 string_set;  8 __u32 len;  12 __u8 data[]
+ *
+ * struct ethtool_gfeatures (linux/ethtool.h)     8 bytes + 16 per 32-feature block
+ *   0  __u32 cmd;  4 __u32 size;  8 struct ethtool_get_features_block { available, requested, active,
+ *                                                                       never_changed: __u32 each }[]
+ *
+ * struct ethtool_sfeatures (linux/ethtool.h)     8 bytes + 8 per 32-feature block
+ *   0  __u32 cmd;  4 __u32 size;  8 struct ethtool_set_features_block { valid, requested: __u32 each }[]
+ *
+ * struct packet_mreq (linux/if_packet.h)        16 bytes
+ *   0  int            mr_ifindex
+ *   4  unsigned short mr_type
+ *   6  unsigned short mr_alen
+ *   8  unsigned char  mr_address[8]
+ *
+ * struct nlmsghdr (linux/netlink.h)             16 bytes
+ *   0  __u32 nlmsg_len;  4 __u16 nlmsg_type;  6 __u16 nlmsg_flags;  8 __u32 nlmsg_seq;  12 __u32 nlmsg_pid
+ *
+ * struct ifinfomsg (linux/rtnetlink.h)          16 bytes
+ *   0  unsigned char ifi_family; 1 pad; 2 unsigned short ifi_type; 4 int ifi_index;
+ *   8  unsigned ifi_flags; 12 unsigned ifi_change
+ *
+ * struct rtattr (linux/rtnetlink.h)              4 bytes, payload follows, aligned to 4 (RTA_ALIGNTO)
+ *   0  unsigned short rta_len;  2 unsigned short rta_type
+ * </pre>
+ *
+ * The pure tests check this table against JNR's own layout rules and, when a C compiler is present, against
+ * {@code offsetof}/{@code sizeof} from the real headers.
+ */
+final class StructLayout
+{
+    /** sizeof(struct ifreq). */
+    static final int IFREQ_SIZE = 40;
+    /** offsetof(struct ifreq, ifr_name). */
+    static final int IFREQ_NAME_OFFSET = 0;
+    /** offsetof(struct ifreq, ifr_flags): a short. */
+    static final int IFREQ_FLAGS_OFFSET = 16;
+    /** offsetof(struct ifreq, ifr_data): a pointer. */
+    static final int IFREQ_DATA_OFFSET = 16;
+
+    /** sizeof(struct ethtool_value). */
+    static final int ETHTOOL_VALUE_SIZE = 8;
+    /** offsetof(struct ethtool_value, cmd). */
+    static final int ETHTOOL_VALUE_CMD_OFFSET = 0;
+    /** offsetof(struct ethtool_value, data). */
+    static final int ETHTOOL_VALUE_DATA_OFFSET = 4;
+
+    /** offsetof(struct ethtool_sset_info, sset_mask). */
+    static final int SSET_INFO_MASK_OFFSET = 8;
+    /** offsetof(struct ethtool_sset_info, data): one u32 per set present in the mask. */
+    static final int SSET_INFO_DATA_OFFSET = 16;
+    /** offsetof(struct ethtool_gstrings, string_set). */
+    static final int GSTRINGS_SET_OFFSET = 4;
+    /** offsetof(struct ethtool_gstrings, len). */
+    static final int GSTRINGS_LEN_OFFSET = 8;
+    /** offsetof(struct ethtool_gstrings, data). */
+    static final int GSTRINGS_DATA_OFFSET = 12;
+    /** offsetof(struct ethtool_gfeatures / ethtool_sfeatures, size): the number of 32-feature blocks. */
+    static final int FEATURES_SIZE_OFFSET = 4;
+    /** offsetof(struct ethtool_gfeatures / ethtool_sfeatures, features). */
+    static final int FEATURES_BLOCKS_OFFSET = 8;
+    /** sizeof(struct ethtool_get_features_block): available, requested, active, never_changed. */
+    static final int GET_FEATURES_BLOCK_SIZE = 16;
+    /** offsetof(struct ethtool_get_features_block, available). */
+    static final int GET_FEATURES_AVAILABLE_OFFSET = 0;
+    /** offsetof(struct ethtool_get_features_block, requested). */
+    static final int GET_FEATURES_REQUESTED_OFFSET = 4;
+    /** offsetof(struct ethtool_get_features_block, active). */
+    static final int GET_FEATURES_ACTIVE_OFFSET = 8;
+    /** offsetof(struct ethtool_get_features_block, never_changed). */
+    static final int GET_FEATURES_NEVER_CHANGED_OFFSET = 12;
+    /** sizeof(struct ethtool_set_features_block): valid, requested. */
+    static final int SET_FEATURES_BLOCK_SIZE = 8;
+    /** offsetof(struct ethtool_set_features_block, valid). */
+    static final int SET_FEATURES_VALID_OFFSET = 0;
+    /** offsetof(struct ethtool_set_features_block, requested). */
+    static final int SET_FEATURES_REQUESTED_OFFSET = 4;
+
+    /** sizeof(struct packet_mreq). */
+    static final int PACKET_MREQ_SIZE = 16;
+    /** offsetof(struct packet_mreq, mr_ifindex). */
+    static final int PACKET_MREQ_IFINDEX_OFFSET = 0;
+    /** offsetof(struct packet_mreq, mr_type). */
+    static final int PACKET_MREQ_TYPE_OFFSET = 4;
+    /** offsetof(struct packet_mreq, mr_alen). */
+    static final int PACKET_MREQ_ALEN_OFFSET = 6;
+    /** offsetof(struct packet_mreq, mr_address). */
+    static final int PACKET_MREQ_ADDRESS_OFFSET = 8;
+
+    /** sizeof(struct nlmsghdr). */
+    static final int NLMSGHDR_SIZE = 16;
+    /** offsetof(struct nlmsghdr, nlmsg_len). */
+    static final int NLMSGHDR_LEN_OFFSET = 0;
+    /** offsetof(struct nlmsghdr, nlmsg_type). */
+    static final int NLMSGHDR_TYPE_OFFSET = 4;
+    /** offsetof(struct nlmsghdr, nlmsg_flags). */
+    static final int NLMSGHDR_FLAGS_OFFSET = 6;
+    /** offsetof(struct nlmsghdr, nlmsg_seq). */
+    static final int NLMSGHDR_SEQ_OFFSET = 8;
+
+    /** sizeof(struct ifinfomsg). */
+    static final int IFINFOMSG_SIZE = 16;
+    /** offsetof(struct ifinfomsg, ifi_family). */
+    static final int IFINFOMSG_FAMILY_OFFSET = 0;
+    /** offsetof(struct ifinfomsg, ifi_index). */
+    static final int IFINFOMSG_INDEX_OFFSET = 4;
+
+    /** sizeof(struct rtattr). */
+    static final int RTATTR_SIZE = 4;
+    /** offsetof(struct rtattr, rta_len). */
+    static final int RTATTR_LEN_OFFSET = 0;
+    /** offsetof(struct rtattr, rta_type). */
+    static final int RTATTR_TYPE_OFFSET = 2;
+    /** NLMSG_ALIGNTO and RTA_ALIGNTO (linux/netlink.h, linux/rtnetlink.h). */
+    static final int NETLINK_ALIGN = 4;
+
+    private StructLayout()
+    {
+    }
+
+    /**
+     * @return {@code lengthBytes} rounded up to the netlink/rtattr alignment of 4.
+     */
+    static int netlinkAlign(final int lengthBytes)
+    {
+        return (lengthBytes + NETLINK_ALIGN - 1) & -NETLINK_ALIGN;
+    }
+}
