@@ -1,0 +1,177 @@
+package org.inlinetls.packet.engine;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.inlinetls.packet.counter.CounterDescriptor;
+import org.inlinetls.packet.counter.PortCounters;
+import org.inlinetls.packet.frame.FrameAction;
+import org.inlinetls.packet.frame.FrameAnomaly;
+import org.inlinetls.packet.frame.FrameParser;
+import org.inlinetls.packet.frame.ParsedFrame;
+import org.inlinetls.packet.port.FrameHandler;
+import org.inlinetls.packet.port.PacketPort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves frames both ways between the outside and inside ports: parse, classify, forward.
+ * <p>
+ * Frames that fail to parse follow the {@link MalformedPolicy}; well-formed frames go to the {@link FrameClassifier}
+ * (the interception hook). Nothing escapes a duty cycle: an exception while handling a frame is counted as an engine
+ * error, logged (rate-limited) and the frame dropped. No allocation per frame.
+ */
+public final class BridgeAgent implements Agent
+{
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeAgent.class);
+    private static final long LOG_INTERVAL_NS = 1_000_000_000L;
+
+    private final PacketPort outside;
+    private final PacketPort inside;
+    private final PortCounters outsideCounters;
+    private final PortCounters insideCounters;
+    private final FrameClassifier classifier;
+    private final MalformedPolicy malformedPolicy;
+    private final NanoClock clock;
+    private final int batchLimit;
+    private final FrameParser parser = new FrameParser();
+    private final ParsedFrame frame = new ParsedFrame();
+    private final RateLimitedLog errorLog = new RateLimitedLog(LOG, LOG_INTERVAL_NS);
+    private final FrameHandler fromOutside = this::onOutsideFrame;
+    private final FrameHandler fromInside = this::onInsideFrame;
+    private long nowNs;
+
+    /**
+     * @param batchLimit most frames taken from one port per duty cycle.
+     */
+    public BridgeAgent(
+        final PacketPort outside,
+        final PacketPort inside,
+        final PortCounters outsideCounters,
+        final PortCounters insideCounters,
+        final FrameClassifier classifier,
+        final MalformedPolicy malformedPolicy,
+        final NanoClock clock,
+        final int batchLimit)
+    {
+        this.outside = outside;
+        this.inside = inside;
+        this.outsideCounters = outsideCounters;
+        this.insideCounters = insideCounters;
+        this.classifier = classifier;
+        this.malformedPolicy = malformedPolicy;
+        this.clock = clock;
+        this.batchLimit = batchLimit;
+    }
+
+    @Override
+    public int doWork()
+    {
+        nowNs = clock.nanoTime();
+        int workCount = 0;
+        workCount += outside.receive(fromOutside, batchLimit);
+        workCount += inside.receive(fromInside, batchLimit);
+        workCount += classifier.onTick(nowNs);
+        workCount += outside.flush(nowNs);
+        workCount += inside.flush(nowNs);
+        return workCount;
+    }
+
+    @Override
+    public void onClose()
+    {
+        outside.flush(clock.nanoTime());
+        inside.flush(clock.nanoTime());
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "bridge";
+    }
+
+    private void onOutsideFrame(final DirectBuffer buffer, final int offset, final int length, final long tsNs)
+    {
+        onFrame(Side.OUTSIDE, outsideCounters, inside, insideCounters, buffer, offset, length);
+    }
+
+    private void onInsideFrame(final DirectBuffer buffer, final int offset, final int length, final long tsNs)
+    {
+        onFrame(Side.INSIDE, insideCounters, outside, outsideCounters, buffer, offset, length);
+    }
+
+    private void onFrame(
+        final Side ingress,
+        final PortCounters in,
+        final PacketPort egress,
+        final PortCounters out,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        in.get(CounterDescriptor.FRAMES_IN).incrementRelease();
+        in.get(CounterDescriptor.BYTES_IN).getAndAddRelease(length);
+        try
+        {
+            final FrameAnomaly anomaly = parser.parse(buffer, offset, length, frame);
+            if (anomaly != FrameAnomaly.NONE)
+            {
+                onMalformed(anomaly, in, egress, out, buffer, offset, length);
+                return;
+            }
+            final Verdict verdict = classifier.classify(ingress, buffer, frame, nowNs);
+            switch (verdict)
+            {
+                case FORWARD:
+                    forward(egress, out, buffer, offset, length);
+                    break;
+                case CONSUMED:
+                    in.get(CounterDescriptor.INTERCEPTED).incrementRelease();
+                    break;
+                default:
+                    in.get(CounterDescriptor.CLASSIFIER_DROPPED).incrementRelease();
+                    break;
+            }
+        }
+        catch (final Throwable ex)
+        {
+            in.get(CounterDescriptor.ENGINE_ERRORS).incrementRelease();
+            errorLog.warn(nowNs, "frame dropped after engine error", ex);
+        }
+    }
+
+    private void onMalformed(
+        final FrameAnomaly anomaly,
+        final PortCounters in,
+        final PacketPort egress,
+        final PortCounters out,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        final AtomicCounter byReason = in.malformed(anomaly);
+        byReason.incrementRelease();
+        if (malformedPolicy.actionFor(anomaly) == FrameAction.DROP)
+        {
+            in.get(CounterDescriptor.MALFORMED_DROPPED).incrementRelease();
+            return;
+        }
+        in.get(CounterDescriptor.MALFORMED_BRIDGED).incrementRelease();
+        forward(egress, out, buffer, offset, length);
+    }
+
+    private static void forward(
+        final PacketPort egress, final PortCounters out, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (egress.send(buffer, offset, length))
+        {
+            out.get(CounterDescriptor.FRAMES_OUT).incrementRelease();
+            out.get(CounterDescriptor.BYTES_OUT).getAndAddRelease(length);
+        }
+        else
+        {
+            out.get(CounterDescriptor.TX_FAILED).incrementRelease();
+        }
+    }
+}
