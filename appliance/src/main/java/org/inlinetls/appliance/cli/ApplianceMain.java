@@ -1,0 +1,41 @@
+package org.inlinetls.appliance.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code appliance} command line.
+ */
+@Command(
+    name = "appliance",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+        "Inline TLS accelerator: a transparent bridge between two interfaces that terminates TLS for the servers "
+            + "behind it.",
+        "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration."},
+    subcommands = {
+        RunCommand.class,
+        ReplayCommand.class,
+        CheckConfigCommand.class,
+        StatsCommand.class,
+        CommandLine.HelpCommand.class})
+public final class ApplianceMain
+{
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    /** Runs the command line and exits with its code. */
+    public static void main(final String[] args)
+    {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests). */
+    public static int execute(final String... args)
+    {
+        final CommandLine commandLine = new CommandLine(new ApplianceMain());
+        return commandLine.execute(args);
+    }
+}

@@ -1,0 +1,224 @@
+package org.inlinetls.appliance.config;
+
+import org.inlinetls.packet.engine.Side;
+import org.inlinetls.packet.port.FaultProfile;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads {@code appliance.yaml} into an {@link ApplianceConfig}, rejecting unknown keys and bad values with the file,
+ * line and field. See {@code config/appliance.yaml} for the documented format.
+ */
+public final class ConfigLoader
+{
+    private static final int MAX_FILE_BYTES = 1 << 20;
+    private static final List<ApplianceConfig.OffloadName> DEFAULT_OFFLOADS = List.of(
+        ApplianceConfig.OffloadName.GRO, ApplianceConfig.OffloadName.GSO,
+        ApplianceConfig.OffloadName.TSO, ApplianceConfig.OffloadName.LRO);
+
+    private ConfigLoader()
+    {
+    }
+
+    /** Loads and validates a file. */
+    public static ApplianceConfig load(final Path file) throws ConfigException
+    {
+        final byte[] bytes;
+        try
+        {
+            if (Files.isRegularFile(file) && Files.size(file) > MAX_FILE_BYTES)
+            {
+                throw new ConfigException(file + ": larger than " + MAX_FILE_BYTES + " bytes; not a config file");
+            }
+            bytes = Files.readAllBytes(file);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new ConfigException(file + ": no such file");
+        }
+        catch (final IOException ex)
+        {
+            throw new ConfigException(file + ": cannot be read: " + ex.getMessage(), ex);
+        }
+        return parse(file, new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    /** Validates YAML text as if it came from {@code file}. */
+    public static ApplianceConfig parse(final Path file, final String yaml) throws ConfigException
+    {
+        final String name = file.toString();
+        final Optional<Node> root;
+        try
+        {
+            final LoadSettings settings = LoadSettings.builder().setLabel(name).setAllowDuplicateKeys(true)
+                .setMaxAliasesForCollections(10).build();
+            root = new Compose(settings).composeString(yaml);
+        }
+        catch (final MarkedYamlEngineException ex)
+        {
+            final int line = ex.getProblemMark().map(mark -> mark.getLine() + 1).orElse(0);
+            throw new ConfigException(name + ":" + line + ": not valid YAML: " + ex.getProblem(), ex);
+        }
+        catch (final YamlEngineException ex)
+        {
+            throw new ConfigException(name + ": not valid YAML: " + ex.getMessage(), ex);
+        }
+        if (root.isEmpty())
+        {
+            throw new ConfigException(name + ":1: the file is empty; see config/appliance.yaml");
+        }
+        return build(file, new YamlSection(name, "", root.get()));
+    }
+
+    private static ApplianceConfig build(final Path file, final YamlSection top) throws ConfigException
+    {
+        top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime"));
+
+        final YamlSection interfaces = top.section("interfaces");
+        interfaces.requireKnownKeys(Set.of("outside", "inside"));
+        final String outside = interfaceName(interfaces, "outside");
+        final String inside = interfaceName(interfaces, "inside");
+        if (outside.equals(inside))
+        {
+            throw interfaces.errorAt("inside", "must differ from interfaces.outside (" + outside + ")");
+        }
+        return new ApplianceConfig(
+            file.toAbsolutePath(),
+            outside,
+            inside,
+            io(top),
+            nic(top),
+            threading(top),
+            malformed(top),
+            faults(top),
+            runtimeDirectory(top),
+            top.has("runtime") ? top.section("runtime").integer("countersLogIntervalSec", 0, 0, 86_400) : 0);
+    }
+
+    private static String interfaceName(final YamlSection interfaces, final String key) throws ConfigException
+    {
+        final String name = interfaces.string(key, null);
+        if (name.length() > 15 || !name.matches("[A-Za-z0-9_.:@-]+"))
+        {
+            throw interfaces.errorAt(key, "not a Linux interface name (1-15 of A-Z a-z 0-9 _ . : @ -): '" + name + "'");
+        }
+        return name;
+    }
+
+    private static ApplianceConfig.Io io(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("io"))
+        {
+            return new ApplianceConfig.Io(ApplianceConfig.IoDriver.PCAP, 65_535, 16 << 20, 64);
+        }
+        final YamlSection io = top.section("io");
+        io.requireKnownKeys(Set.of("driver", "snapLengthBytes", "bufferBytes", "batchFrames"));
+        return new ApplianceConfig.Io(
+            io.choice("driver", ApplianceConfig.IoDriver.class, ApplianceConfig.IoDriver.PCAP),
+            (int)io.integer("snapLengthBytes", 65_535, 128, 262_144),
+            (int)io.integer("bufferBytes", 16 << 20, 1 << 16, 1 << 30),
+            (int)io.integer("batchFrames", 64, 1, 4096));
+    }
+
+    private static ApplianceConfig.Nic nic(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("nic"))
+        {
+            return new ApplianceConfig.Nic(true, DEFAULT_OFFLOADS);
+        }
+        final YamlSection nic = top.section("nic");
+        nic.requireKnownKeys(Set.of("promiscuous", "disableOffloads"));
+        return new ApplianceConfig.Nic(
+            nic.bool("promiscuous", true),
+            List.copyOf(nic.choices("disableOffloads", ApplianceConfig.OffloadName.class, DEFAULT_OFFLOADS)));
+    }
+
+    private static ApplianceConfig.Threading threading(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("threading"))
+        {
+            return new ApplianceConfig.Threading(ApplianceConfig.ThreadingMode.SHARED, ApplianceConfig.Idle.BACKOFF);
+        }
+        final YamlSection threading = top.section("threading");
+        threading.requireKnownKeys(Set.of("mode", "idle"));
+        return new ApplianceConfig.Threading(
+            threading.choice("mode", ApplianceConfig.ThreadingMode.class, ApplianceConfig.ThreadingMode.SHARED),
+            threading.choice("idle", ApplianceConfig.Idle.class, ApplianceConfig.Idle.BACKOFF));
+    }
+
+    private static ApplianceConfig.MalformedAction malformed(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("malformed"))
+        {
+            return ApplianceConfig.MalformedAction.DEFAULT;
+        }
+        final YamlSection malformed = top.section("malformed");
+        malformed.requireKnownKeys(Set.of("action"));
+        return malformed.choice("action", ApplianceConfig.MalformedAction.class,
+            ApplianceConfig.MalformedAction.DEFAULT);
+    }
+
+    private static Map<Side, FaultProfile> faults(final YamlSection top) throws ConfigException
+    {
+        final Map<Side, FaultProfile> faults = new EnumMap<>(Side.class);
+        if (!top.has("faults"))
+        {
+            return faults;
+        }
+        final YamlSection section = top.section("faults");
+        section.requireKnownKeys(Set.of("outside", "inside"));
+        for (final Side side : Side.values())
+        {
+            if (section.has(side.label()))
+            {
+                faults.put(side, faultProfile(section.section(side.label())));
+            }
+        }
+        return faults;
+    }
+
+    private static FaultProfile faultProfile(final YamlSection fault) throws ConfigException
+    {
+        fault.requireKnownKeys(Set.of("seed", "lossPercent", "duplicatePercent", "reorderPercent", "reorderWindow",
+            "delayMicros", "maxHoldMicros"));
+        return new FaultProfile(
+            fault.integer("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE),
+            fault.decimal("lossPercent", 0, 0, 100),
+            fault.decimal("duplicatePercent", 0, 0, 100),
+            fault.decimal("reorderPercent", 0, 0, 100),
+            (int)fault.integer("reorderWindow", 3, 1, 1024),
+            fault.integer("delayMicros", 0, 0, 10_000_000) * 1_000L,
+            fault.integer("maxHoldMicros", FaultProfile.DEFAULT_MAX_HOLD_NS / 1_000, 0, 10_000_000) * 1_000L);
+    }
+
+    private static Path runtimeDirectory(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("runtime"))
+        {
+            return Path.of(defaultRuntimeDirectory());
+        }
+        final YamlSection runtime = top.section("runtime");
+        runtime.requireKnownKeys(Set.of("directory", "countersLogIntervalSec"));
+        return Path.of(runtime.string("directory", defaultRuntimeDirectory()));
+    }
+
+    /** {@code /dev/shm/inline-tls}: tmpfs on Debian, so nothing the daemon keeps at run time reaches a disk. */
+    public static String defaultRuntimeDirectory()
+    {
+        return "/dev/shm/inline-tls";
+    }
+}

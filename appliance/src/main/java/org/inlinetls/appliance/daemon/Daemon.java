@@ -1,0 +1,213 @@
+package org.inlinetls.appliance.daemon;
+
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.inlinetls.appliance.config.ApplianceConfig;
+import org.inlinetls.packet.counter.CounterDescriptor;
+import org.inlinetls.packet.counter.CountersFile;
+import org.inlinetls.packet.counter.PortCounters;
+import org.inlinetls.packet.engine.BridgeAgent;
+import org.inlinetls.packet.engine.FrameClassifier;
+import org.inlinetls.packet.engine.Side;
+import org.inlinetls.packet.port.FaultInjectingPort;
+import org.inlinetls.packet.port.PacketPort;
+import org.inlinetls.packet.port.Pcap4jLivePort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The running appliance: bridged NICs prepared, ports open, agents on their threads; {@link #close()} undoes it all
+ * in reverse order and logs the final counters.
+ */
+public final class Daemon implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** Counter slots in the counters file: two sides of per-port and per-anomaly counters, with room to grow. */
+    private static final int MAX_COUNTERS = 256;
+    public static final String COUNTERS_FILE_NAME = "counters.dat";
+
+    private final ApplianceConfig config;
+    private final List<AutoCloseable> closeInReverse = new ArrayList<>();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private CountersFile countersFile;
+    private ConductorAgent conductor;
+    private PacketPort outsidePort;
+    private PacketPort insidePort;
+    private PortCounters outsideCounters;
+    private PortCounters insideCounters;
+
+    private Daemon(final ApplianceConfig config)
+    {
+        this.config = config;
+    }
+
+    /**
+     * Prepares the NICs, opens the ports and starts the agents.
+     *
+     * @throws Exception with a clear reason when something cannot be set up; whatever was set up is undone.
+     */
+    public static Daemon start(final ApplianceConfig config) throws Exception
+    {
+        final Daemon daemon = new Daemon(config);
+        try
+        {
+            daemon.startUp();
+            return daemon;
+        }
+        catch (final Exception | Error ex)
+        {
+            daemon.close();
+            throw ex;
+        }
+    }
+
+    private void startUp() throws Exception
+    {
+        final NanoClock clock = SystemNanoClock.INSTANCE;
+        final NanoClock epochClock = () -> System.currentTimeMillis() * 1_000_000L;
+
+        closeInReverse.add(NicPreparation.prepare(config, config.outside()));
+        closeInReverse.add(NicPreparation.prepare(config, config.inside()));
+
+        final String pcapProblem = Pcap4jLivePort.unavailabilityCause();
+        if (pcapProblem != null)
+        {
+            throw new IOException(pcapProblem);
+        }
+        final ApplianceConfig.Io io = config.io();
+        outsidePort = EngineWiring.withFaults(config, Side.OUTSIDE,
+            Pcap4jLivePort.open(config.outside(), io.snapLengthBytes(), io.bufferBytes(), epochClock));
+        closeInReverse.add(outsidePort);
+        insidePort = EngineWiring.withFaults(config, Side.INSIDE,
+            Pcap4jLivePort.open(config.inside(), io.snapLengthBytes(), io.bufferBytes(), epochClock));
+        closeInReverse.add(insidePort);
+
+        countersFile = openCountersFile(config.runtimeDirectory());
+        final CountersManager manager = countersFile.newManager();
+        outsideCounters = new PortCounters(manager, Side.OUTSIDE.label());
+        insideCounters = new PortCounters(manager, Side.INSIDE.label());
+
+        final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
+            FrameClassifier.BRIDGE_ALL, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
+        conductor = new ConductorAgent(countersFile.reader(), clock, config.countersLogIntervalSec() * 1_000_000_000L);
+
+        if (config.threading().mode() == ApplianceConfig.ThreadingMode.SHARED)
+        {
+            runners.add(new AgentRunner(idleStrategy(), this::onAgentError, null,
+                new CompositeAgent(bridge, conductor)));
+        }
+        else
+        {
+            runners.add(new AgentRunner(idleStrategy(), this::onAgentError, null, bridge));
+            runners.add(new AgentRunner(new SleepingMillisIdleStrategy(10), this::onAgentError, null, conductor));
+        }
+        for (final AgentRunner runner : runners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+        LOG.info("appliance started: bridging {} <-> {} ({} threading, {} I/O)", config.outside(), config.inside(),
+            config.threading().mode().name().toLowerCase(), config.io().driver().name().toLowerCase());
+    }
+
+    private static CountersFile openCountersFile(final Path directory) throws IOException
+    {
+        Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rwxr-xr-x")));
+        return CountersFile.create(directory.resolve(COUNTERS_FILE_NAME), MAX_COUNTERS);
+    }
+
+    private IdleStrategy idleStrategy()
+    {
+        switch (config.threading().idle())
+        {
+            case BUSY_SPIN:
+                return new BusySpinIdleStrategy();
+            case YIELDING:
+                return new YieldingIdleStrategy();
+            case SLEEPING:
+                return new SleepingMillisIdleStrategy(1);
+            default:
+                return new BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+        }
+    }
+
+    private void onAgentError(final Throwable error)
+    {
+        LOG.error("agent error (the agent keeps running)", error);
+    }
+
+    /** Logs the counters on the conductor's next cycle; safe from a signal handler. */
+    public void requestCountersLog()
+    {
+        if (conductor != null)
+        {
+            conductor.requestCountersLog();
+        }
+    }
+
+    /** Stops the agents, logs final counters, closes the ports and restores the NICs. */
+    @Override
+    public void close()
+    {
+        CloseHelper.closeAll(runners);
+        runners.clear();
+        if (countersFile != null)
+        {
+            recordFaultCounters(outsidePort, outsideCounters);
+            recordFaultCounters(insidePort, insideCounters);
+            recordPortErrors(outsidePort, outsideCounters);
+            recordPortErrors(insidePort, insideCounters);
+            LOG.info("final counters:\n{}", CountersPrinter.format(countersFile.reader()));
+        }
+        for (int i = closeInReverse.size() - 1; i >= 0; i--)
+        {
+            CloseHelper.quietClose(closeInReverse.get(i));
+        }
+        closeInReverse.clear();
+        CloseHelper.quietClose(countersFile);
+        countersFile = null;
+        LOG.info("appliance stopped");
+    }
+
+    /** Called after the agents stopped: the ports are no longer used by another thread. */
+    private static void recordPortErrors(final PacketPort port, final PortCounters counters)
+    {
+        if (port != null && counters != null)
+        {
+            counters.get(CounterDescriptor.RX_ERRORS).setRelease(port.rxErrors());
+        }
+    }
+
+    private static void recordFaultCounters(final PacketPort port, final PortCounters counters)
+    {
+        if (port instanceof FaultInjectingPort && counters != null)
+        {
+            final FaultInjectingPort faults = (FaultInjectingPort)port;
+            set(counters.get(CounterDescriptor.FAULT_LOST), faults.framesLost());
+            set(counters.get(CounterDescriptor.FAULT_REORDERED), faults.framesReordered());
+            set(counters.get(CounterDescriptor.FAULT_DUPLICATED), faults.framesDuplicated());
+        }
+    }
+
+    private static void set(final AtomicCounter counter, final long value)
+    {
+        counter.setRelease(value);
+    }
+}
