@@ -1,0 +1,671 @@
+#!/usr/bin/env bash
+# scripts/lab.sh - the project's end-to-end lab and demo.
+#
+# Builds three network namespaces joined by two veth pairs:
+#
+#   [PREFIX-client]            [PREFIX-appl]                [PREFIX-server]
+#   cli0 198.18.0.1/24 <---> out0  (bridge)  in0 <---> srv0 198.18.0.2/24
+#                             no IP addresses              nginx :80
+#
+# bridges out0<->in0 with either the appliance daemon (default) or a Linux
+# bridge (baseline), then runs checks (ping, ARP, 20 MiB download, 10 MiB PUT
+# upload, IPv6 ping) and prints a summary. See --help.
+#
+# All traffic stays inside the namespaces this script creates; only
+# 198.18.0.0/24 (and fd00:198:18::/64) is used. The host's interfaces are
+# never touched.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+LABDIR="$SCRIPT_DIR/lab"
+
+PREFIX=${LAB_PREFIX:-itls}
+NS_C="$PREFIX-client"
+NS_A="$PREFIX-appl"
+NS_S="$PREFIX-server"
+
+CLI_IP=198.18.0.1
+SRV_IP=198.18.0.2
+CLI_IP6=fd00:198:18::1
+SRV_IP6=fd00:198:18::2
+# Fixed, locally administered MACs so captures are reproducible.
+MAC_CLI=02:00:c6:12:00:01
+MAC_SRV=02:00:c6:12:00:02
+MAC_OUT=02:00:c6:12:00:a0
+MAC_IN=02:00:c6:12:00:a1
+
+CURL_MAX_TIME=${LAB_CURL_MAX_TIME:-180}   # seconds, per check transfer
+BENCH_MIB=${LAB_BENCH_MIB:-200}
+BENCH_MAX_TIME=${LAB_BENCH_MAX_TIME:-600}
+START_TIMEOUT=${LAB_START_TIMEOUT:-60}
+STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-20}
+APPLIANCE=${LAB_APPLIANCE:-$ROOT/scripts/appliance}   # the daemon's launcher
+
+BRIDGE=appliance
+FAULTS=0
+BENCH=0
+KEEP=0
+CAPTURE=""
+IPV6=1
+BUILD=1
+DOWN_ONLY=0
+
+usage() {
+    cat <<EOF
+Usage: sudo scripts/lab.sh [options]
+
+Builds a 3-namespace lab (client -- bridge -- server), runs end-to-end checks
+and prints a summary. Last line: "lab: N passed, M failed"; exit 1 on failure.
+
+Options:
+  --bridge appliance   bridge with the appliance daemon (default): builds the
+                       project (mvn package), runs scripts/appliance in the
+                       appliance namespace, stops it with SIGTERM at the end
+                       and shows the counters it prints
+  --bridge kernel      bridge with a Linux bridge br0 (baseline)
+  --faults             make the appliance inject loss/reorder (3%/3%, seeds
+                       11/12); only with --bridge appliance
+  --bench              after the checks, download ${BENCH_MIB} MiB and report Mbit/s
+                       (and, for the appliance, its CPU seconds, CPU s/GB and
+                       frames/s)
+  --capture FILE       capture a 64 KiB HTTP download on cli0 (tcpdump,
+                       classic pcap, microsecond timestamps) into FILE
+  --no-ipv6            skip the IPv6 ping check
+  --no-build           do not run mvn package (use the existing build)
+  --keep               leave the lab running afterwards (for poking around);
+                       remove it later with: scripts/lab.sh --down
+  --down               tear down a lab left by --keep (or a crashed run); exit
+  -h, --help           this help
+
+Environment:
+  LAB_PREFIX           namespace prefix (default itls): PREFIX-client,
+                       PREFIX-appl, PREFIX-server
+  LAB_CURL_MAX_TIME    curl --max-time per check transfer (default 180)
+  LAB_BENCH_MIB        size of the --bench download in MiB (default 200)
+  LAB_START_TIMEOUT    seconds to wait for "appliance started" (default 60)
+  LAB_STOP_TIMEOUT     seconds to wait for the daemon to exit on SIGTERM (20)
+  LAB_APPLIANCE        the daemon launcher (default scripts/appliance)
+
+Needs root. Installs iproute2, ethtool, nginx-light, curl, iputils-ping
+(and tcpdump for --capture, maven + JDK 17 for the appliance) when missing.
+EOF
+}
+
+die() { echo "lab.sh: error: $*" >&2; exit 2; }
+# A failure of the thing under test before the checks could run (build, daemon
+# start): reported like a failed check so the closing line is always there.
+setup_fail() {
+    echo "FAIL $1: $2"
+    [ -z "${WORK:-}" ] || echo "logs kept in:    $WORK"
+    SUMMARY_DONE=1
+    echo "lab: 0 passed, 1 failed"
+    exit 1
+}
+log() { echo "[lab] $*"; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bridge) [ $# -ge 2 ] || die "--bridge needs a value (appliance|kernel)"; BRIDGE=$2; shift 2 ;;
+        --bridge=*) BRIDGE=${1#*=}; shift ;;
+        --faults) FAULTS=1; shift ;;
+        --bench) BENCH=1; shift ;;
+        --capture) [ $# -ge 2 ] || die "--capture needs a file name"; CAPTURE=$2; shift 2 ;;
+        --capture=*) CAPTURE=${1#*=}; shift ;;
+        --no-ipv6) IPV6=0; shift ;;
+        --no-build) BUILD=0; shift ;;
+        --keep) KEEP=1; shift ;;
+        --down) DOWN_ONLY=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option: $1" ;;
+    esac
+done
+
+case "$BRIDGE" in appliance|kernel) ;; *) die "--bridge must be 'appliance' or 'kernel', not '$BRIDGE'" ;; esac
+if [ "$FAULTS" = 1 ] && [ "$BRIDGE" = kernel ]; then
+    die "--faults needs --bridge appliance (faults are injected by the appliance; this kernel has no netem)"
+fi
+[[ "$PREFIX" =~ ^[A-Za-z0-9_.-]{1,20}$ ]] || die "LAB_PREFIX must be 1-20 characters of [A-Za-z0-9_.-]"
+if [ -n "$CAPTURE" ]; then
+    case "$CAPTURE" in /*) ;; *) CAPTURE="$PWD/$CAPTURE" ;; esac
+    [ -d "$(dirname "$CAPTURE")" ] || die "--capture: directory $(dirname "$CAPTURE") does not exist"
+fi
+if [ "$(id -u)" != 0 ]; then
+    die "must run as root (it creates network namespaces): sudo $0 $*"
+fi
+
+# ---------------------------------------------------------------- tools ----
+APT_UPDATED=0
+ensure_pkgs() {  # ensure_pkgs CMD:PKG ...  installs PKG when CMD is missing
+    local want=() spec
+    for spec in "$@"; do
+        command -v "${spec%%:*}" >/dev/null 2>&1 || want+=("${spec#*:}")
+    done
+    [ ${#want[@]} -gt 0 ] || return 0
+    log "installing missing tools: ${want[*]}"
+    command -v apt-get >/dev/null || die "missing ${want[*]} and no apt-get to install them"
+    if [ "$APT_UPDATED" = 0 ]; then
+        apt-get update -qq >/dev/null || die "apt-get update failed"
+        APT_UPDATED=1
+    fi
+    # Keep Debian's nginx package from starting a system nginx on the host
+    # during installation (only if no policy is in place already).
+    local policy_added=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
+    fi
+    local rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null || rc=$?
+    [ "$policy_added" = 0 ] || rm -f /usr/sbin/policy-rc.d
+    [ "$rc" = 0 ] || die "apt-get install ${want[*]} failed"
+}
+
+# ------------------------------------------------------------- teardown ----
+ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$1"; }
+
+kill_ns_procs() {  # kill whatever still runs inside one of *our* namespaces
+    local ns=$1 pids
+    pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ') || true
+    [ -n "${pids// /}" ] || return 0
+    # shellcheck disable=SC2086
+    kill -TERM $pids 2>/dev/null || true
+    local i
+    for i in $(seq 1 30); do
+        pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ') || true
+        [ -n "${pids// /}" ] || return 0
+        sleep 0.1
+    done
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.2
+}
+
+KEPT_STATE="/tmp/$PREFIX-lab.kept"   # holds the temp dir of a lab left by --keep
+delete_lab_namespaces() {
+    local ns kept
+    for ns in "$NS_C" "$NS_A" "$NS_S"; do
+        if ns_exists "$ns"; then
+            kill_ns_procs "$ns"
+            ip netns del "$ns" 2>/dev/null || true
+        fi
+    done
+    if [ -f "$KEPT_STATE" ]; then
+        kept=$(cat "$KEPT_STATE")
+        case "$kept" in "/tmp/$PREFIX-lab."??????) rm -rf "$kept" ;; esac
+        rm -f "$KEPT_STATE"
+    fi
+}
+
+# One run per prefix at a time. Taken before the EXIT trap is set, so a run
+# that loses the race exits without touching the winner's namespaces.
+LOCKFILE="/tmp/$PREFIX-lab.lock"
+[ -d /run/lock ] && LOCKFILE="/run/lock/$PREFIX-lab.lock"
+exec 9>"$LOCKFILE"
+flock -n 9 || die "another lab.sh run with prefix '$PREFIX' is in progress (set LAB_PREFIX to run one beside it)"
+
+if [ "$DOWN_ONLY" = 1 ]; then
+    delete_lab_namespaces
+    log "namespaces $NS_C, $NS_A, $NS_S removed (if they existed)"
+    exit 0
+fi
+
+WORK=""
+DAEMON_PID=""
+NGINX_PID=""
+CAP_PID=""
+FAILED_ANY=0
+SUMMARY_DONE=0
+
+proc_tree() {  # PID and all its descendants, from /proc (no procps needed)
+    local root=$1 f s pid
+    local -A kids=()
+    for f in /proc/[0-9]*/stat; do
+        { read -r s <"$f"; } 2>/dev/null || continue
+        pid=${s%% *}
+        s=${s##*) }
+        # shellcheck disable=SC2086
+        set -- $s
+        kids[$2]+="$pid "
+    done
+    local queue=("$root") found=()
+    while [ ${#queue[@]} -gt 0 ]; do
+        pid=${queue[0]}; queue=("${queue[@]:1}")
+        [ -d "/proc/$pid" ] || continue
+        found+=("$pid")
+        # shellcheck disable=SC2206
+        [ -z "${kids[$pid]:-}" ] || queue+=(${kids[$pid]})
+    done
+    echo "${found[*]}"
+}
+
+tree_alive() {  # true while any of the PIDs runs (zombies count as gone)
+    local p s
+    for p in "$@"; do
+        { read -r s <"/proc/$p/stat"; } 2>/dev/null || continue
+        s=${s##*) }
+        [ "${s:0:1}" = Z ] || return 0
+    done
+    return 1
+}
+
+stop_pid_tree() {  # stop_pid_tree PID SIGNAL TIMEOUT -> 0 if exited in time
+    local pid=$1 sig=$2 timeout=$3 tree i
+    tree=$(proc_tree "$pid")
+    [ -n "$tree" ] || return 0
+    # shellcheck disable=SC2086
+    kill -"$sig" $tree 2>/dev/null || true
+    for i in $(seq 1 $((timeout * 10))); do
+        # shellcheck disable=SC2086
+        tree_alive $tree || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+
+# shellcheck disable=SC2317  # invoked from the EXIT trap
+teardown() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    if [ "$KEEP" = 1 ]; then
+        [ -z "$WORK" ] || echo "$WORK" > "$KEPT_STATE"
+        exit "$rc"
+    fi
+    if [ -n "$CAP_PID" ]; then stop_pid_tree "$CAP_PID" INT 3 || stop_pid_tree "$CAP_PID" KILL 2; fi
+    # (an aborted run: the orderly stop with its counters comes before the summary)
+    if [ -n "$DAEMON_PID" ]; then stop_pid_tree "$DAEMON_PID" TERM 5 || stop_pid_tree "$DAEMON_PID" KILL 2; fi
+    if [ -n "$NGINX_PID" ]; then stop_pid_tree "$NGINX_PID" TERM 5 || stop_pid_tree "$NGINX_PID" KILL 2; fi
+    delete_lab_namespaces
+    if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+        if { [ "$rc" = 0 ] && [ "$FAILED_ANY" = 0 ]; } || [ "$rc" = 130 ]; then
+            rm -rf "$WORK"
+        else
+            # keep the logs for a post-mortem, drop the bulky payloads
+            find "$WORK" -name '*.bin' -delete 2>/dev/null
+            [ "$SUMMARY_DONE" = 1 ] || echo "[lab] logs kept in $WORK" >&2
+        fi
+    fi
+    exit "$rc"
+}
+trap teardown EXIT
+trap 'echo "[lab] interrupted, tearing down" >&2; exit 130' INT TERM
+
+# ------------------------------------------------------------ preflight ----
+ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils-ping sha256sum:coreutils
+[ -n "$CAPTURE" ] && ensure_pkgs tcpdump:tcpdump
+[ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
+nginx -V 2>&1 | grep -q -- --with-http_dav_module || die "this nginx lacks the DAV module (install nginx-light or nginx)"
+
+
+WORK=$(mktemp -d "/tmp/$PREFIX-lab.XXXXXX")
+chmod 755 "$WORK"
+mkdir -p "$WORK/server/www" "$WORK/server/upload" "$WORK/client" "$WORK/nginx"/{body,proxy,fastcgi,uwsgi,scgi}
+
+T_START=$(date +%s)
+BUILT_DESC="nothing (kernel bridge)"
+
+# ---------------------------------------------------------------- build ----
+if [ "$BRIDGE" = appliance ]; then
+    rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
+    if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ]; then rev="$rev, dirty tree"; fi
+    if [ "$BUILD" = 1 ]; then
+        log "building the appliance: mvn -q -B -DskipTests package (log: $WORK/build.log)"
+        t0=$(date +%s)
+        if ! (cd "$ROOT" && mvn -q -B -DskipTests package) >"$WORK/build.log" 2>&1; then
+            echo "---- tail of $WORK/build.log ----" >&2
+            tail -n 40 "$WORK/build.log" | sed "s/\x1b\[[0-9;]*m//g" >&2
+            setup_fail build "mvn -q -B -DskipTests package failed in $ROOT (log: $WORK/build.log)"
+        fi
+        BUILT_DESC="appliance from $ROOT ($rev), mvn package in $(( $(date +%s) - t0 )) s"
+    else
+        BUILT_DESC="appliance from $ROOT ($rev), not rebuilt (--no-build)"
+    fi
+    [ -x "$APPLIANCE" ] || setup_fail appliance-start "$APPLIANCE is missing or not executable (the kernel baseline: --bridge kernel)"
+fi
+
+# -------------------------------------------------------------- network ----
+delete_lab_namespaces   # stale ones from an earlier run with the same prefix
+
+log "creating namespaces $NS_C, $NS_A, $NS_S"
+for ns in "$NS_C" "$NS_A" "$NS_S"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+done
+# The appliance namespace must not speak on the wire: no IPv6 (no link-local
+# addresses, no router/neighbour solicitations) and no IPv4 addresses.
+ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+# Create the pairs from inside the appliance namespace; each peer goes
+# straight into its own namespace, so the host namespace is never involved.
+ip netns exec "$NS_A" ip link add out0 address "$MAC_OUT" type veth peer name cli0 address "$MAC_CLI" netns "$NS_C"
+ip netns exec "$NS_A" ip link add in0 address "$MAC_IN" type veth peer name srv0 address "$MAC_SRV" netns "$NS_S"
+
+offloads_off() {  # offloads_off NS DEV
+    ip netns exec "$1" ethtool -K "$2" gro off gso off tso off tx off >/dev/null
+    ip netns exec "$1" ethtool -K "$2" lro off >/dev/null 2>&1 || true   # often fixed off on veth
+}
+offloads_off "$NS_C" cli0
+offloads_off "$NS_A" out0
+offloads_off "$NS_A" in0
+offloads_off "$NS_S" srv0
+
+for pair in "$NS_C:cli0" "$NS_S:srv0"; do
+    ns=${pair%%:*} dev=${pair#*:}
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=$((1 - IPV6))"
+    if [ "$IPV6" = 1 ]; then
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.accept_ra=0" "net.ipv6.conf.$dev.router_solicitations=0"
+    fi
+done
+ip -n "$NS_C" addr add "$CLI_IP/24" dev cli0
+ip -n "$NS_S" addr add "$SRV_IP/24" dev srv0
+if [ "$IPV6" = 1 ]; then
+    ip -n "$NS_C" addr add "$CLI_IP6/64" dev cli0 nodad
+    ip -n "$NS_S" addr add "$SRV_IP6/64" dev srv0 nodad
+fi
+ip -n "$NS_A" link set out0 up
+ip -n "$NS_A" link set in0 up
+
+if [ "$BRIDGE" = kernel ]; then
+    ip -n "$NS_A" link add br0 type bridge stp_state 0 forward_delay 0
+    ip -n "$NS_A" link set out0 master br0
+    ip -n "$NS_A" link set in0 master br0
+    ip -n "$NS_A" link set br0 up
+fi
+ip -n "$NS_C" link set cli0 up
+ip -n "$NS_S" link set srv0 up
+
+# --------------------------------------------------------------- server ----
+log "generating payloads"
+head -c $((20 * 1024 * 1024)) /dev/urandom > "$WORK/server/www/file-20m.bin"
+# 64 KiB, deterministic and self-describing: line n (8 bytes) is "%07d\n" of n,
+# so the byte at offset o belongs to line o/8. Used by --capture.
+seq -f '%07g' 0 8191 > "$WORK/server/www/file-64k.bin"
+head -c $((10 * 1024 * 1024)) /dev/urandom > "$WORK/client/upload-10m.bin"
+SHA_DL=$(sha256sum "$WORK/server/www/file-20m.bin" | cut -d' ' -f1)
+SHA_UP=$(sha256sum "$WORK/client/upload-10m.bin" | cut -d' ' -f1)
+
+listen6=""
+[ "$IPV6" = 1 ] && listen6="listen [$SRV_IP6]:80;"
+sed -e "s|@WORK@|$WORK|g" -e "s|@LISTEN6@|$listen6|" "$LABDIR/nginx.conf.in" > "$WORK/nginx/nginx.conf"
+ip netns exec "$NS_S" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -t -q \
+    >"$WORK/nginx/configtest.log" 2>&1 || { cat "$WORK/nginx/configtest.log" >&2; die "nginx config test failed"; }
+ip netns exec "$NS_S" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
+    >"$WORK/nginx/stdout.log" 2>&1 9>&- &
+NGINX_PID=$!
+nginx_up=0
+for i in $(seq 1 100); do
+    if ip netns exec "$NS_S" bash -c "exec 3<>/dev/tcp/$SRV_IP/80" 2>/dev/null; then nginx_up=1; break; fi
+    kill -0 "$NGINX_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [ "$nginx_up" = 0 ]; then
+    cat "$WORK/nginx/error.log" "$WORK/nginx/stdout.log" >&2 2>/dev/null || true
+    die "nginx did not come up on $SRV_IP:80 in $NS_S"
+fi
+log "nginx (pid $NGINX_PID) listening on $SRV_IP:80 in $NS_S"
+
+# ------------------------------------------------------------ appliance ----
+CFG=""
+DAEMON_LOG=""
+if [ "$BRIDGE" = appliance ]; then
+    CFG="$WORK/appliance.yaml"
+    cp "$LABDIR/appliance.yaml" "$CFG"
+    [ "$FAULTS" = 1 ] && cat "$LABDIR/faults.yaml" >> "$CFG"
+    # Our own runtime directory (counters file for `appliance stats`), so that
+    # the lab never collides with another daemon on the machine.
+    mkdir -p "$WORK/run"
+    printf 'runtime:\n  directory: %s\n' "$WORK/run" >> "$CFG"
+    DAEMON_LOG="$WORK/appliance.log"
+    log "starting: ip netns exec $NS_A ${APPLIANCE#"$ROOT"/} run --config $CFG (log: $DAEMON_LOG)"
+    ip netns exec "$NS_A" "$APPLIANCE" run --config "$CFG" </dev/null >"$DAEMON_LOG" 2>&1 9>&- &
+    DAEMON_PID=$!
+    t0=$(date +%s)
+    while ! grep -q 'appliance started' "$DAEMON_LOG" 2>/dev/null; do
+        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            wait "$DAEMON_PID" 2>/dev/null && drc=0 || drc=$?
+            DAEMON_PID=""
+            echo "---- $DAEMON_LOG ----" >&2; tail -n 40 "$DAEMON_LOG" >&2
+            setup_fail appliance-start "the daemon exited (status $drc) before logging 'appliance started' (log: $DAEMON_LOG)"
+        fi
+        if [ $(( $(date +%s) - t0 )) -ge "$START_TIMEOUT" ]; then
+            echo "---- $DAEMON_LOG ----" >&2; tail -n 40 "$DAEMON_LOG" >&2
+            setup_fail appliance-start "no 'appliance started' in $DAEMON_LOG after ${START_TIMEOUT} s"
+        fi
+        sleep 0.2
+    done
+    log "appliance started (pid $DAEMON_PID) after $(( $(date +%s) - t0 )) s"
+fi
+
+# --------------------------------------------------------------- checks ----
+declare -a CHECK_NAMES=() CHECK_RESULTS=()
+NPASS=0
+NFAIL=0
+pass() { CHECK_NAMES+=("$1"); CHECK_RESULTS+=("PASS${2:+  ($2)}"); NPASS=$((NPASS + 1)); echo "PASS $1${2:+  ($2)}"; }
+fail() { CHECK_NAMES+=("$1"); CHECK_RESULTS+=("FAIL: $2"); NFAIL=$((NFAIL + 1)); FAILED_ANY=1; echo "FAIL $1: $2"; }
+
+human_speed() {  # bytes/s -> "12.3 MiB/s (103.2 Mbit/s)"
+    awk -v b="$1" 'BEGIN { printf "%.1f MiB/s (%.1f Mbit/s)", b / 1048576, b * 8 / 1e6 }'
+}
+
+CURL=(ip netns exec "$NS_C" curl -sS -4 --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME")
+SPEED_DL="-"
+SPEED_UP="-"
+
+# (1) ping
+if pout=$(ip netns exec "$NS_C" ping -c 3 -i 0.2 -W 2 -w 15 "$SRV_IP" 2>&1); then :; fi
+recv=$(echo "$pout" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')
+sent=$(echo "$pout" | sed -n 's/^\([0-9]\+\) packets transmitted.*/\1/p')
+rtt=$(echo "$pout" | sed -n 's|^rtt .* = [0-9.]*/\([0-9.]*\)/.*|\1|p')
+recv=${recv:-0}
+if [ "$recv" -ge 3 ] || { [ "$FAULTS" = 1 ] && [ "$recv" -ge 1 ]; }; then
+    pass ping "${sent:-?} sent, $recv received, avg rtt ${rtt:-?} ms"
+else
+    fail ping "${sent:-?} sent, $recv received from $SRV_IP"
+fi
+
+# (2) ARP
+srv_mac=$(ip -n "$NS_S" -o link show srv0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+neigh=$(ip -n "$NS_C" neigh show "$SRV_IP" dev cli0 2>/dev/null || true)
+n_mac=$(echo "$neigh" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')
+n_state=$(echo "$neigh" | awk '{print $NF}')
+case "$n_state" in
+    REACHABLE|STALE|DELAY)
+        if [ "$n_mac" = "$srv_mac" ]; then pass arp "$SRV_IP is $n_mac, $n_state"
+        else fail arp "neighbour $SRV_IP is '$n_mac', server srv0 is $srv_mac"; fi ;;
+    *) fail arp "neighbour entry for $SRV_IP: '${neigh:-none}'" ;;
+esac
+
+# (3) download
+dl="$WORK/client/file-20m.bin"
+if w=$("${CURL[@]}" -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' "http://$SRV_IP/file-20m.bin" 2>"$WORK/client/curl-dl.err"); then
+    read -r code speed size <<<"$w"
+    sha=$(sha256sum "$dl" | cut -d' ' -f1)
+    if [ "$code" = 200 ] && [ "$sha" = "$SHA_DL" ]; then
+        SPEED_DL=$(human_speed "$speed"); pass download-20MiB "$SPEED_DL"
+    else
+        fail download-20MiB "HTTP $code, $size bytes, sha256 ${sha:0:16}... != server ${SHA_DL:0:16}..."
+    fi
+else
+    fail download-20MiB "$(tr '\n' ' ' <"$WORK/client/curl-dl.err")"
+fi
+rm -f "$dl"
+
+# (4) upload
+if w=$("${CURL[@]}" -H 'Expect:' -T "$WORK/client/upload-10m.bin" -o /dev/null -w '%{http_code} %{speed_upload} %{size_upload}' "http://$SRV_IP/upload/upload-10m.bin" 2>"$WORK/client/curl-up.err"); then
+    read -r code speed size <<<"$w"
+    sha=$(sha256sum "$WORK/server/upload/upload-10m.bin" 2>/dev/null | cut -d' ' -f1 || true)
+    if { [ "$code" = 201 ] || [ "$code" = 204 ]; } && [ "$sha" = "$SHA_UP" ]; then
+        SPEED_UP=$(human_speed "$speed"); pass upload-10MiB "$SPEED_UP"
+    else
+        fail upload-10MiB "HTTP $code, $size bytes sent, server sha256 '${sha:0:16}...' != client ${SHA_UP:0:16}..."
+    fi
+else
+    fail upload-10MiB "$(tr '\n' ' ' <"$WORK/client/curl-up.err")"
+fi
+rm -f "$WORK/server/upload/upload-10m.bin"
+
+# (5) IPv6 ping
+if [ "$IPV6" = 1 ]; then
+    if pout=$(ip netns exec "$NS_C" ping -6 -c 3 -i 0.2 -W 2 -w 15 "$SRV_IP6" 2>&1); then :; fi
+    recv=$(echo "$pout" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')
+    sent=$(echo "$pout" | sed -n 's/^\([0-9]\+\) packets transmitted.*/\1/p')
+    recv=${recv:-0}
+    if [ "$recv" -ge 3 ] || { [ "$FAULTS" = 1 ] && [ "$recv" -ge 1 ]; }; then
+        pass ping6 "${sent:-?} sent, $recv received"
+    else
+        fail ping6 "${sent:-?} sent, $recv received from $SRV_IP6"
+    fi
+fi
+
+# -------------------------------------------------------------- capture ----
+CAPTURE_DESC=""
+if [ -n "$CAPTURE" ]; then
+    log "capturing a 64 KiB download on $NS_C/cli0 -> $CAPTURE"
+    rm -f "$CAPTURE"
+    ip netns exec "$NS_C" tcpdump -i cli0 -n -Z root -s 0 -U --time-stamp-precision=micro -w "$CAPTURE" "tcp port 80" \
+        >"$WORK/tcpdump.log" 2>&1 9>&- &
+    CAP_PID=$!
+    for i in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+    sleep 0.3
+    cap_ok=1
+    "${CURL[@]}" -o "$WORK/client/file-64k.bin" "http://$SRV_IP/file-64k.bin" 2>"$WORK/client/curl-cap.err" || cap_ok=0
+    sleep 1   # let the FIN/ACK exchange land in the capture
+    stop_pid_tree "$CAP_PID" INT 5 || stop_pid_tree "$CAP_PID" KILL 2
+    CAP_PID=""
+    if [ "$cap_ok" = 1 ] && cmp -s "$WORK/client/file-64k.bin" "$WORK/server/www/file-64k.bin" && [ -s "$CAPTURE" ]; then
+        pkts=$(grep -o '^[0-9]* packets captured' "$WORK/tcpdump.log" | cut -d' ' -f1 || true)
+        CAPTURE_DESC="$CAPTURE (${pkts:-?} packets, $(stat -c %s "$CAPTURE") bytes)"
+        pass capture "$CAPTURE_DESC"
+    else
+        CAPTURE_DESC="FAILED (see $WORK/tcpdump.log, $WORK/client/curl-cap.err)"
+        fail capture "$(cat "$WORK/client/curl-cap.err" "$WORK/tcpdump.log" 2>/dev/null | tr '\n' ' ')"
+    fi
+fi
+
+# ---------------------------------------------------------------- bench ----
+proc_cpu_ticks() {  # sum of utime+stime over a process tree
+    local t=0 p s
+    for p in $(proc_tree "$1"); do
+        { read -r s <"/proc/$p/stat"; } 2>/dev/null || continue
+        s=${s##*) }
+        # shellcheck disable=SC2086
+        set -- $s
+        t=$((t + ${12} + ${13}))
+    done
+    echo "$t"
+}
+bridge_rx_frames() {  # frames that entered the bridge (both ports)
+    ip netns exec "$NS_A" cat /sys/class/net/out0/statistics/rx_packets /sys/class/net/in0/statistics/rx_packets |
+        awk '{ s += $1 } END { print s }'
+}
+# The daemon's own count of frames it received (both sides), read live with
+# `scripts/appliance stats` from the counters file in the lab's runtime
+# directory; empty when unavailable (kernel bridge, or the command fails).
+daemon_frames() {
+    [ -n "$DAEMON_PID" ] || return 0
+    timeout 60 "$APPLIANCE" stats --runtime-dir "$WORK/run" 2>/dev/null </dev/null 9>&- |
+        awk '$2 == "frames_in" { s += $3; n++ } END { if (n) print s }' || true
+}
+
+BENCH_LINES=()
+if [ "$BENCH" = 1 ]; then
+    log "bench: generating ${BENCH_MIB} MiB on the server"
+    head -c $((BENCH_MIB * 1024 * 1024)) /dev/urandom > "$WORK/server/www/bench.bin"
+    log "bench: downloading ${BENCH_MIB} MiB through the $BRIDGE bridge"
+    clk=$(getconf CLK_TCK)
+    f0=$(bridge_rx_frames)
+    d0=$(daemon_frames)
+    c0=""
+    [ -n "$DAEMON_PID" ] && c0=$(proc_cpu_ticks "$DAEMON_PID")
+    t0=$(date +%s.%N)
+    w=$(ip netns exec "$NS_C" curl -sS -4 --noproxy '*' --connect-timeout 10 --max-time "$BENCH_MAX_TIME" -o /dev/null \
+            -w '%{http_code} %{speed_download} %{size_download} %{time_total}' \
+            "http://$SRV_IP/bench.bin" 2>"$WORK/client/curl-bench.err") || true
+    t1=$(date +%s.%N)
+    c1=""
+    [ -n "$DAEMON_PID" ] && c1=$(proc_cpu_ticks "$DAEMON_PID")
+    f1=$(bridge_rx_frames)
+    d1=$(daemon_frames)
+    read -r code speed size ttotal <<<"${w:-000 0 0 0}"
+    if [ "$code" = 200 ] && [ "$size" = $((BENCH_MIB * 1024 * 1024)) ]; then
+        pass bench "${BENCH_MIB} MiB at $(awk -v b="$speed" 'BEGIN { printf "%.1f Mbit/s", b * 8 / 1e6 }')"
+        el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+        BENCH_LINES+=("bench download:  ${BENCH_MIB} MiB in $(printf "%.2f" "$ttotal") s = $(awk -v b="$speed" 'BEGIN { printf "%.1f Mbit/s", b * 8 / 1e6 }')")
+        BENCH_LINES+=("bridge frames:   $((f1 - f0)) in (out0+in0 rx) = $(awk -v f=$((f1 - f0)) -v t="$el" 'BEGIN { printf "%.0f frames/s", f / t }')")
+        if [ -n "$c0" ] && [ -n "$c1" ]; then
+            BENCH_LINES+=("appliance CPU:   $(awk -v c=$((c1 - c0)) -v k="$clk" -v s="$size" -v t="$el" 'BEGIN { cs = c / k; printf "%.2f CPU-s during the transfer (%.0f%% of one core), %.2f CPU-s/GB", cs, 100 * cs / t, cs / (s / 1e9) }')")
+        else
+            BENCH_LINES+=("appliance CPU:   n/a (kernel bridge: forwarding runs in softirq, not attributable)")
+        fi
+        if [ -n "$d0" ] && [ -n "$d1" ]; then
+            BENCH_LINES+=("daemon frames:   $((d1 - d0)) frames_in (appliance counters) = $(awk -v f=$((d1 - d0)) -v t="$el" 'BEGIN { printf "%.0f frames/s", f / t }')")
+        fi
+    else
+        fail bench "HTTP $code, $size of $((BENCH_MIB * 1024 * 1024)) bytes: $(tr '\n' ' ' <"$WORK/client/curl-bench.err")"
+    fi
+    rm -f "$WORK/server/www/bench.bin"
+fi
+
+# ------------------------------------------------------ stop the daemon ----
+DAEMON_DESC=""
+COUNTERS=""
+if [ -n "$DAEMON_PID" ] && [ "$KEEP" = 0 ]; then
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+        wait "$DAEMON_PID" 2>/dev/null && drc=0 || drc=$?
+        DAEMON_PID=""
+        fail appliance-shutdown "the daemon had already exited (status $drc) before SIGTERM; see $DAEMON_LOG"
+        DAEMON_DESC="died during the run (status $drc)"
+    else
+        lines_before=$(wc -l <"$DAEMON_LOG")
+        log "stopping the appliance (SIGTERM to pid $DAEMON_PID)"
+        t0=$(date +%s.%N)
+        if stop_pid_tree "$DAEMON_PID" TERM "$STOP_TIMEOUT"; then
+            wait "$DAEMON_PID" 2>/dev/null && drc=0 || drc=$?
+            el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+            DAEMON_PID=""
+            DAEMON_DESC="stopped by SIGTERM in $el s, exit status $drc"
+            # 143 = killed by SIGTERM without a handler; a clean shutdown returns 0
+            if [ "$drc" = 0 ] || [ "$drc" = 143 ]; then pass appliance-shutdown "exit $drc in $el s"
+            else fail appliance-shutdown "exit status $drc after SIGTERM"; fi
+        else
+            stop_pid_tree "$DAEMON_PID" KILL 2 || true
+            DAEMON_PID=""
+            DAEMON_DESC="did not exit within ${STOP_TIMEOUT} s of SIGTERM; killed"
+            fail appliance-shutdown "still running ${STOP_TIMEOUT} s after SIGTERM (killed)"
+        fi
+        COUNTERS=$(tail -n +"$((lines_before + 1))" "$DAEMON_LOG")
+    fi
+    echo
+    echo "---- appliance exit counters (from $DAEMON_LOG) ----"
+    if [ -n "$COUNTERS" ]; then echo "$COUNTERS"; else echo "(the daemon printed nothing after SIGTERM)"; fi
+fi
+
+# -------------------------------------------------------------- summary ----
+fault_desc="none"
+[ "$FAULTS" = 1 ] && fault_desc="loss 3%, reorder 3% (window 4) on both sides, seeds 11/12"
+echo
+echo "================================ lab summary ================================"
+printf '%-16s %s\n' "built:" "$BUILT_DESC"
+printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, pcap driver)")"
+printf '%-16s %s\n' "faults:" "$fault_desc"
+printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
+[ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"
+for i in "${!CHECK_NAMES[@]}"; do
+    printf '  %-20s %s\n' "${CHECK_NAMES[$i]}" "${CHECK_RESULTS[$i]}"
+done
+printf '%-16s %s\n' "download speed:" "$SPEED_DL"
+printf '%-16s %s\n' "upload speed:" "$SPEED_UP"
+for l in "${BENCH_LINES[@]}"; do echo "$l"; done
+[ -n "$CAPTURE_DESC" ] && printf '%-16s %s\n' "capture:" "$CAPTURE_DESC"
+printf '%-16s %s s\n' "wall time:" "$(( $(date +%s) - T_START ))"
+if [ "$KEEP" = 1 ]; then
+    echo "kept running:    namespaces $NS_C $NS_A $NS_S, nginx pid $NGINX_PID${DAEMON_PID:+, appliance pid $DAEMON_PID}, files in $WORK"
+    echo "                 e.g. ip netns exec $NS_C curl -o /dev/null http://$SRV_IP/file-20m.bin"
+    echo "                 remove with: $0 --down"
+fi
+if [ -n "$DAEMON_LOG" ] && [ "$KEEP" = 1 ]; then echo "appliance log:   $DAEMON_LOG"; fi
+if [ "$NFAIL" != 0 ] && [ "$KEEP" = 0 ]; then echo "logs kept in:    $WORK"; fi
+SUMMARY_DONE=1
+echo "============================================================================="
+echo "lab: $NPASS passed, $NFAIL failed"
+[ "$NFAIL" = 0 ] || exit 1
+exit 0

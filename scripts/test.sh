@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: every module's unit and integration tests (Maven), then the network-namespace lab
+# twice (clean, and with 3% loss + reordering on both legs). Installs what it needs on a fresh Debian machine.
+# Usage: scripts/test.sh [--no-lab]     (the lab needs root; CI runs as root)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+run_lab=1
+[[ "${1:-}" == "--no-lab" ]] && run_lab=0
+
+# shellcheck source=scripts/lib/install.sh
+source "$root/scripts/lib/install.sh"
+ensure_packages libpcap0.8:/usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ethtool:ethtool iproute2:ip \
+    iputils-ping:ping curl:curl nginx-light:nginx maven:mvn
+
+status=0
+echo "== unit and integration tests (mvn verify)"
+mvn -B -ntp verify || status=1
+
+read -r mvn_passed mvn_failed < <(python3 - "$root" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = 0
+for f in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
+    t = ET.parse(f).getroot()
+    n, fl, er, sk = (int(t.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    passed += n - fl - er - sk
+    failed += fl + er
+print(passed, failed)
+PY
+)
+lab_passed=0; lab_failed=0
+if (( run_lab )); then
+    for args in "" "--faults"; do
+        echo "== lab ${args:-(clean)}"
+        log=$(mktemp)
+        if ! "$root/scripts/lab.sh" $args 2>&1 | tee "$log"; then status=1; fi
+        if line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1); then
+            lab_passed=$(( lab_passed + $(sed -E 's/^lab: ([0-9]+) passed.*/\1/' <<<"$line") ))
+            lab_failed=$(( lab_failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line") ))
+        else
+            lab_failed=$(( lab_failed + 1 )); status=1
+        fi
+        rm -f "$log"
+    done
+fi
+echo "== summary: maven ${mvn_passed} passed, ${mvn_failed} failed; lab ${lab_passed} passed, ${lab_failed} failed"
+(( mvn_failed + lab_failed > 0 )) && status=1
+echo "$(( mvn_passed + lab_passed )) passed, $(( mvn_failed + lab_failed )) failed"
+exit $status
