@@ -5,5 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 (cd "$root" && mvn -q -B -DskipTests package -pl benchmarks -am)
 java_home=${JAVA_HOME_BENCH:-$("$root/scripts/java-home.sh")}
-mapfile -t flags < <(grep -v '^\s*#' "$root/scripts/jvm-flags" | grep -v '^\s*$')
-exec "$java_home/bin/java" "${flags[@]}" -jar "$root/benchmarks/target/benchmarks.jar" -jvmArgsAppend "${flags[*]}" "$@"
+# shellcheck source=scripts/lib/jvm.sh
+source "$root/scripts/lib/jvm.sh"
+jvm_flags "$root" "$java_home"
+exec "$java_home/bin/java" "${JVM_FLAGS[@]}" -jar "$root/benchmarks/target/benchmarks.jar" \
+    -jvmArgsAppend "${JVM_FLAGS[*]}" "$@"

@@ -43,6 +43,7 @@ STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-20}
 APPLIANCE=${LAB_APPLIANCE:-$ROOT/scripts/appliance}   # the daemon's launcher
 
 BRIDGE=appliance
+THREADING=shared
 FAULTS=0
 BENCH=0
 KEEP=0
@@ -66,6 +67,8 @@ Options:
   --bridge kernel      bridge with a Linux bridge br0 (baseline)
   --faults             make the appliance inject loss/reorder (3%/3%, seeds
                        11/12); only with --bridge appliance
+  --threading MODE     the daemon's threading mode: shared (default) or
+                       dedicated (bridge and conductor on their own threads)
   --bench              after the checks, download ${BENCH_MIB} MiB and report Mbit/s
                        (and, for the appliance, its CPU seconds, CPU s/GB and
                        frames/s)
@@ -109,6 +112,8 @@ while [ $# -gt 0 ]; do
         --bridge) [ $# -ge 2 ] || die "--bridge needs a value (appliance|kernel)"; BRIDGE=$2; shift 2 ;;
         --bridge=*) BRIDGE=${1#*=}; shift ;;
         --faults) FAULTS=1; shift ;;
+        --threading) [ $# -ge 2 ] || die "--threading needs a value (shared|dedicated)"; THREADING=$2; shift 2 ;;
+        --threading=*) THREADING=${1#*=}; shift ;;
         --bench) BENCH=1; shift ;;
         --capture) [ $# -ge 2 ] || die "--capture needs a file name"; CAPTURE=$2; shift 2 ;;
         --capture=*) CAPTURE=${1#*=}; shift ;;
@@ -122,6 +127,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$BRIDGE" in appliance|kernel) ;; *) die "--bridge must be 'appliance' or 'kernel', not '$BRIDGE'" ;; esac
+case "$THREADING" in shared|dedicated) ;; *) die "--threading must be 'shared' or 'dedicated', not '$THREADING'" ;; esac
 if [ "$FAULTS" = 1 ] && [ "$BRIDGE" = kernel ]; then
     die "--faults needs --bridge appliance (faults are injected by the appliance; this kernel has no netem)"
 fi
@@ -408,7 +414,7 @@ CFG=""
 DAEMON_LOG=""
 if [ "$BRIDGE" = appliance ]; then
     CFG="$WORK/appliance.yaml"
-    cp "$LABDIR/appliance.yaml" "$CFG"
+    sed "s/^  mode: shared$/  mode: $THREADING/" "$LABDIR/appliance.yaml" > "$CFG"
     [ "$FAULTS" = 1 ] && cat "$LABDIR/faults.yaml" >> "$CFG"
     # Our own runtime directory (counters file for `appliance stats`), so that
     # the lab never collides with another daemon on the machine.
@@ -645,7 +651,7 @@ fault_desc="none"
 echo
 echo "================================ lab summary ================================"
 printf '%-16s %s\n' "built:" "$BUILT_DESC"
-printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, pcap driver)")"
+printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, pcap driver, $THREADING threading)")"
 printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
 [ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: every module's unit and integration tests (Maven), then the network-namespace lab
-# twice (clean, and with 3% loss + reordering on both legs). Installs what it needs on a fresh Debian machine.
+# twice: clean in shared threading, and with 3% loss + reordering on both legs in dedicated threading.
+# Installs what it needs on a fresh Debian machine.
 # Usage: scripts/test.sh [--no-lab]     (the lab needs root; CI runs as root)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,7 +31,7 @@ PY
 )
 lab_passed=0; lab_failed=0
 if (( run_lab )); then
-    for args in "" "--faults"; do
+    for args in "" "--faults --threading dedicated"; do
         echo "== lab ${args:-(clean)}"
         log=$(mktemp)
         if ! "$root/scripts/lab.sh" $args 2>&1 | tee "$log"; then status=1; fi

@@ -11,11 +11,12 @@ final class BenchFrames
     {
     }
 
-    /** A client-to-server TCP frame of exactly {@code frameBytes} (at least 66). */
+    /** A client-to-server TCP frame of exactly {@code frameBytes}: timestamps when there is room (66+), else none. */
     static byte[] tcpFrame(final int frameBytes)
     {
         final int ipLength = frameBytes - 14;
-        final int payload = ipLength - 20 - 32;
+        final boolean timestamps = ipLength >= 20 + 32;
+        final int payload = ipLength - 20 - (timestamps ? 32 : 20);
         if (payload < 0)
         {
             throw new IllegalArgumentException("frame too small: " + frameBytes);
@@ -26,8 +27,12 @@ final class BenchFrames
             .put((byte)64).put((byte)6).putShort((short)0)
             .put(new byte[]{(byte)198, 18, 0, 1}).put(new byte[]{(byte)198, 18, 0, 2});
         frame.putShort((short)40000).putShort((short)443).putInt(1).putInt(1)
-            .put((byte)0x80).put((byte)0x18).putShort((short)501).putShort((short)0).putShort((short)0);
-        frame.put((byte)1).put((byte)1).put((byte)8).put((byte)10).putInt(12345).putInt(54321);
+            .put((byte)(timestamps ? 0x80 : 0x50)).put((byte)0x18).putShort((short)501).putShort((short)0)
+            .putShort((short)0);
+        if (timestamps)
+        {
+            frame.put((byte)1).put((byte)1).put((byte)8).put((byte)10).putInt(12345).putInt(54321);
+        }
         while (frame.hasRemaining())
         {
             frame.put((byte)0x5a);

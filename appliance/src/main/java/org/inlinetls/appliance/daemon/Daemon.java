@@ -52,6 +52,7 @@ public final class Daemon implements AutoCloseable
     private PacketPort insidePort;
     private PortCounters outsideCounters;
     private PortCounters insideCounters;
+    private boolean started;
 
     private Daemon(final ApplianceConfig config)
     {
@@ -122,6 +123,7 @@ public final class Daemon implements AutoCloseable
         {
             AgentRunner.startOnThread(runner);
         }
+        started = true;
         LOG.info("appliance started: bridging {} <-> {} ({} threading, {} I/O)", config.outside(), config.inside(),
             config.threading().mode().name().toLowerCase(), config.io().driver().name().toLowerCase());
     }
@@ -183,7 +185,7 @@ public final class Daemon implements AutoCloseable
         closeInReverse.clear();
         CloseHelper.quietClose(countersFile);
         countersFile = null;
-        LOG.info("appliance stopped");
+        LOG.info(started ? "appliance stopped" : "start-up undone");
     }
 
     /** Called after the agents stopped: the ports are no longer used by another thread. */
