@@ -192,36 +192,35 @@ public final class FaultInjectingPort implements PacketPort
     private int releaseDue(final long nowNs)
     {
         int released = 0;
-        while (slotsInUse > 0)
+        int oldest;
+        while ((oldest = oldestHeld()) >= 0 && slotDueNs[oldest] - nowNs <= 0)
         {
-            int oldest = -1;
-            for (int i = 0; i < slotUsed.length; i++)
-            {
-                if (slotUsed[i] && slotDueNs[i] - nowNs <= 0 && (oldest < 0 || slotDueNs[i] - slotDueNs[oldest] < 0))
-                {
-                    oldest = i;
-                }
-            }
-            if (oldest < 0)
-            {
-                break;
-            }
             release(oldest);
             released++;
         }
         return released;
     }
 
-    /** Sends every held frame now, e.g. before closing. */
-    public void releaseAll()
+    private int oldestHeld()
     {
-        releaseDue(Long.MAX_VALUE / 2 + nowNs);
+        int oldest = -1;
         for (int i = 0; i < slotUsed.length; i++)
         {
-            if (slotUsed[i])
+            if (slotUsed[i] && (oldest < 0 || slotDueNs[i] - slotDueNs[oldest] < 0))
             {
-                release(i);
+                oldest = i;
             }
+        }
+        return oldest;
+    }
+
+    /** Sends every held frame now, oldest due first, e.g. before closing. */
+    public void releaseAll()
+    {
+        int oldest;
+        while ((oldest = oldestHeld()) >= 0)
+        {
+            release(oldest);
         }
     }
 
