@@ -1,0 +1,52 @@
+package org.inlinetls.crypto.record;
+
+/**
+ * The mutable state of a {@link RecordDecoder} between segments: everything a checkpoint holds besides the AEAD's.
+ */
+final class RecordState
+{
+    long sequence;
+    int phase = RecordDecoder.PHASE_HEADER;
+    final byte[] header = new byte[5];
+    int headerCount;
+    int recordType;
+    int recordVersion;
+    int recordLength;
+    final byte[] explicitNonce = new byte[8];
+    int explicitCount;
+    int contentRemaining;
+    final byte[] tag = new byte[16];
+    int tagCount;
+    /** The record is held whole before decryption (strict mode, TLS 1.2 alerts and handshake records). */
+    boolean buffered;
+    int bufferedLength;
+    /** Plaintext of the record's last content piece, waiting for the tag. */
+    int heldLength;
+    boolean heldInScratch;
+    /** TLS 1.3: some plaintext of this record was forwarded already. */
+    boolean releasedAny;
+    /** TLS 1.3: the last non-zero byte seen, kept back (it may be the inner content type). */
+    boolean hasHeldByte;
+    byte heldByte;
+    /** TLS 1.3: zeros seen after the kept-back byte (content or padding: unknown until the record ends). */
+    int pendingZeros;
+    int failureAlert = RecordDecoder.OK;
+
+    /** Moves on to the next record's header. */
+    void nextRecord()
+    {
+        sequence++;
+        phase = RecordDecoder.PHASE_HEADER;
+        headerCount = 0;
+        explicitCount = 0;
+        tagCount = 0;
+        contentRemaining = 0;
+        buffered = false;
+        bufferedLength = 0;
+        heldLength = 0;
+        heldInScratch = false;
+        releasedAny = false;
+        hasHeldByte = false;
+        pendingZeros = 0;
+    }
+}
