@@ -22,7 +22,7 @@ import java.util.Arrays;
  * whole (strict mode, TLS 1.2 alerts and handshake records) or whose tag arrives in a later segment than their
  * last content byte.
  */
-public final class RecordDecoder
+public final class RecordDecoder implements SegmentDecoder
 {
     /** Returned by {@link #onSegment} when nothing failed. */
     public static final int OK = -1;
@@ -56,6 +56,7 @@ public final class RecordDecoder
     private final IntegrityMode mode;
     private final byte[] scratch;
     private final byte[] oneByte = new byte[1];
+    private final byte[] comparison = new byte[RecordCheckpoint.LENGTH];
     final RecordState state = new RecordState();
     private byte[] heldRecord;
     private String failureReason;
@@ -89,26 +90,36 @@ public final class RecordDecoder
     }
 
     /** The sequence number of the record in progress (or the next one). */
+    @Override
     public long sequence()
     {
         return state.sequence;
     }
 
+    @Override
     public boolean isFailed()
     {
         return state.phase == PHASE_FAILED;
     }
 
     /** The alert of the failure, or {@link #OK}. */
+    @Override
     public int failureAlert()
     {
         return state.phase == PHASE_FAILED ? state.failureAlert : OK;
     }
 
     /** Why the decoder failed (a fixed text, never key material), or null. */
+    @Override
     public String failureReason()
     {
         return failureReason;
+    }
+
+    @Override
+    public int checkpointLength()
+    {
+        return RecordCheckpoint.LENGTH;
     }
 
     /** Installs the peer's next keys after its KeyUpdate (TLS 1.3): sequence numbers restart at 0. */
@@ -123,6 +134,7 @@ public final class RecordDecoder
      *
      * @return {@link #OK}, or the alert description the flow fails with (then and for every later segment).
      */
+    @Override
     public int onSegment(final byte[] src, final int offset, final int length, final RecordListener listener)
     {
         final RecordState s = state;
@@ -444,6 +456,7 @@ public final class RecordDecoder
      * @return false when the state is not self-sufficient: a record held whole is in progress, or the last content
      *         piece of a record is held waiting for its tag; restore from an earlier checkpoint instead.
      */
+    @Override
     public boolean saveCheckpoint(final byte[] dst, final int offset)
     {
         RecordCheckpoint.write(state, dst, offset);
@@ -455,7 +468,20 @@ public final class RecordDecoder
         return state.bufferedLength == 0 && state.heldLength == 0 && state.phase != PHASE_FAILED;
     }
 
+    /**
+     * Checks a re-processed segment: after restoring the checkpoint taken before it and feeding it again, the state
+     * must equal the checkpoint that was taken after the original (same keystream position, same authenticator
+     * accumulator: a changed byte changes GHASH/Poly1305, DESIGN §5).
+     */
+    public boolean matchesCheckpoint(final byte[] checkpoint, final int offset)
+    {
+        saveCheckpoint(comparison, 0);
+        return Arrays.equals(comparison, 0, RecordCheckpoint.LENGTH, checkpoint, offset,
+            offset + RecordCheckpoint.LENGTH);
+    }
+
     /** Restores a state saved by {@link #saveCheckpoint} under the same keys. */
+    @Override
     public void restoreCheckpoint(final byte[] src, final int offset)
     {
         RecordCheckpoint.read(src, offset, state);

@@ -10,7 +10,7 @@ import org.inlinetls.crypto.suite.CipherSuite;
  * TLS 1.3 records carry the inner content type and no padding; TLS 1.2 GCM records carry the sequence number as
  * their explicit nonce. Nothing is allocated per record.
  */
-public final class RecordEncoder
+public final class RecordEncoder implements SegmentEncoder
 {
     /** Largest content of one record (RFC 8446 §5.1). */
     public static final int MAX_CONTENT_LENGTH = 1 << 14;
@@ -28,7 +28,7 @@ public final class RecordEncoder
         return protection;
     }
 
-    /** Bytes {@link #encode} writes for {@code contentLength} bytes of content. */
+    @Override
     public int recordLength(final int contentLength)
     {
         return contentLength + protection.suite().recordOverhead();
@@ -43,6 +43,7 @@ public final class RecordEncoder
      *                    {@link #recordLength(int)} bytes.
      * @return the number of bytes written.
      */
+    @Override
     public int encode(
         final int contentType,
         final byte[] src,

@@ -196,7 +196,7 @@ class RecordDecoderPropertyTest
             .sequence(FIRST_SEQUENCE);
     }
 
-    static void feed(final RecordDecoder decoder, final byte[] wire, final int[] cuts, final RecordListener listener)
+    static void feed(final SegmentDecoder decoder, final byte[] wire, final int[] cuts, final RecordListener listener)
     {
         int start = 0;
         for (final int cut : cuts)
