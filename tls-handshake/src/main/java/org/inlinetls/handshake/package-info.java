@@ -1,4 +1,5 @@
 /**
- * The appliance's TLS server side on BouncyCastle (DESIGN §7); built by the tls-handshake issue.
+ * The appliance's TLS server side on BouncyCastle's non-blocking TlsServerProtocol (DESIGN §7): it answers the
+ * client's handshake and hands the negotiated keys to record-crypto; BouncyCastle never touches data-path records.
  */
 package org.inlinetls.handshake;
