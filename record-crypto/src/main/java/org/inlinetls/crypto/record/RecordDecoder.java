@@ -452,9 +452,13 @@ public final class RecordDecoder implements SegmentDecoder
 
     /**
      * Saves the decoder's state at this segment boundary.
+     * <p>
+     * Boundaries that return false are never needed to resume: they lie inside a record held whole, or between a
+     * record's last content piece (held) and the end of its tag. No plaintext past such a boundary's record start or
+     * held piece has been released, so the appliance has not acknowledged it (DESIGN §4: ACKs cover only
+     * authenticated bytes) and the client's retransmission starts at or before the last restorable boundary.
      *
-     * @return false when the state is not self-sufficient: a record held whole is in progress, or the last content
-     *         piece of a record is held waiting for its tag; restore from an earlier checkpoint instead.
+     * @return false when the state alone cannot resume here (see above); true otherwise.
      */
     @Override
     public boolean saveCheckpoint(final byte[] dst, final int offset)
