@@ -1,0 +1,318 @@
+package org.inlinetls.handshake;
+
+import org.bouncycastle.tls.AlertLevel;
+import org.bouncycastle.tls.DefaultTlsServer;
+import org.bouncycastle.tls.NameType;
+import org.bouncycastle.tls.ProtocolName;
+import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.SecurityParameters;
+import org.bouncycastle.tls.ServerName;
+import org.bouncycastle.tls.TlsCredentials;
+import org.bouncycastle.tls.TlsExtensionsUtils;
+import org.bouncycastle.tls.TlsUtils;
+import org.inlinetls.crypto.keys.Secrets;
+import org.inlinetls.crypto.suite.CipherSuite;
+import org.inlinetls.handshake.cert.ServerCredential;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Hashtable;
+import java.util.Locale;
+import java.util.Vector;
+
+/**
+ * BouncyCastle's server callbacks set to the appliance's policy ({@link HandshakeConfig}): versions, suites in
+ * server order, groups, ALPN, the credential chosen by SNI; it records the alerts and, at the end, the secrets
+ * the record layer needs. One instance per connection.
+ */
+final class ApplianceTlsServer extends DefaultTlsServer
+{
+    private final HandshakeConfig config;
+    private final CapturingTlsCrypto crypto;
+    private ServerCredential credential;
+    private String serverName;
+    private int tls12Group = -1;
+    private boolean complete;
+    private int alertSent = HandshakeEngine.NO_ALERT;
+    private int alertReceived = HandshakeEngine.NO_ALERT;
+    private String alertMessage;
+
+    private int suiteCode;
+    private ProtocolVersion version;
+    private byte[] clientTrafficSecret;
+    private byte[] serverTrafficSecret;
+    private NegotiatedKeys.ConnectionInfo info;
+
+    ApplianceTlsServer(final HandshakeConfig config, final CapturingTlsCrypto crypto)
+    {
+        super(crypto);
+        this.config = config;
+        this.crypto = crypto;
+    }
+
+    @Override
+    protected ProtocolVersion[] getSupportedVersions()
+    {
+        return config.minimumVersion() == CipherSuite.TlsVersion.TLS13 ?
+            ProtocolVersion.TLSv13.only() : ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12);
+    }
+
+    @Override
+    protected int[] getSupportedCipherSuites()
+    {
+        return TlsUtils.getSupportedCipherSuites(crypto, config.suiteCodes());
+    }
+
+    @Override
+    protected boolean allowEncryptThenMAC()
+    {
+        // record-crypto implements the CBC suites as MAC-then-encrypt (RFC 5246), not RFC 7366
+        return false;
+    }
+
+    @Override
+    protected boolean preferLocalCipherSuites()
+    {
+        return true;
+    }
+
+    @Override
+    public int[] getSupportedGroups()
+    {
+        return config.groupCodes();
+    }
+
+    @Override
+    protected int getMaximumNegotiableCurveBits()
+    {
+        // only curves both sides have count, so a TLS 1.2 client without one gets handshake_failure
+        final int[] offered = context.getSecurityParametersHandshake().getClientSupportedGroups();
+        int maxBits = 0;
+        for (final int group : config.groupCodes())
+        {
+            if (null == offered || contains(offered, group))
+            {
+                maxBits = Math.max(maxBits, org.bouncycastle.tls.NamedGroup.getCurveBits(group));
+            }
+        }
+        return maxBits;
+    }
+
+    @Override
+    protected int selectECDH(final int minimumCurveBits)
+    {
+        // TLS 1.2: BC's default takes any curve the client lists; keep to the configured groups
+        final int[] offered = context.getSecurityParametersHandshake().getClientSupportedGroups();
+        final int[] ours = config.groupCodes();
+        if (null == offered)
+        {
+            for (final int group : ours)
+            {
+                if (org.bouncycastle.tls.NamedGroup.getCurveBits(group) >= minimumCurveBits)
+                {
+                    tls12Group = group;
+                    return group;
+                }
+            }
+            return -1;
+        }
+        for (final int group : offered)
+        {
+            if (contains(ours, group) && org.bouncycastle.tls.NamedGroup.getCurveBits(group) >= minimumCurveBits)
+            {
+                tls12Group = group;
+                return group;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    protected Vector<ProtocolName> getProtocolNames()
+    {
+        if (config.alpnProtocols().isEmpty())
+        {
+            return null;
+        }
+        final Vector<ProtocolName> names = new Vector<>();
+        for (final String protocol : config.alpnProtocols())
+        {
+            names.add(ProtocolName.asUtf8Encoding(protocol));
+        }
+        return names;
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public void processClientExtensions(final Hashtable clientExtensions) throws IOException
+    {
+        super.processClientExtensions(clientExtensions);
+        // the record layer cuts records of up to 2^14 bytes whatever the client asked (RFC 6066 §4 is optional)
+        maxFragmentLengthOffered = -1;
+        serverName = null == clientExtensions ? null : hostName(TlsExtensionsUtils.getServerNameExtensionClient(
+            clientExtensions));
+    }
+
+    @Override
+    protected boolean isSelectableCipherSuite(
+        final int cipherSuite, final int availCurveBits, final int availFiniteFieldBits, final Vector sigAlgs)
+    {
+        return super.isSelectableCipherSuite(cipherSuite, availCurveBits, availFiniteFieldBits, sigAlgs) &&
+            BcCredentials.signsFor(credential(), TlsUtils.getKeyExchangeAlgorithm(cipherSuite),
+                context.getSecurityParametersHandshake().getClientSupportedGroups());
+    }
+
+    @Override
+    public TlsCredentials getCredentials() throws IOException
+    {
+        return BcCredentials.signer(context, crypto, credential());
+    }
+
+    @Override
+    public void notifyAlertRaised(
+        final short alertLevel, final short alertDescription, final String message, final Throwable cause)
+    {
+        if (alertLevel == AlertLevel.fatal && alertSent == HandshakeEngine.NO_ALERT)
+        {
+            alertSent = alertDescription;
+            alertMessage = message;
+        }
+    }
+
+    @Override
+    public void notifyAlertReceived(final short alertLevel, final short alertDescription)
+    {
+        if (alertLevel == AlertLevel.fatal)
+        {
+            alertReceived = alertDescription;
+        }
+    }
+
+    @Override
+    public void notifyHandshakeComplete() throws IOException
+    {
+        super.notifyHandshakeComplete();
+        final SecurityParameters sp = context.getSecurityParametersConnection();
+        version = sp.getNegotiatedVersion();
+        suiteCode = sp.getCipherSuite();
+        if (TlsUtils.isTLSv13(version))
+        {
+            // adopt first: extract() wipes the secret it is called on, and BC still owns these
+            clientTrafficSecret = crypto.adoptSecret(sp.getTrafficSecretClient()).extract();
+            serverTrafficSecret = crypto.adoptSecret(sp.getTrafficSecretServer()).extract();
+        }
+        final ProtocolName alpn = sp.getApplicationProtocol();
+        final byte[] sessionId = sp.getSessionID();
+        info = new NegotiatedKeys.ConnectionInfo(
+            null == alpn ? null : alpn.getUtf8Decoding(),
+            serverName,
+            null == sessionId ? null : sessionId.clone(),
+            KeyShareGroup.forCode(TlsUtils.isTLSv13(version) ? sp.getNegotiatedGroup() : tls12Group),
+            credential().name());
+        complete = true;
+    }
+
+    /**
+     * Builds the keys once the handshake is complete, with the sequence numbers BC has used, and zeroes the
+     * captured copies.
+     */
+    NegotiatedKeys buildKeys(final long clientSequence, final long serverSequence)
+    {
+        final byte[] keyBlock = crypto.takeKeyBlock();
+        try
+        {
+            if (TlsUtils.isTLSv13(version))
+            {
+                final NegotiatedKeys keys = NegotiatedKeys.tls13(CipherSuite.forCode(suiteCode), clientTrafficSecret,
+                    serverTrafficSecret, clientSequence, serverSequence, info);
+                clientTrafficSecret = null;
+                serverTrafficSecret = null;
+                return keys;
+            }
+            if (null == keyBlock)
+            {
+                throw new IllegalStateException("no key block captured for suite 0x" + Integer.toHexString(suiteCode));
+            }
+            return NegotiatedKeys.tls12(suiteCode, keyBlock, clientSequence, serverSequence, info);
+        }
+        finally
+        {
+            Secrets.zero(keyBlock);
+        }
+    }
+
+    /** Zeroes whatever secrets were captured and not handed over. */
+    void destroy()
+    {
+        Secrets.zero(clientTrafficSecret, serverTrafficSecret);
+        clientTrafficSecret = null;
+        serverTrafficSecret = null;
+        crypto.destroy();
+    }
+
+    boolean isComplete()
+    {
+        return complete;
+    }
+
+    int alertSent()
+    {
+        return alertSent;
+    }
+
+    int alertReceived()
+    {
+        return alertReceived;
+    }
+
+    String alertMessage()
+    {
+        return alertMessage;
+    }
+
+    String serverName()
+    {
+        return serverName;
+    }
+
+    private ServerCredential credential()
+    {
+        if (null == credential)
+        {
+            credential = config.credentials().select(serverName);
+            if (null == credential)
+            {
+                throw new IllegalStateException("the credential selector returned no credential");
+            }
+        }
+        return credential;
+    }
+
+    private static String hostName(final Vector<?> serverNames)
+    {
+        if (null != serverNames)
+        {
+            for (final Object entry : serverNames)
+            {
+                final ServerName name = (ServerName)entry;
+                if (name.getNameType() == NameType.host_name)
+                {
+                    return new String(name.getNameData(), StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean contains(final int[] values, final int value)
+    {
+        for (final int v : values)
+        {
+            if (v == value)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

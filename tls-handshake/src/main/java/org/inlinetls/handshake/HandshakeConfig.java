@@ -1,0 +1,230 @@
+package org.inlinetls.handshake;
+
+import org.inlinetls.crypto.cbc.CbcSuite;
+import org.inlinetls.crypto.suite.CipherSuite;
+import org.inlinetls.handshake.cert.CredentialSelector;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The immutable TLS policy a {@link HandshakeEngine} answers clients with: suites in server preference order,
+ * minimum version, key-share groups, ALPN protocols and where the certificates come from.
+ */
+public final class HandshakeConfig
+{
+    /** The AEAD suites offered by default, in server preference order. */
+    public static final List<CipherSuite> DEFAULT_SUITES = List.of(
+        CipherSuite.TLS_AES_128_GCM_SHA256,
+        CipherSuite.TLS_AES_256_GCM_SHA384,
+        CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256);
+
+    /** The legacy CBC suites, offered after the AEAD suites only when {@link Builder#allowCbc(boolean)} is set. */
+    public static final List<CbcSuite> DEFAULT_CBC_SUITES = List.of(
+        CbcSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+        CbcSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+        CbcSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+        CbcSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+        CbcSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        CbcSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA);
+
+    public static final List<KeyShareGroup> DEFAULT_GROUPS =
+        List.of(KeyShareGroup.X25519, KeyShareGroup.SECP256R1, KeyShareGroup.SECP384R1);
+
+    public static final List<String> DEFAULT_ALPN = List.of("http/1.1");
+
+    private final CredentialSelector credentials;
+    private final List<CipherSuite> suites;
+    private final List<CbcSuite> cbcSuites;
+    private final boolean allowCbc;
+    private final CipherSuite.TlsVersion minimumVersion;
+    private final List<KeyShareGroup> groups;
+    private final List<String> alpnProtocols;
+    private final SecureRandom random;
+    private final int[] suiteCodes;
+    private final int[] groupCodes;
+
+    private HandshakeConfig(final Builder builder)
+    {
+        this.credentials = Objects.requireNonNull(builder.credentials, "credentials");
+        this.suites = List.copyOf(builder.suites);
+        this.cbcSuites = List.copyOf(builder.cbcSuites);
+        this.allowCbc = builder.allowCbc;
+        this.minimumVersion = Objects.requireNonNull(builder.minimumVersion, "minimumVersion");
+        this.groups = List.copyOf(builder.groups);
+        this.alpnProtocols = List.copyOf(builder.alpnProtocols);
+        this.random = builder.random != null ? builder.random : new SecureRandom();
+
+        final List<Integer> codes = new ArrayList<>();
+        for (final CipherSuite suite : suites)
+        {
+            if (suite.isTls13() || minimumVersion == CipherSuite.TlsVersion.TLS12)
+            {
+                codes.add(suite.code());
+            }
+        }
+        if (allowCbc && minimumVersion == CipherSuite.TlsVersion.TLS12)
+        {
+            for (final CbcSuite suite : cbcSuites)
+            {
+                codes.add(suite.code());
+            }
+        }
+        if (codes.isEmpty())
+        {
+            throw new IllegalArgumentException("no cipher suite is enabled for " + minimumVersion + " and above");
+        }
+        if (groups.isEmpty())
+        {
+            throw new IllegalArgumentException("no key share group is enabled");
+        }
+        this.suiteCodes = codes.stream().mapToInt(Integer::intValue).toArray();
+        this.groupCodes = groups.stream().mapToInt(KeyShareGroup::code).toArray();
+    }
+
+    public static Builder builder(final CredentialSelector credentials)
+    {
+        return new Builder().credentials(credentials);
+    }
+
+    public CredentialSelector credentials()
+    {
+        return credentials;
+    }
+
+    /** The AEAD suites, in server preference order. */
+    public List<CipherSuite> suites()
+    {
+        return suites;
+    }
+
+    public List<CbcSuite> cbcSuites()
+    {
+        return cbcSuites;
+    }
+
+    public boolean allowCbc()
+    {
+        return allowCbc;
+    }
+
+    public CipherSuite.TlsVersion minimumVersion()
+    {
+        return minimumVersion;
+    }
+
+    public List<KeyShareGroup> groups()
+    {
+        return groups;
+    }
+
+    /** The ALPN protocols the backend speaks, in preference order; empty when ALPN is not negotiated. */
+    public List<String> alpnProtocols()
+    {
+        return alpnProtocols;
+    }
+
+    public SecureRandom random()
+    {
+        return random;
+    }
+
+    /** Every enabled suite's code point in server preference order (CBC last, and only when allowed). */
+    int[] suiteCodes()
+    {
+        return suiteCodes.clone();
+    }
+
+    int[] groupCodes()
+    {
+        return groupCodes.clone();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "HandshakeConfig{suites=" + suites + (allowCbc ? ", cbc=" + cbcSuites : ", cbc off") +
+            ", minimumVersion=" + minimumVersion + ", groups=" + groups + ", alpn=" + alpnProtocols + "}";
+    }
+
+    /** Builds a {@link HandshakeConfig}; every setting has the documented default. */
+    public static final class Builder
+    {
+        private CredentialSelector credentials;
+        private List<CipherSuite> suites = DEFAULT_SUITES;
+        private List<CbcSuite> cbcSuites = DEFAULT_CBC_SUITES;
+        private boolean allowCbc;
+        private CipherSuite.TlsVersion minimumVersion = CipherSuite.TlsVersion.TLS12;
+        private List<KeyShareGroup> groups = DEFAULT_GROUPS;
+        private List<String> alpnProtocols = DEFAULT_ALPN;
+        private SecureRandom random;
+
+        public Builder credentials(final CredentialSelector credentials)
+        {
+            this.credentials = credentials;
+            return this;
+        }
+
+        public Builder suites(final CipherSuite... suites)
+        {
+            this.suites = Arrays.asList(suites);
+            return this;
+        }
+
+        public Builder suites(final List<CipherSuite> suites)
+        {
+            this.suites = suites;
+            return this;
+        }
+
+        public Builder cbcSuites(final CbcSuite... cbcSuites)
+        {
+            this.cbcSuites = Arrays.asList(cbcSuites);
+            return this;
+        }
+
+        public Builder allowCbc(final boolean allowCbc)
+        {
+            this.allowCbc = allowCbc;
+            return this;
+        }
+
+        public Builder minimumVersion(final CipherSuite.TlsVersion minimumVersion)
+        {
+            this.minimumVersion = minimumVersion;
+            return this;
+        }
+
+        public Builder groups(final KeyShareGroup... groups)
+        {
+            this.groups = Arrays.asList(groups);
+            return this;
+        }
+
+        public Builder alpnProtocols(final String... alpnProtocols)
+        {
+            this.alpnProtocols = Arrays.asList(alpnProtocols);
+            return this;
+        }
+
+        public Builder random(final SecureRandom random)
+        {
+            this.random = random;
+            return this;
+        }
+
+        public HandshakeConfig build()
+        {
+            return new HandshakeConfig(this);
+        }
+    }
+}
