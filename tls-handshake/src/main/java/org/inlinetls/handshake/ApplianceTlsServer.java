@@ -2,17 +2,22 @@ package org.inlinetls.handshake;
 
 import org.bouncycastle.tls.AlertLevel;
 import org.bouncycastle.tls.DefaultTlsServer;
+import org.bouncycastle.tls.ExtensionType;
 import org.bouncycastle.tls.NameType;
+import org.bouncycastle.tls.NewSessionTicket;
 import org.bouncycastle.tls.ProtocolName;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.SecurityParameters;
 import org.bouncycastle.tls.ServerName;
 import org.bouncycastle.tls.TlsCredentials;
 import org.bouncycastle.tls.TlsExtensionsUtils;
+import org.bouncycastle.tls.TlsSession;
 import org.bouncycastle.tls.TlsUtils;
 import org.inlinetls.crypto.keys.Secrets;
 import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.cert.ServerCredential;
+import org.inlinetls.handshake.session.SessionResumption;
+import org.inlinetls.handshake.session.SessionState;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,13 +25,20 @@ import java.util.Hashtable;
 import java.util.Locale;
 import java.util.Vector;
 
+import static java.lang.System.Logger.Level.DEBUG;
+
 /**
  * BouncyCastle's server callbacks set to the appliance's policy ({@link HandshakeConfig}): versions, suites in
  * server order, groups, ALPN, the credential chosen by SNI; it records the alerts and, at the end, the secrets
- * the record layer needs. One instance per connection.
+ * the record layer needs. TLS 1.2 sessions resume by session id or RFC 5077 ticket through BC's own abbreviated
+ * handshake ({@link SessionResumption}); TLS 1.3 always gets a full handshake (BC 1.84 resumes no TLS 1.3 session).
+ * One instance per connection.
  */
 final class ApplianceTlsServer extends DefaultTlsServer
 {
+    private static final Integer EXT_SESSION_TICKET = ExtensionType.session_ticket;
+    private static final System.Logger LOG = System.getLogger(ApplianceTlsServer.class.getName());
+
     private final HandshakeConfig config;
     private final CapturingTlsCrypto crypto;
     private ServerCredential credential;
@@ -36,6 +48,11 @@ final class ApplianceTlsServer extends DefaultTlsServer
     private int alertSent = HandshakeEngine.NO_ALERT;
     private int alertReceived = HandshakeEngine.NO_ALERT;
     private String alertMessage;
+    private final SessionResumption resumption;
+    private boolean clientOffersEms;
+    private boolean clientWantsTicket;
+    private byte[] offeredTicket;
+    private boolean resumed;
 
     private int suiteCode;
     private ProtocolVersion version;
@@ -48,6 +65,7 @@ final class ApplianceTlsServer extends DefaultTlsServer
         super(crypto);
         this.config = config;
         this.crypto = crypto;
+        this.resumption = config.resumption();
     }
 
     @Override
@@ -151,6 +169,102 @@ final class ApplianceTlsServer extends DefaultTlsServer
         maxFragmentLengthOffered = -1;
         serverName = null == clientExtensions ? null : hostName(TlsExtensionsUtils.getServerNameExtensionClient(
             clientExtensions));
+        // RFC 5077 §3.2: an empty extension asks for a ticket, a full one also offers one; without extended master
+        // secret there is nothing worth resuming (RFC 7627 §5.3)
+        final byte[] ticket = null == clientExtensions ? null : TlsUtils.getExtensionData(clientExtensions,
+            EXT_SESSION_TICKET);
+        clientOffersEms = null != clientExtensions && TlsExtensionsUtils.hasExtendedMasterSecretExtension(
+            clientExtensions);
+        clientWantsTicket = null != ticket && resumption.ticketsEnabled() && clientOffersEms;
+        offeredTicket = null == ticket || ticket.length == 0 ? null : ticket;
+    }
+
+    @Override
+    public TlsSession getSessionToResume(final byte[] sessionId)
+    {
+        // BC resumes only a non-empty id: a ticket sent with an empty id gets a full handshake (OpenSSL, NSS and
+        // BoringSSL always send one with a ticket, RFC 5077 §3.4)
+        if (null == sessionId || sessionId.length == 0 || !clientOffersEms)
+        {
+            return null;
+        }
+        SessionState state = null == offeredTicket ? null : resumption.findByTicket(offeredTicket);
+        if (null == state)
+        {
+            state = resumption.findBySessionId(sessionId);
+        }
+        if (null == state)
+        {
+            return null;
+        }
+        try
+        {
+            if (!SessionResumption.canResume(state, config.suiteCodes(), offeredCipherSuites, true, serverName))
+            {
+                LOG.log(DEBUG, "known session not resumed: suite, SNI or extended master secret differ");
+                return null;
+            }
+            return TlsUtils.importSession(sessionId, state.toParameters(crypto));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            LOG.log(DEBUG, () -> "known session not resumed: " + ex);
+            return null;
+        }
+        finally
+        {
+            state.destroy();
+        }
+    }
+
+    @Override
+    public byte[] getNewSessionID()
+    {
+        // with a ticket on its way the id would only fill the store (OpenSSL's server does the same)
+        if (!resumption.sessionIdsEnabled() || clientWantsTicket || !clientOffersEms)
+        {
+            return null;
+        }
+        return resumption.newSessionId(config.random());
+    }
+
+    @Override
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public Hashtable getServerExtensions() throws IOException
+    {
+        final Hashtable extensions = super.getServerExtensions();
+        if (clientWantsTicket && !TlsUtils.isTLSv13(context.getServerVersion()))
+        {
+            extensions.put(EXT_SESSION_TICKET, TlsUtils.EMPTY_BYTES);
+        }
+        return extensions;
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public void getServerExtensionsForConnection(final Hashtable serverExtensions) throws IOException
+    {
+        super.getServerExtensionsForConnection(serverExtensions);
+        if (context.getSecurityParametersHandshake().isResumedSession())
+        {
+            // BC sends no NewSessionTicket in an abbreviated handshake, so the ServerHello must not announce one
+            serverExtensions.remove(EXT_SESSION_TICKET);
+        }
+    }
+
+    @Override
+    public NewSessionTicket getNewSessionTicket() throws IOException
+    {
+        final SessionState state = SessionState.fromHandshake(
+            crypto, context.getSecurityParametersHandshake(), serverName, resumption.nowMs());
+        try
+        {
+            return resumption.newTicket(state);
+        }
+        finally
+        {
+            state.destroy();
+        }
     }
 
     @Override
@@ -201,15 +315,37 @@ final class ApplianceTlsServer extends DefaultTlsServer
             clientTrafficSecret = crypto.adoptSecret(sp.getTrafficSecretClient()).extract();
             serverTrafficSecret = crypto.adoptSecret(sp.getTrafficSecretServer()).extract();
         }
+        resumed = sp.isResumedSession();
         final ProtocolName alpn = sp.getApplicationProtocol();
         final byte[] sessionId = sp.getSessionID();
+        if (!resumed && !TlsUtils.isTLSv13(version) && sp.isExtendedMasterSecret() && resumption.sessionIdsEnabled() &&
+            null != sessionId && sessionId.length > 0)
+        {
+            storeSession(sp, sessionId);
+        }
         info = new NegotiatedKeys.ConnectionInfo(
             null == alpn ? null : alpn.getUtf8Decoding(),
             serverName,
             null == sessionId ? null : sessionId.clone(),
             KeyShareGroup.forCode(TlsUtils.isTLSv13(version) ? sp.getNegotiatedGroup() : tls12Group),
-            credential().name());
+            credential().name(),
+            resumed);
         complete = true;
+    }
+
+    private void storeSession(final SecurityParameters sp, final byte[] sessionId)
+    {
+        try
+        {
+            final SessionState state = SessionState.fromHandshake(crypto, sp, serverName, resumption.nowMs());
+            resumption.store(sessionId, state);
+            state.destroy();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            // a session not stored only costs the next handshake its abbreviation
+            LOG.log(DEBUG, () -> "session not stored: " + ex);
+        }
     }
 
     /**
@@ -268,6 +404,11 @@ final class ApplianceTlsServer extends DefaultTlsServer
     String alertMessage()
     {
         return alertMessage;
+    }
+
+    boolean isResumed()
+    {
+        return resumed;
     }
 
     String serverName()

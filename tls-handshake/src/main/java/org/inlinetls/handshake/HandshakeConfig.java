@@ -3,16 +3,22 @@ package org.inlinetls.handshake;
 import org.inlinetls.crypto.cbc.CbcSuite;
 import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.cert.CredentialSelector;
+import org.inlinetls.handshake.session.SessionResumption;
+import org.inlinetls.handshake.session.SessionStore;
+import org.inlinetls.handshake.session.TicketKeys;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * The immutable TLS policy a {@link HandshakeEngine} answers clients with: suites in server preference order,
- * minimum version, key-share groups, ALPN protocols and where the certificates come from.
+ * minimum version, key-share groups, ALPN protocols, where the certificates come from and how TLS 1.2 sessions
+ * resume (session ids from a {@link SessionStore}, RFC 5077 tickets sealed by {@link TicketKeys}; both off unless
+ * given).
  */
 public final class HandshakeConfig
 {
@@ -42,6 +48,9 @@ public final class HandshakeConfig
 
     public static final List<String> DEFAULT_ALPN = List.of("http/1.1");
 
+    /** How long a TLS 1.2 session stays resumable by default (nginx's ssl_session_timeout). */
+    public static final long DEFAULT_SESSION_LIFETIME_MS = 300_000;
+
     private final CredentialSelector credentials;
     private final List<CipherSuite> suites;
     private final List<CbcSuite> cbcSuites;
@@ -52,6 +61,7 @@ public final class HandshakeConfig
     private final SecureRandom random;
     private final int[] suiteCodes;
     private final int[] groupCodes;
+    private final SessionResumption resumption;
 
     private HandshakeConfig(final Builder builder)
     {
@@ -89,6 +99,10 @@ public final class HandshakeConfig
         }
         this.suiteCodes = codes.stream().mapToInt(Integer::intValue).toArray();
         this.groupCodes = groups.stream().mapToInt(KeyShareGroup::code).toArray();
+        final SessionStore store = builder.sessionIds ? builder.sessionStore : null;
+        final TicketKeys keys = builder.tickets ? builder.ticketKeys : null;
+        this.resumption = null == store && null == keys ? SessionResumption.DISABLED :
+            new SessionResumption(store, keys, builder.sessionLifetimeMs, builder.sessionClockMs);
     }
 
     public static Builder builder(final CredentialSelector credentials)
@@ -138,6 +152,12 @@ public final class HandshakeConfig
         return random;
     }
 
+    /** How TLS 1.2 sessions resume; {@link SessionResumption#DISABLED} unless a store or ticket keys were given. */
+    public SessionResumption resumption()
+    {
+        return resumption;
+    }
+
     /** Every enabled suite's code point in server preference order (CBC last, and only when allowed). */
     int[] suiteCodes()
     {
@@ -153,7 +173,8 @@ public final class HandshakeConfig
     public String toString()
     {
         return "HandshakeConfig{suites=" + suites + (allowCbc ? ", cbc=" + cbcSuites : ", cbc off") +
-            ", minimumVersion=" + minimumVersion + ", groups=" + groups + ", alpn=" + alpnProtocols + "}";
+            ", minimumVersion=" + minimumVersion + ", groups=" + groups + ", alpn=" + alpnProtocols +
+            ", resumption=" + resumption + "}";
     }
 
     /** Builds a {@link HandshakeConfig}; every setting has the documented default. */
@@ -167,6 +188,12 @@ public final class HandshakeConfig
         private List<KeyShareGroup> groups = DEFAULT_GROUPS;
         private List<String> alpnProtocols = DEFAULT_ALPN;
         private SecureRandom random;
+        private SessionStore sessionStore;
+        private TicketKeys ticketKeys;
+        private boolean sessionIds = true;
+        private boolean tickets = true;
+        private long sessionLifetimeMs = DEFAULT_SESSION_LIFETIME_MS;
+        private LongSupplier sessionClockMs = System::currentTimeMillis;
 
         public Builder credentials(final CredentialSelector credentials)
         {
@@ -219,6 +246,48 @@ public final class HandshakeConfig
         public Builder random(final SecureRandom random)
         {
             this.random = random;
+            return this;
+        }
+
+        /** Where TLS 1.2 sessions resumable by session id are kept (shared by every engine); null: none. */
+        public Builder sessionStore(final SessionStore sessionStore)
+        {
+            this.sessionStore = sessionStore;
+            return this;
+        }
+
+        /** The keys sealing RFC 5077 tickets (shared by every engine); null: no tickets. */
+        public Builder ticketKeys(final TicketKeys ticketKeys)
+        {
+            this.ticketKeys = ticketKeys;
+            return this;
+        }
+
+        /** Switches session-id resumption off (or back on) without dropping the store; on by default. */
+        public Builder sessionIds(final boolean sessionIds)
+        {
+            this.sessionIds = sessionIds;
+            return this;
+        }
+
+        /** Switches tickets off (or back on) without dropping the keys; on by default. */
+        public Builder tickets(final boolean tickets)
+        {
+            this.tickets = tickets;
+            return this;
+        }
+
+        /** How long a session stays resumable after its full handshake; also the ticket lifetime hint. */
+        public Builder sessionLifetimeMs(final long sessionLifetimeMs)
+        {
+            this.sessionLifetimeMs = sessionLifetimeMs;
+            return this;
+        }
+
+        /** The epoch-millisecond clock sessions expire on (tests advance their own). */
+        public Builder sessionClockMs(final LongSupplier sessionClockMs)
+        {
+            this.sessionClockMs = sessionClockMs;
             return this;
         }
 

@@ -127,6 +127,12 @@ public final class HandshakeEngine
         return complete;
     }
 
+    /** True once complete when the client resumed a TLS 1.2 session (id or ticket): no key exchange was done. */
+    public boolean isResumed()
+    {
+        return complete && server.isResumed();
+    }
+
     /** True when the handshake has failed; the output may hold the fatal alert to send before closing. */
     public boolean isFailed()
     {
@@ -187,7 +193,9 @@ public final class HandshakeEngine
     @Override
     public String toString()
     {
-        return "HandshakeEngine{" + (complete ? "complete" : failed ? "failed: " + failureReason : "handshaking") +
+        final String state = complete ? server.isResumed() ? "complete, resumed" : "complete" :
+            failed ? "failed: " + failureReason : "handshaking";
+        return "HandshakeEngine{" + state +
             ", sni=" + server.serverName() + "}";
     }
 

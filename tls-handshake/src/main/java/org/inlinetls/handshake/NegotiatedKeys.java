@@ -44,7 +44,12 @@ public final class NegotiatedKeys
 
     /** The non-secret facts of a connection. */
     record ConnectionInfo(
-        String applicationProtocol, String serverName, byte[] sessionId, KeyShareGroup group, String credentialName)
+        String applicationProtocol,
+        String serverName,
+        byte[] sessionId,
+        KeyShareGroup group,
+        String credentialName,
+        boolean resumed)
     {
     }
 
@@ -184,6 +189,15 @@ public final class NegotiatedKeys
         return info.sessionId() == null ? EMPTY : info.sessionId().clone();
     }
 
+    /**
+     * True when the handshake resumed a TLS 1.2 session (session id or ticket, RFC 5077): abbreviated, no key
+     * exchange, so {@link #group()} is null.
+     */
+    public boolean resumed()
+    {
+        return info.resumed();
+    }
+
     /** The key-share group of the (EC)DHE exchange, or null if BC reported one the appliance does not list. */
     public KeyShareGroup group()
     {
@@ -292,7 +306,8 @@ public final class NegotiatedKeys
     {
         return "NegotiatedKeys{" + version + ", " + (null != suite ? suite : cbcSuite) +
             ", group=" + info.group() + ", alpn=" + info.applicationProtocol() + ", sni=" + info.serverName() +
-            ", credential=" + info.credentialName() + ", seq client/server=" + clientSequence + "/" + serverSequence +
+            ", credential=" + info.credentialName() + (info.resumed() ? ", resumed" : "") +
+            ", seq client/server=" + clientSequence + "/" + serverSequence +
             ", keys " + Secrets.REDACTED + "}";
     }
 

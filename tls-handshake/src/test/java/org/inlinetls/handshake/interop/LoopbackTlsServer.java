@@ -30,7 +30,8 @@ import java.util.concurrent.Executors;
 /**
  * Test server on 127.0.0.1: {@link HandshakeEngine} answers the handshake, then record-crypto (the decoder and
  * encoder from {@link NegotiatedKeys}) reads one HTTP/1.1 request and answers a fixed 100 KiB body, one record per
- * chunk of at most 16 KiB, and closes with close_notify.
+ * chunk of at most 16 KiB, and closes with close_notify. Connections share whatever session store and ticket keys
+ * the configuration holds, so clients can resume; the outcome's session ends in {@code resumed} when one did.
  */
 public final class LoopbackTlsServer implements AutoCloseable
 {
@@ -156,7 +157,8 @@ public final class LoopbackTlsServer implements AutoCloseable
             }
             keys = engine.takeKeys();
             session = keys.version() + " " + (null != keys.suite() ? keys.suite() : keys.cbcSuite()) + " " +
-                keys.group() + " " + keys.credentialName() + " alpn=" + keys.applicationProtocol();
+                keys.group() + " " + keys.credentialName() + " alpn=" + keys.applicationProtocol() +
+                (keys.resumed() ? " resumed" : "");
             encoder = keys.newServerEncoder();
             serverSequence = keys.serverSequence();
             final SegmentDecoder decoder = keys.newClientDecoder(IntegrityMode.DEFERRED,
