@@ -1,8 +1,6 @@
 package org.inlinetls.crypto.cbc;
 
 import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 
@@ -118,22 +116,7 @@ public final class CbcHmacStream
     /** Installs this direction's keys (16 or 32-byte AES key, MAC key of the MAC's length); may allocate. */
     public void init(final byte[] encKey, final byte[] macKey)
     {
-        if ((encKey.length != 16 && encKey.length != 32) || macKey.length != macLength)
-        {
-            throw new IllegalArgumentException("key lengths " + encKey.length + "/" + macKey.length + " do not fit " +
-                algorithm);
-        }
-        try
-        {
-            final SecretKeySpec key = new SecretKeySpec(encKey, "AES");
-            final IvParameterSpec zeroIv = new IvParameterSpec(new byte[BLOCK_LENGTH]);
-            decryptCipher = Cipher.getInstance("AES/CBC/NoPadding");
-            decryptCipher.init(Cipher.DECRYPT_MODE, key, zeroIv);
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("AES/CBC/NoPadding unavailable", ex);
-        }
+        decryptCipher = CbcCiphers.keyed(Cipher.DECRYPT_MODE, encKey, macKey, algorithm);
         hmac.init(macKey, 0, macKey.length);
         digest.init(macKey, 0, macKey.length);
         phase = PHASE_IDLE;

@@ -1,8 +1,6 @@
 package org.inlinetls.crypto.cbc;
 
 import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 
@@ -50,21 +48,7 @@ public final class CbcRecordEncryptor
     /** Installs this direction's keys (16 or 32-byte AES key, MAC key of the MAC's length); may allocate. */
     public void init(final byte[] encKey, final byte[] macKey)
     {
-        if ((encKey.length != 16 && encKey.length != 32) || macKey.length != macLength)
-        {
-            throw new IllegalArgumentException("key lengths " + encKey.length + "/" + macKey.length + " do not fit " +
-                algorithm);
-        }
-        try
-        {
-            encryptCipher = Cipher.getInstance("AES/CBC/NoPadding");
-            encryptCipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(encKey, "AES"),
-                new IvParameterSpec(new byte[CbcHmacStream.BLOCK_LENGTH]));
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("AES/CBC/NoPadding unavailable", ex);
-        }
+        encryptCipher = CbcCiphers.keyed(Cipher.ENCRYPT_MODE, encKey, macKey, algorithm);
         Arrays.fill(encryptChaining, (byte)0);
         hmac.init(macKey, 0, macKey.length);
     }
