@@ -18,6 +18,8 @@ import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.cert.ServerCredential;
 import org.inlinetls.handshake.session.SessionResumption;
 import org.inlinetls.handshake.session.SessionState;
+import org.inlinetls.handshake.tls13.PskServerHandshake;
+import org.inlinetls.handshake.tls13.ResumptionTicket;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +33,9 @@ import static java.lang.System.Logger.Level.DEBUG;
  * BouncyCastle's server callbacks set to the appliance's policy ({@link HandshakeConfig}): versions, suites in
  * server order, groups, ALPN, the credential chosen by SNI; it records the alerts and, at the end, the secrets
  * the record layer needs. TLS 1.2 sessions resume by session id or RFC 5077 ticket through BC's own abbreviated
- * handshake ({@link SessionResumption}); TLS 1.3 always gets a full handshake (BC 1.84 resumes no TLS 1.3 session).
- * One instance per connection.
+ * handshake ({@link SessionResumption}). TLS 1.3 always gets a full handshake here (BC 1.84 resumes no TLS 1.3
+ * session); with tickets on, the keys carry a ticket of the appliance's own, which
+ * {@link org.inlinetls.handshake.tls13.PskServerHandshake} answers. One instance per connection.
  */
 final class ApplianceTlsServer extends DefaultTlsServer
 {
@@ -59,6 +62,7 @@ final class ApplianceTlsServer extends DefaultTlsServer
     private byte[] clientTrafficSecret;
     private byte[] serverTrafficSecret;
     private NegotiatedKeys.ConnectionInfo info;
+    private byte[] resumptionMasterSecret;
 
     ApplianceTlsServer(final HandshakeConfig config, final CapturingTlsCrypto crypto)
     {
@@ -348,6 +352,13 @@ final class ApplianceTlsServer extends DefaultTlsServer
         }
     }
 
+    /** The TLS 1.3 resumption master secret, once BC has verified the client's Finished (owned from now on). */
+    void onResumptionMasterSecret(final byte[] secret)
+    {
+        Secrets.zero(resumptionMasterSecret);
+        resumptionMasterSecret = secret;
+    }
+
     /**
      * Builds the keys once the handshake is complete, with the sequence numbers BC has used, and zeroes the
      * captured copies.
@@ -363,6 +374,7 @@ final class ApplianceTlsServer extends DefaultTlsServer
                     serverTrafficSecret, clientSequence, serverSequence, info);
                 clientTrafficSecret = null;
                 serverTrafficSecret = null;
+                keys.sessionTicket(newSessionTicket());
                 return keys;
             }
             if (null == keyBlock)
@@ -377,10 +389,35 @@ final class ApplianceTlsServer extends DefaultTlsServer
         }
     }
 
+    private byte[] newSessionTicket()
+    {
+        final PskServerHandshake.Policy policy = config.tls13Resumption();
+        if (null == policy || null == resumptionMasterSecret)
+        {
+            return null;
+        }
+        try
+        {
+            return ResumptionTicket.newSessionTicket(CipherSuite.forCode(suiteCode), resumptionMasterSecret,
+                info.applicationProtocol(), serverName, policy.ticketKeys(), policy.lifetimeMs(), policy.random());
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(DEBUG, () -> "TLS 1.3 ticket not issued: " + ex.getClass().getSimpleName());
+            return null;
+        }
+        finally
+        {
+            Secrets.zero(resumptionMasterSecret);
+            resumptionMasterSecret = null;
+        }
+    }
+
     /** Zeroes whatever secrets were captured and not handed over. */
     void destroy()
     {
-        Secrets.zero(clientTrafficSecret, serverTrafficSecret);
+        Secrets.zero(clientTrafficSecret, serverTrafficSecret, resumptionMasterSecret);
+        resumptionMasterSecret = null;
         clientTrafficSecret = null;
         serverTrafficSecret = null;
         crypto.destroy();

@@ -6,6 +6,7 @@ import org.inlinetls.handshake.cert.CredentialSelector;
 import org.inlinetls.handshake.session.SessionResumption;
 import org.inlinetls.handshake.session.SessionStore;
 import org.inlinetls.handshake.session.TicketKeys;
+import org.inlinetls.handshake.tls13.PskServerHandshake;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -16,9 +17,9 @@ import java.util.function.LongSupplier;
 
 /**
  * The immutable TLS policy a {@link HandshakeEngine} answers clients with: suites in server preference order,
- * minimum version, key-share groups, ALPN protocols, where the certificates come from and how TLS 1.2 sessions
- * resume (session ids from a {@link SessionStore}, RFC 5077 tickets sealed by {@link TicketKeys}; both off unless
- * given).
+ * minimum version, key-share groups, ALPN protocols, where the certificates come from and how sessions resume
+ * (TLS 1.2 session ids from a {@link SessionStore}; RFC 5077 tickets and TLS 1.3 resumption tickets sealed by
+ * {@link TicketKeys}; both off unless given).
  */
 public final class HandshakeConfig
 {
@@ -62,6 +63,7 @@ public final class HandshakeConfig
     private final int[] suiteCodes;
     private final int[] groupCodes;
     private final SessionResumption resumption;
+    private final PskServerHandshake.Policy tls13Resumption;
 
     private HandshakeConfig(final Builder builder)
     {
@@ -103,6 +105,8 @@ public final class HandshakeConfig
         final TicketKeys keys = builder.tickets ? builder.ticketKeys : null;
         this.resumption = null == store && null == keys ? SessionResumption.DISABLED :
             new SessionResumption(store, keys, builder.sessionLifetimeMs, builder.sessionClockMs);
+        this.tls13Resumption = null == keys ? null : new PskServerHandshake.Policy(suiteCodes, groupCodes,
+            alpnProtocols, keys, builder.sessionLifetimeMs, builder.sessionClockMs, random);
     }
 
     public static Builder builder(final CredentialSelector credentials)
@@ -156,6 +160,15 @@ public final class HandshakeConfig
     public SessionResumption resumption()
     {
         return resumption;
+    }
+
+    /**
+     * How TLS 1.3 tickets are issued and answered by the appliance's own abbreviated handshake (the ticket keys,
+     * lifetime and clock of {@link #resumption()}); null when tickets are off.
+     */
+    PskServerHandshake.Policy tls13Resumption()
+    {
+        return tls13Resumption;
     }
 
     /** Every enabled suite's code point in server preference order (CBC last, and only when allowed). */

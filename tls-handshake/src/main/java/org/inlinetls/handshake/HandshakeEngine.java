@@ -2,7 +2,10 @@ package org.inlinetls.handshake;
 
 import org.bouncycastle.tls.RecordPreview;
 import org.bouncycastle.tls.TlsServerProtocol;
+import org.inlinetls.crypto.record.RecordDecoder;
 import org.inlinetls.crypto.suite.CipherSuite;
+import org.inlinetls.handshake.tls13.PskServerHandshake;
+import org.inlinetls.handshake.tls13.Tls13Alert;
 
 import java.util.Arrays;
 
@@ -20,6 +23,10 @@ import static java.lang.System.Logger.Level.DEBUG;
  * send its own close_notify). No exception escapes: a hostile or broken client leaves the engine failed with BC's
  * fatal alert in the output.
  * <p>
+ * With tickets on, a ClientHello (in one record) that offers one of the appliance's TLS 1.3 tickets with a valid
+ * binder is answered by {@link PskServerHandshake} instead of BC (an abbreviated psk_dhe_ke handshake); every other
+ * ClientHello goes to BC, the PSK extension ignored. Either way a TLS 1.3 connection's keys carry a fresh ticket.
+ * <p>
  * Not thread-safe: one engine belongs to one flow and is driven by the thread that owns the flow.
  */
 public final class HandshakeEngine
@@ -32,8 +39,14 @@ public final class HandshakeEngine
     private static final int INTERNAL_ERROR = 80;
     private static final System.Logger LOG = System.getLogger(HandshakeEngine.class.getName());
 
-    private final TlsServerProtocol protocol = new TlsServerProtocol();
+    private static final int HANDSHAKE_RECORD = 22;
+    private static final int RECORD_OVERFLOW = 22;
+
+    private final TlsServerProtocol protocol;
     private final ApplianceTlsServer server;
+    private final PskServerHandshake.Policy pskPolicy;
+    private PskServerHandshake psk;
+    private boolean firstRecord = true;
     private final byte[] header = new byte[HEADER_LENGTH];
     private byte[] record = new byte[HEADER_LENGTH + 512];
     private int recordFill;
@@ -42,14 +55,16 @@ public final class HandshakeEngine
     private boolean failed;
     private String failureReason;
     private NegotiatedKeys keys;
-    private byte[] ownAlert;
+    private byte[] ownOutput;
     private int ownAlertDescription = NO_ALERT;
     private boolean bcOutputSeen;
-    private int ownAlertOffset;
+    private int ownOutputOffset;
 
     public HandshakeEngine(final HandshakeConfig config)
     {
         server = new ApplianceTlsServer(config, new CapturingTlsCrypto(config.random()));
+        pskPolicy = config.tls13Resumption();
+        protocol = new TicketIssuingProtocol(server, null != pskPolicy);
         try
         {
             protocol.accept(server);
@@ -97,7 +112,7 @@ public final class HandshakeEngine
     /** Bytes waiting to be sent to the client (the flight, or a fatal alert). */
     public int pendingOutput()
     {
-        final int own = null == ownAlert ? 0 : ownAlert.length - ownAlertOffset;
+        final int own = null == ownOutput ? 0 : ownOutput.length - ownOutputOffset;
         return protocol.getAvailableOutputBytes() + own;
     }
 
@@ -111,11 +126,11 @@ public final class HandshakeEngine
     {
         int written = protocol.readOutput(dst, offset, max);
         bcOutputSeen |= written > 0;
-        if (null != ownAlert && written < max)
+        if (null != ownOutput && written < max)
         {
-            final int n = Math.min(max - written, ownAlert.length - ownAlertOffset);
-            System.arraycopy(ownAlert, ownAlertOffset, dst, offset + written, n);
-            ownAlertOffset += n;
+            final int n = Math.min(max - written, ownOutput.length - ownOutputOffset);
+            System.arraycopy(ownOutput, ownOutputOffset, dst, offset + written, n);
+            ownOutputOffset += n;
             written += n;
         }
         return written;
@@ -127,10 +142,13 @@ public final class HandshakeEngine
         return complete;
     }
 
-    /** True once complete when the client resumed a TLS 1.2 session (id or ticket): no key exchange was done. */
+    /**
+     * True once complete when the client resumed: a TLS 1.2 session (id or ticket, no key exchange) or a TLS 1.3
+     * ticket of ours (psk_dhe_ke).
+     */
     public boolean isResumed()
     {
-        return complete && server.isResumed();
+        return complete && (null != psk || server.isResumed());
     }
 
     /** True when the handshake has failed; the output may hold the fatal alert to send before closing. */
@@ -148,7 +166,7 @@ public final class HandshakeEngine
     /** The description of a fatal alert the client sent, or {@link #NO_ALERT}. */
     public int peerAlert()
     {
-        return server.alertReceived();
+        return null != psk && psk.peerAlert() >= 0 ? psk.peerAlert() : server.alertReceived();
     }
 
     /** Why the handshake failed (BC's message; never key material), or null. */
@@ -160,7 +178,7 @@ public final class HandshakeEngine
     /** The SNI host name of the client, once its ClientHello has been read (lower case), or null. */
     public String serverName()
     {
-        return server.serverName();
+        return null != psk ? psk.serverName() : server.serverName();
     }
 
     /**
@@ -187,22 +205,30 @@ public final class HandshakeEngine
             keys.destroy();
             keys = null;
         }
+        if (null != psk)
+        {
+            psk.destroy();
+        }
         server.destroy();
     }
 
     @Override
     public String toString()
     {
-        final String state = complete ? server.isResumed() ? "complete, resumed" : "complete" :
+        final String state = complete ? isResumed() ? "complete, resumed" : "complete" :
             failed ? "failed: " + failureReason : "handshaking";
         return "HandshakeEngine{" + state +
-            ", sni=" + server.serverName() + "}";
+            ", sni=" + serverName() + "}";
     }
 
     /** Checks a record header through BC (type, length limits); false when it failed the handshake. */
     private boolean startRecord()
     {
         System.arraycopy(record, 0, header, 0, HEADER_LENGTH);
+        if (null != psk)
+        {
+            return startPskRecord();
+        }
         try
         {
             final RecordPreview preview = protocol.previewInputRecord(header);
@@ -223,6 +249,19 @@ public final class HandshakeEngine
     private void feedRecord()
     {
         recordFill = 0;
+        if (null != psk)
+        {
+            feedPskRecord();
+            return;
+        }
+        if (firstRecord)
+        {
+            firstRecord = false;
+            if (null != pskPolicy && record[0] == HANDSHAKE_RECORD && tryPsk())
+            {
+                return;
+            }
+        }
         try
         {
             protocol.offerInput(record, 0, recordSize);
@@ -263,11 +302,127 @@ public final class HandshakeEngine
             // BC sends nothing before it has read a valid ClientHello (RecordStream.writeRecord), and nothing when
             // it failed outside its record handling: the client still deserves the alert, in plaintext
             ownAlertDescription = server.alertSent() != NO_ALERT ? server.alertSent() : INTERNAL_ERROR;
-            ownAlert = new byte[]{21, 3, 3, 0, 2, 2, (byte)ownAlertDescription};
-            ownAlertOffset = 0;
+            appendOwnOutput(plaintextAlert(ownAlertDescription));
         }
         server.destroy();
         LOG.log(DEBUG, () -> "handshake failed: sent " + AlertNames.name(alert()) + ", received " +
             AlertNames.name(server.alertReceived()) + " (" + failureReason + ")");
+    }
+
+    /**
+     * Offers a ClientHello that fills this first record to {@link PskServerHandshake}; a ClientHello in several
+     * records always goes to BC.
+     *
+     * @return true when the appliance answers it (or refused it with an alert), false when BC takes it.
+     */
+    private boolean tryPsk()
+    {
+        final int messageLength = recordSize - HEADER_LENGTH;
+        if (messageLength < 4 || record[HEADER_LENGTH] != 1 ||
+            ((record[HEADER_LENGTH + 1] & 0xFF) << 16 | (record[HEADER_LENGTH + 2] & 0xFF) << 8 |
+            record[HEADER_LENGTH + 3] & 0xFF) != messageLength - 4)
+        {
+            return false;
+        }
+        try
+        {
+            final PskServerHandshake accepted = PskServerHandshake.tryAccept(
+                pskPolicy, Arrays.copyOfRange(record, HEADER_LENGTH, recordSize));
+            if (null == accepted)
+            {
+                return false;
+            }
+            psk = accepted;
+            appendOwnOutput(accepted.flight());
+            return true;
+        }
+        catch (final Tls13Alert ex)
+        {
+            failOwn(ex.description(), ex.getMessage(), plaintextAlert(ex.description()));
+            return true;
+        }
+    }
+
+    /** Checks a record header in the appliance's own handshake (BC is not involved in it). */
+    private boolean startPskRecord()
+    {
+        final int type = header[0] & 0xFF;
+        final int length = (header[3] & 0xFF) << 8 | header[4] & 0xFF;
+        if (type < 20 || type > 23 || length == 0)
+        {
+            failOwn(Tls13Alert.DECODE_ERROR, "bad record header", psk.alertRecord(Tls13Alert.DECODE_ERROR));
+            return false;
+        }
+        if (length > RecordDecoder.MAX_TLS13_RECORD_LENGTH)
+        {
+            failOwn(RECORD_OVERFLOW, "record too long", psk.alertRecord(RECORD_OVERFLOW));
+            return false;
+        }
+        recordSize = HEADER_LENGTH + length;
+        if (record.length < recordSize)
+        {
+            record = Arrays.copyOf(record, recordSize);
+        }
+        return true;
+    }
+
+    private void feedPskRecord()
+    {
+        try
+        {
+            psk.onRecord(record, 0, recordSize);
+        }
+        catch (final Tls13Alert ex)
+        {
+            failOwn(ex.description(), ex.getMessage(),
+                psk.peerAlert() >= 0 ? null : psk.alertRecord(ex.description()));
+            return;
+        }
+        if (psk.isComplete())
+        {
+            final NegotiatedKeys.ConnectionInfo info = new NegotiatedKeys.ConnectionInfo(psk.applicationProtocol(),
+                psk.serverName(), psk.sessionId(), KeyShareGroup.forCode(psk.group()), "psk", true);
+            keys = NegotiatedKeys.tls13(psk.suite(), psk.takeClientTrafficSecret(), psk.takeServerTrafficSecret(),
+                0, 0, info);
+            keys.sessionTicket(psk.newSessionTicket());
+            psk.destroy();
+            Arrays.fill(record, (byte)0);
+            complete = true;
+        }
+    }
+
+    private void failOwn(final int description, final String reason, final byte[] alertRecord)
+    {
+        failed = true;
+        failureReason = reason;
+        if (null != alertRecord)
+        {
+            ownAlertDescription = description;
+            appendOwnOutput(alertRecord);
+        }
+        if (null != psk)
+        {
+            psk.destroy();
+        }
+        server.destroy();
+        LOG.log(DEBUG, () -> "resumption handshake failed: sent " + AlertNames.name(alert()) + " (" + reason + ")");
+    }
+
+    private void appendOwnOutput(final byte[] bytes)
+    {
+        if (null == ownOutput || ownOutputOffset == ownOutput.length)
+        {
+            ownOutput = bytes;
+            ownOutputOffset = 0;
+            return;
+        }
+        final byte[] joined = Arrays.copyOf(ownOutput, ownOutput.length + bytes.length);
+        System.arraycopy(bytes, 0, joined, ownOutput.length, bytes.length);
+        ownOutput = joined;
+    }
+
+    private static byte[] plaintextAlert(final int description)
+    {
+        return new byte[]{21, 3, 3, 0, 2, 2, (byte)description};
     }
 }

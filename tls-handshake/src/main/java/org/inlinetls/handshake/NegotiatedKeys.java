@@ -40,6 +40,7 @@ public final class NegotiatedKeys
     private final long clientSequence;
     private final long serverSequence;
     private final ConnectionInfo info;
+    private byte[] sessionTicket;
     private boolean destroyed;
 
     /** The non-secret facts of a connection. */
@@ -190,12 +191,29 @@ public final class NegotiatedKeys
     }
 
     /**
-     * True when the handshake resumed a TLS 1.2 session (session id or ticket, RFC 5077): abbreviated, no key
-     * exchange, so {@link #group()} is null.
+     * True when the handshake resumed a session: TLS 1.2 by session id or ticket (RFC 5077; abbreviated, no key
+     * exchange, so {@link #group()} is null), or TLS 1.3 by one of the appliance's tickets (psk_dhe_ke, so
+     * {@link #group()} is the fresh key share's group).
      */
     public boolean resumed()
     {
         return info.resumed();
+    }
+
+    /**
+     * The TLS 1.3 NewSessionTicket handshake message (RFC 8446 §4.6.1, header included) the appliance sends right
+     * after the hand-over, protected with the server's application keys as a handshake record at
+     * {@link #serverSequence()}; null when tickets are off (or for TLS 1.2, whose tickets BC sends itself). A copy;
+     * not secret (the ticket is sealed).
+     */
+    public byte[] sessionTicket()
+    {
+        return null == sessionTicket ? null : sessionTicket.clone();
+    }
+
+    void sessionTicket(final byte[] message)
+    {
+        this.sessionTicket = message;
     }
 
     /** The key-share group of the (EC)DHE exchange, or null if BC reported one the appliance does not list. */

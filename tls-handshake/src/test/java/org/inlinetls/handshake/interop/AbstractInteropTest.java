@@ -173,16 +173,30 @@ abstract class AbstractInteropTest
 
     static LoopbackTlsServer.Outcome awaitOutcome(final LoopbackTlsServer target) throws InterruptedException
     {
-        for (int i = 0; i < 200 && target.outcomes.isEmpty(); i++)
+        return awaitOutcome(target, outcome -> true);
+    }
+
+    /**
+     * Waits for the outcome of a connection that {@code matches}, skipping outcomes that earlier tests' connections
+     * recorded late (a client process may exit before the server thread has written its outcome).
+     */
+    static LoopbackTlsServer.Outcome awaitOutcome(
+        final LoopbackTlsServer target, final java.util.function.Predicate<LoopbackTlsServer.Outcome> matches)
+        throws InterruptedException
+    {
+        for (int i = 0; i < 300; i++)
         {
-            Thread.sleep(10);
+            final LoopbackTlsServer.Outcome outcome = target.outcomes.poll();
+            if (null == outcome)
+            {
+                Thread.sleep(10);
+            }
+            else if (matches.test(outcome))
+            {
+                return outcome;
+            }
         }
-        final LoopbackTlsServer.Outcome outcome = target.outcomes.poll();
-        if (null == outcome)
-        {
-            fail("the server recorded no connection");
-        }
-        return outcome;
+        return fail("the server recorded no matching connection");
     }
 
     static String opensslGroupName(final String group)

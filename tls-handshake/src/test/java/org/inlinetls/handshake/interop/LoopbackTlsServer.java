@@ -31,7 +31,8 @@ import java.util.concurrent.Executors;
  * Test server on 127.0.0.1: {@link HandshakeEngine} answers the handshake, then record-crypto (the decoder and
  * encoder from {@link NegotiatedKeys}) reads one HTTP/1.1 request and answers a fixed 100 KiB body, one record per
  * chunk of at most 16 KiB, and closes with close_notify. Connections share whatever session store and ticket keys
- * the configuration holds, so clients can resume; the outcome's session ends in {@code resumed} when one did.
+ * the configuration holds, so clients can resume (TLS 1.3: the appliance's NewSessionTicket goes out right after the
+ * hand-over); the outcome's session ends in {@code resumed} when one did.
  */
 public final class LoopbackTlsServer implements AutoCloseable
 {
@@ -161,6 +162,12 @@ public final class LoopbackTlsServer implements AutoCloseable
                 (keys.resumed() ? " resumed" : "");
             encoder = keys.newServerEncoder();
             serverSequence = keys.serverSequence();
+            final byte[] ticket = keys.sessionTicket();
+            if (null != ticket)
+            {
+                // TLS 1.3: the appliance's own NewSessionTicket, first record under the application keys
+                sendRecord(22, ticket, 0, ticket.length);
+            }
             final SegmentDecoder decoder = keys.newClientDecoder(IntegrityMode.DEFERRED,
                 new byte[RecordDecoder.SCRATCH_LENGTH]);
             int offset = consumed;
