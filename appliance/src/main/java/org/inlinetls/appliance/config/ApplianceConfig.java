@@ -1,8 +1,15 @@
 package org.inlinetls.appliance.config;
 
+import org.inlinetls.crypto.cbc.CbcSuite;
+import org.inlinetls.crypto.record.IntegrityMode;
+import org.inlinetls.crypto.suite.CipherSuite;
+import org.inlinetls.handshake.KeyShareGroup;
+import org.inlinetls.handshake.cert.CertificateSpec;
 import org.inlinetls.packet.engine.Side;
 import org.inlinetls.packet.port.FaultProfile;
+import org.inlinetls.seqdb.JournalConfig;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +27,11 @@ import java.util.Map;
  * @param faults    optional fault injection per egress side (lab and tests only); empty when off.
  * @param runtimeDirectory where the counters file lives (tmpfs).
  * @param countersLogIntervalSec how often counters are logged; 0 for only at exit and on SIGUSR1.
+ * @param tls       the TLS policy every service answers clients with.
+ * @param certificates the credentials of the certificate store, in file order; at most one is marked default and,
+ *                  when the file marks none, the first is.
+ * @param services  the virtual services whose port 443 flows are intercepted; empty for a pure bridge.
+ * @param journal   the per-flow journal (DESIGN §5).
  */
 public record ApplianceConfig(
     Path source,
@@ -31,7 +43,11 @@ public record ApplianceConfig(
     MalformedAction malformed,
     Map<Side, FaultProfile> faults,
     Path runtimeDirectory,
-    long countersLogIntervalSec)
+    long countersLogIntervalSec,
+    Tls tls,
+    List<CertificateSpec> certificates,
+    List<Service> services,
+    Journal journal)
 {
     /** Packet I/O driver. */
     public enum IoDriver
@@ -92,6 +108,106 @@ public record ApplianceConfig(
     {
     }
 
+    /** How a service handles its flows (DESIGN §1). */
+    public enum ServiceMode
+    {
+        /** Transparent: the client talks to the server's own address; only 443 becomes the backend port. */
+        DIRECT,
+        /** A virtual address NATed to a pool of backends (not implemented yet). */
+        LOAD_BALANCING,
+        /** A virtual address with TCP terminated on both legs (not implemented yet). */
+        FULL_PROXY
+    }
+
+    /** What to do with a flow to a service's port whose first client bytes are not a TLS handshake. */
+    public enum NonTlsAction
+    {
+        /** Reset both ends. */
+        RESET,
+        /** Bridge the flow unchanged to the service's own port. */
+        PASS
+    }
+
+    /**
+     * The TLS policy; the fields map one to one onto {@code HandshakeConfig.Builder}.
+     *
+     * @param minVersion     the lowest protocol version accepted.
+     * @param suites         AEAD suites in server preference order.
+     * @param cbcSuites      legacy CBC suites, offered after every AEAD suite; empty unless {@code allowCbc}.
+     * @param allowCbc       whether CBC suites are offered at all (DESIGN §6: off by default).
+     * @param groups         key-share groups in preference order.
+     * @param alpn           ALPN protocols the backends speak, in preference order; empty: ALPN not negotiated.
+     * @param integrity      when the plaintext of a record spanning segments is released (DESIGN §6).
+     * @param sessionTickets RFC 5077 and TLS 1.3 resumption tickets.
+     * @param sessionCache   TLS 1.2 session-id resumption.
+     */
+    public record Tls(
+        CipherSuite.TlsVersion minVersion,
+        List<CipherSuite> suites,
+        List<CbcSuite> cbcSuites,
+        boolean allowCbc,
+        List<KeyShareGroup> groups,
+        List<String> alpn,
+        IntegrityMode integrity,
+        SessionTickets sessionTickets,
+        SessionCache sessionCache)
+    {
+    }
+
+    /**
+     * Session tickets; the ticket keys live only in memory and are never written anywhere.
+     *
+     * @param enabled             whether tickets are issued and accepted.
+     * @param rotationIntervalSec how long a ticket key seals; it still opens for one more interval.
+     * @param lifetimeSec         how long a session stays resumable (tickets and the session cache alike).
+     */
+    public record SessionTickets(boolean enabled, long rotationIntervalSec, long lifetimeSec)
+    {
+    }
+
+    /**
+     * The TLS 1.2 session-id cache, a Chronicle Map file on tmpfs (it holds master secrets).
+     *
+     * @param enabled    whether session ids are issued and resumed.
+     * @param maxEntries the most sessions kept.
+     * @param path       the file, which must be on tmpfs or ramfs when it is opened.
+     */
+    public record SessionCache(boolean enabled, int maxEntries, Path path)
+    {
+    }
+
+    /**
+     * A virtual service: the address whose port 443 flows are intercepted.
+     *
+     * @param name        unique label used in logs and counters.
+     * @param mode        how its flows are handled; only {@link ServiceMode#DIRECT} so far.
+     * @param listen      the address and port clients connect to.
+     * @param backendPort the plain-HTTP port of the server that receives the decrypted bytes.
+     * @param onNonTls    what to do with flows that do not start with a TLS handshake.
+     */
+    public record Service(String name, ServiceMode mode, InetSocketAddress listen, int backendPort,
+        NonTlsAction onNonTls)
+    {
+    }
+
+    /**
+     * The per-flow journal (DESIGN §5).
+     *
+     * @param path           the Chronicle Map file; it must be on tmpfs or ramfs when it is opened.
+     * @param maxFlows       the hard cap on flows.
+     * @param ringCapacity   checkpoint slots per direction.
+     * @param idleTimeoutSec how long a flow may stay silent before its entry is removed.
+     */
+    public record Journal(Path path, long maxFlows, int ringCapacity, long idleTimeoutSec)
+    {
+        /** The journal's settings; CBC suites need the larger checkpoint of the CBC decoder. */
+        public JournalConfig toJournalConfig(final boolean cbc)
+        {
+            return new JournalConfig().path(path).maxFlows(maxFlows).ringCapacity(ringCapacity)
+                .checkpointLength(cbc ? JournalConfig.CBC_CHECKPOINT_LENGTH : JournalConfig.AEAD_CHECKPOINT_LENGTH);
+        }
+    }
+
     /** Human-readable effective configuration for the start-up log; holds no secrets. */
     public String describe()
     {
@@ -112,6 +228,41 @@ public record ApplianceConfig(
             .append(" countersLogIntervalSec=").append(countersLogIntervalSec).append('\n');
         faults.forEach((side, profile) -> text.append("  faults.").append(side.label()).append(": ")
             .append(profile).append('\n'));
+        text.append("  tls: minVersion=").append(TlsConfigReader.versionWord(tls.minVersion()))
+            .append(" suites=").append(tls.suites())
+            .append(" allowCbc=").append(tls.allowCbc());
+        if (tls.allowCbc())
+        {
+            text.append(" cbcSuites=").append(tls.cbcSuites());
+        }
+        text.append(" groups=").append(tls.groups().stream().map(YamlSection::wordOf).toList())
+            .append(" alpn=").append(tls.alpn())
+            .append(" integrity=").append(YamlSection.wordOf(tls.integrity())).append('\n')
+            .append("  tls.sessionTickets: enabled=").append(tls.sessionTickets().enabled())
+            .append(" rotationIntervalSec=").append(tls.sessionTickets().rotationIntervalSec())
+            .append(" lifetimeSec=").append(tls.sessionTickets().lifetimeSec()).append('\n')
+            .append("  tls.sessionCache: enabled=").append(tls.sessionCache().enabled())
+            .append(" maxEntries=").append(tls.sessionCache().maxEntries())
+            .append(" path=").append(tls.sessionCache().path()).append('\n');
+        // paths only: the key file's contents are never read here, let alone printed
+        for (final CertificateSpec spec : certificates)
+        {
+            text.append("  certificate: chain=").append(spec.chainPem()).append(" key=").append(spec.keyPem())
+                .append(" names=").append(spec.serverNames().isEmpty() ? "(from certificate)" : spec.serverNames())
+                .append(spec.isDefault() ? " default" : "").append('\n');
+        }
+        for (final Service service : services)
+        {
+            text.append("  service ").append(service.name())
+                .append(": mode=").append(YamlSection.wordOf(service.mode()))
+                .append(" listen=").append(ServiceConfigReader.addressText(service.listen()))
+                .append(" backendPort=").append(service.backendPort())
+                .append(" onNonTls=").append(YamlSection.wordOf(service.onNonTls())).append('\n');
+        }
+        text.append("  journal: path=").append(journal.path())
+            .append(" maxFlows=").append(journal.maxFlows())
+            .append(" ringCapacity=").append(journal.ringCapacity())
+            .append(" idleTimeoutSec=").append(journal.idleTimeoutSec()).append('\n');
         return text.toString();
     }
 }

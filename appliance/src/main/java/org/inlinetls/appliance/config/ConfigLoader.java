@@ -1,7 +1,10 @@
 package org.inlinetls.appliance.config;
 
+import org.inlinetls.handshake.cert.CertificateSpec;
 import org.inlinetls.packet.engine.Side;
 import org.inlinetls.packet.port.FaultProfile;
+import org.inlinetls.seqdb.FlowEntryLayout;
+import org.inlinetls.seqdb.JournalConfig;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
@@ -29,6 +32,7 @@ public final class ConfigLoader
     private static final List<ApplianceConfig.OffloadName> DEFAULT_OFFLOADS = List.of(
         ApplianceConfig.OffloadName.GRO, ApplianceConfig.OffloadName.GSO,
         ApplianceConfig.OffloadName.TSO, ApplianceConfig.OffloadName.LRO);
+    private static final long DEFAULT_IDLE_TIMEOUT_SEC = 300;
 
     private ConfigLoader()
     {
@@ -86,7 +90,8 @@ public final class ConfigLoader
 
     private static ApplianceConfig build(final Path file, final YamlSection top) throws ConfigException
     {
-        top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime"));
+        top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime", "tls",
+            "certificates", "services", "journal"));
 
         final YamlSection interfaces = top.section("interfaces");
         interfaces.requireKnownKeys(Set.of("outside", "inside"));
@@ -96,6 +101,7 @@ public final class ConfigLoader
         {
             throw interfaces.errorAt("inside", "must differ from interfaces.outside (" + outside + ")");
         }
+        final List<CertificateSpec> certificates = ServiceConfigReader.certificates(file, top);
         return new ApplianceConfig(
             file.toAbsolutePath(),
             outside,
@@ -106,7 +112,11 @@ public final class ConfigLoader
             malformed(top),
             faults(top),
             runtimeDirectory(top),
-            top.has("runtime") ? top.section("runtime").integer("countersLogIntervalSec", 0, 0, 86_400) : 0);
+            top.has("runtime") ? top.section("runtime").integer("countersLogIntervalSec", 0, 0, 86_400) : 0,
+            TlsConfigReader.read(top),
+            certificates,
+            ServiceConfigReader.services(top, certificates.size()),
+            journal(top));
     }
 
     private static String interfaceName(final YamlSection interfaces, final String key) throws ConfigException
@@ -214,6 +224,37 @@ public final class ConfigLoader
         final YamlSection runtime = top.section("runtime");
         runtime.requireKnownKeys(Set.of("directory", "countersLogIntervalSec"));
         return Path.of(runtime.string("directory", defaultRuntimeDirectory()));
+    }
+
+    private static ApplianceConfig.Journal journal(final YamlSection top) throws ConfigException
+    {
+        final String defaultPath = defaultRuntimeDirectory() + "/journal.dat";
+        if (!top.has("journal"))
+        {
+            return new ApplianceConfig.Journal(Path.of(defaultPath), JournalConfig.DEFAULT_MAX_FLOWS,
+                JournalConfig.DEFAULT_RING_CAPACITY, DEFAULT_IDLE_TIMEOUT_SEC);
+        }
+        final YamlSection journal = top.section("journal");
+        journal.requireKnownKeys(Set.of("path", "maxFlows", "ringCapacity", "idleTimeoutSec"));
+        return new ApplianceConfig.Journal(
+            absolutePath(journal, "path", defaultPath),
+            journal.integer("maxFlows", JournalConfig.DEFAULT_MAX_FLOWS, 1, Integer.MAX_VALUE - 1),
+            (int)journal.integer("ringCapacity", JournalConfig.DEFAULT_RING_CAPACITY, 2,
+                FlowEntryLayout.MAX_RING_CAPACITY),
+            journal.integer("idleTimeoutSec", DEFAULT_IDLE_TIMEOUT_SEC, 1, 86_400));
+    }
+
+    /** A path that must be absolute: files holding secrets are named in full, never relative to a working directory. */
+    static Path absolutePath(final YamlSection section, final String key, final String defaultValue)
+        throws ConfigException
+    {
+        final String text = section.string(key, defaultValue);
+        final Path path = Path.of(text);
+        if (!path.isAbsolute())
+        {
+            throw section.errorAt(key, "must be an absolute path (on tmpfs, e.g. under /dev/shm), was '" + text + "'");
+        }
+        return path.normalize();
     }
 
     /** {@code /dev/shm/inline-tls}: tmpfs on Debian, so nothing the daemon keeps at run time reaches a disk. */

@@ -71,6 +71,80 @@ final class YamlSection
         return new YamlSection(file, field(key), tuple.getValueNode());
     }
 
+    /** A list of mappings, each a section named {@code key[i]}; empty when the key is absent. */
+    List<YamlSection> sections(final String key) throws ConfigException
+    {
+        final List<YamlSection> result = new ArrayList<>();
+        for (final Node item : sequence(key))
+        {
+            result.add(new YamlSection(file, field(key) + "[" + result.size() + "]", item));
+        }
+        return result;
+    }
+
+    /** A list of non-empty single values, or {@code defaultValue} when the key is absent. */
+    List<String> strings(final String key, final List<String> defaultValue) throws ConfigException
+    {
+        if (!has(key))
+        {
+            return defaultValue;
+        }
+        final List<String> result = new ArrayList<>();
+        for (final Node item : sequence(key))
+        {
+            final String itemField = field(key) + "[" + result.size() + "]";
+            final String text = scalarText(item, itemField);
+            if (text.isEmpty())
+            {
+                throw error(item, itemField, "must not be empty");
+            }
+            result.add(text);
+        }
+        return result;
+    }
+
+    /** An error for item {@code index} of the list under {@code key}, located at its line. */
+    ConfigException errorAtItem(final String key, final int index, final String reason)
+    {
+        final NodeTuple tuple = entries.get(key);
+        if (tuple != null && tuple.getValueNode() instanceof SequenceNode)
+        {
+            final List<Node> items = ((SequenceNode)tuple.getValueNode()).getValue();
+            if (index >= 0 && index < items.size())
+            {
+                return error(items.get(index), field(key) + "[" + index + "]", reason);
+            }
+        }
+        return errorAt(key, reason);
+    }
+
+    /** The 1-based line of the value under {@code key}, or of this section when the key is absent. */
+    int lineOf(final String key)
+    {
+        final NodeTuple tuple = entries.get(key);
+        return (tuple == null ? node : tuple.getValueNode()).getStartMark().map(mark -> mark.getLine() + 1).orElse(0);
+    }
+
+    /** The file the section came from, as given to the loader. */
+    String file()
+    {
+        return file;
+    }
+
+    private List<Node> sequence(final String key) throws ConfigException
+    {
+        final NodeTuple tuple = entries.get(key);
+        if (tuple == null)
+        {
+            return List.of();
+        }
+        if (!(tuple.getValueNode() instanceof SequenceNode))
+        {
+            throw error(tuple.getValueNode(), field(key), "must be a list, e.g. [a, b]");
+        }
+        return ((SequenceNode)tuple.getValueNode()).getValue();
+    }
+
     String string(final String key, final String defaultValue) throws ConfigException
     {
         final NodeTuple tuple = entries.get(key);
