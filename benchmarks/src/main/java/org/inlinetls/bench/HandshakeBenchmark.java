@@ -5,11 +5,9 @@ import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.HandshakeEngine;
 import org.inlinetls.handshake.NegotiatedKeys;
 import org.inlinetls.handshake.cert.ServerCredential;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -42,21 +40,6 @@ public class HandshakeBenchmark
     private BcTlsCrypto clientCrypto;
     private final byte[] buffer = new byte[1 << 16];
 
-    /** Time spent inside the server engine, reported by JMH next to the score. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class ServerTime
-    {
-        public long serverNs;
-        public long handshakes;
-
-        @Setup(Level.Iteration)
-        public void reset()
-        {
-            serverNs = 0;
-            handshakes = 0;
-        }
-    }
 
     @Setup
     public void setUp() throws Exception
@@ -68,7 +51,7 @@ public class HandshakeBenchmark
     }
 
     @Benchmark
-    public int fullHandshake(final ServerTime time) throws Exception
+    public int fullHandshake(final ServerHandshakeTime time) throws Exception
     {
         final HandshakeFixture.Client client = new HandshakeFixture.Client(clientCrypto);
         final HandshakeEngine engine = new HandshakeEngine(config);

@@ -9,11 +9,9 @@ import org.inlinetls.handshake.NegotiatedKeys;
 import org.inlinetls.handshake.cert.ServerCredential;
 import org.inlinetls.handshake.session.HeapSessionStore;
 import org.inlinetls.handshake.session.TicketKeys;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -127,21 +125,6 @@ public class ResumedHandshakeBenchmark
     private byte[] ticket;
     private final byte[] buffer = new byte[1 << 16];
 
-    /** Time spent inside the server engine, reported by JMH next to the score. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class ServerTime
-    {
-        public long serverNs;
-        public long handshakes;
-
-        @Setup(Level.Iteration)
-        public void reset()
-        {
-            serverNs = 0;
-            handshakes = 0;
-        }
-    }
 
     @Setup
     public void setUp() throws Exception
@@ -190,7 +173,7 @@ public class ResumedHandshakeBenchmark
     }
 
     @Benchmark
-    public int tls12Handshake(final ServerTime time) throws Exception
+    public int tls12Handshake(final ServerHandshakeTime time) throws Exception
     {
         final ResumingClient client = new ResumingClient(clientCrypto, session, ticket, false);
         final HandshakeEngine engine = new HandshakeEngine(config);
