@@ -6,6 +6,7 @@ import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
@@ -50,6 +51,22 @@ public final class LibC
             @SaveError @ssize_t long recv(int fd, Pointer buf, @size_t long len, int flags);
 
             String strerror(int errnum);
+
+            @SaveError int bind(int fd, @In Pointer addr, int addrLen);
+
+            @SaveError int getsockopt(int fd, int level, int optname, Pointer optval, Pointer optlen);
+
+            /*
+             * JNR 2.2.17 on x86_64 mis-passes the sixth argument when every argument is a plain integer (mmap with
+             * six Java longs/ints failed in glibc with EINVAL and no system call): mmap keeps a Pointer first
+             * argument, and the data path uses send(2) (4 arguments, raw address) instead of sendto(2) with a NULL
+             * destination, which is the same call on a bound packet socket.
+             */
+            @SaveError @ssize_t long send(int fd, long buf, long len, int flags);
+
+            @SaveError Pointer mmap(Pointer addr, @size_t long length, int prot, int flags, int fd, @off_t long offset);
+
+            @SaveError int munmap(long addr, long length);
         }
 
         static final Native LIB;
@@ -78,6 +95,9 @@ public final class LibC
             CAUSE = cause;
         }
     }
+
+    /** {@code MAP_FAILED} (sys/mman.h): {@code (void *)-1}. */
+    private static final long MAP_FAILED = -1L;
 
     private LibC()
     {
@@ -284,5 +304,72 @@ public final class LibC
             throw failure("recv(" + what + ")");
         }
         return n;
+    }
+    /**
+     * {@code bind(2)} with a prepared socket address; {@code what} names the socket and the address.
+     */
+    static void bind(final int fd, final Pointer addr, final int addrLen, final String what) throws NativeIoException
+    {
+        if (lib().bind(fd, addr, addrLen) < 0)
+        {
+            throw failure("bind(" + what + ")");
+        }
+    }
+
+    /**
+     * {@code getsockopt(2)} into {@code optVal} of {@code optLen} bytes.
+     *
+     * @return the length the kernel wrote.
+     */
+    static int getsockopt(
+        final int fd, final int level, final int optName, final Pointer optVal, final int optLen, final String what)
+        throws NativeIoException
+    {
+        final Pointer len = allocate(Integer.BYTES);
+        len.putInt(0, optLen);
+        if (lib().getsockopt(fd, level, optName, optVal, len) < 0)
+        {
+            throw failure("getsockopt(" + what + ")");
+        }
+        return len.getInt(0);
+    }
+
+    /**
+     * {@code send(2)} of raw memory to the socket's bound destination: the data path, so no exception.
+     *
+     * @return bytes sent, or {@code -errno} (EAGAIN/ENOBUFS when the device queue is full).
+     */
+    static long sendOrErrno(final int fd, final long address, final long lengthBytes, final int flags)
+    {
+        final long n = lib().send(fd, address, lengthBytes, flags);
+        return n < 0 ? -lastErrno() : n;
+    }
+
+    /**
+     * {@code mmap(2)} of a descriptor (a packet ring) at offset 0.
+     *
+     * @return the address of the mapping.
+     */
+    static long mmap(final long lengthBytes, final int prot, final int flags, final int fd, final String what)
+        throws NativeIoException
+    {
+        final Pointer mapping = lib().mmap(null, lengthBytes, prot, flags, fd, 0L);
+        final long address = mapping == null ? 0 : mapping.address();
+        if (address == MAP_FAILED || address == 0)
+        {
+            throw failure("mmap(" + what + ")");
+        }
+        return address;
+    }
+
+    /**
+     * {@code munmap(2)}.
+     */
+    static void munmap(final long address, final long lengthBytes, final String what) throws NativeIoException
+    {
+        if (lib().munmap(address, lengthBytes) < 0)
+        {
+            throw failure("munmap(" + what + ")");
+        }
     }
 }

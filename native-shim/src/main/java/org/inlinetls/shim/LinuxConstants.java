@@ -31,6 +31,40 @@ final class LinuxConstants
     static final int PACKET_MR_PROMISC = 1;
     /** ETH_P_ALL (linux/if_ether.h), host byte order; the packet socket passes 0 so it receives nothing. */
     static final int ETH_P_ALL = 0x0003;
+    /** PACKET_RX_RING (linux/if_packet.h): struct tpacket_req3 describing the receive ring. */
+    static final int PACKET_RX_RING = 5;
+    /** PACKET_STATISTICS (linux/if_packet.h): struct tpacket_stats_v3, reset by each read. */
+    static final int PACKET_STATISTICS = 6;
+    /** PACKET_VERSION (linux/if_packet.h): int, one of enum tpacket_versions. */
+    static final int PACKET_VERSION = 10;
+    /** PACKET_TX_RING (linux/if_packet.h). */
+    static final int PACKET_TX_RING = 13;
+    /** PACKET_QDISC_BYPASS (linux/if_packet.h): int; frames sent skip the qdisc layer (since 3.14). */
+    static final int PACKET_QDISC_BYPASS = 20;
+    /** PACKET_IGNORE_OUTGOING (linux/if_packet.h): int; the socket no longer sees frames sent on its device (4.20). */
+    static final int PACKET_IGNORE_OUTGOING = 23;
+    /** TPACKET_V3 (linux/if_packet.h, enum tpacket_versions): block-based rings with variable-size frames. */
+    static final int TPACKET_V3 = 2;
+    /** TP_STATUS_KERNEL (linux/if_packet.h): block_status of a block the kernel owns. */
+    static final int TP_STATUS_KERNEL = 0;
+    /** TP_STATUS_USER (linux/if_packet.h): block_status bit of a block handed to user space. */
+    static final int TP_STATUS_USER = 1;
+    /** TP_STATUS_LOSING (linux/if_packet.h): the kernel dropped frames since the last PACKET_STATISTICS read. */
+    static final int TP_STATUS_LOSING = 1 << 2;
+    /** TPACKET_ALIGNMENT (linux/if_packet.h): frame sizes are multiples of it. */
+    static final int TPACKET_ALIGNMENT = 16;
+
+    // ---- sys/mman.h (asm-generic/mman-common.h) ----
+    /** PROT_READ (asm-generic/mman-common.h). */
+    static final int PROT_READ = 1;
+    /** PROT_WRITE (asm-generic/mman-common.h). */
+    static final int PROT_WRITE = 2;
+    /** MAP_SHARED (linux/mman.h): the ring is shared with the kernel. */
+    static final int MAP_SHARED = 1;
+
+    // ---- bits/socket.h ----
+    /** MSG_DONTWAIT (bits/socket.h): a full device queue gives EAGAIN/ENOBUFS instead of blocking. */
+    static final int MSG_DONTWAIT = 0x40;
 
     // ---- linux/sockios.h ----
     /** SIOCGIFFLAGS (linux/sockios.h): get ifreq.ifr_flags. */
@@ -101,9 +135,15 @@ final class LinuxConstants
     static final int EINVAL = 22;
     /** EOPNOTSUPP (asm-generic/errno.h). */
     static final int EOPNOTSUPP = 95;
+    /** EAGAIN (asm-generic/errno-base.h). */
+    static final int EAGAIN = 11;
+    /** ENOPROTOOPT (asm-generic/errno.h): a socket option this kernel does not know. */
+    static final int ENOPROTOOPT = 92;
+    /** ENOBUFS (asm-generic/errno.h). */
+    static final int ENOBUFS = 105;
 
     /** Names of the errnos the shim's calls document (asm-generic/errno-base.h, asm-generic/errno.h). */
-    private static final String[] ERRNO_NAMES = new String[96];
+    private static final String[] ERRNO_NAMES = new String[128];
 
     static
     {
@@ -111,6 +151,7 @@ final class LinuxConstants
         ERRNO_NAMES[2] = "ENOENT";
         ERRNO_NAMES[4] = "EINTR";
         ERRNO_NAMES[9] = "EBADF";
+        ERRNO_NAMES[11] = "EAGAIN";
         ERRNO_NAMES[12] = "ENOMEM";
         ERRNO_NAMES[13] = "EACCES";
         ERRNO_NAMES[14] = "EFAULT";
@@ -121,7 +162,11 @@ final class LinuxConstants
         ERRNO_NAMES[24] = "EMFILE";
         ERRNO_NAMES[25] = "ENOTTY";
         ERRNO_NAMES[93] = "EPROTONOSUPPORT";
+        ERRNO_NAMES[92] = "ENOPROTOOPT";
         ERRNO_NAMES[95] = "EOPNOTSUPP";
+        ERRNO_NAMES[105] = "ENOBUFS";
+        ERRNO_NAMES[100] = "ENETDOWN";
+        ERRNO_NAMES[6] = "ENXIO";
     }
 
     /**

@@ -40,6 +40,26 @@ package org.inlinetls.shim;
  *
  * struct rtattr (linux/rtnetlink.h)              4 bytes, payload follows, aligned to 4 (RTA_ALIGNTO)
  *   0  unsigned short rta_len;  2 unsigned short rta_type
+ *
+ * struct sockaddr_ll (linux/if_packet.h)        20 bytes
+ *   0  unsigned short sll_family;  2 __be16 sll_protocol;  4 int sll_ifindex;  8 unsigned short sll_hatype;
+ *  10  unsigned char sll_pkttype;  11 unsigned char sll_halen;  12 unsigned char sll_addr[8]
+ *
+ * struct tpacket_req3 (linux/if_packet.h)       28 bytes, all unsigned int
+ *   0  tp_block_size;  4 tp_block_nr;  8 tp_frame_size;  12 tp_frame_nr;  16 tp_retire_blk_tov (ms);
+ *  20  tp_sizeof_priv;  24 tp_feature_req_word
+ *
+ * struct tpacket_block_desc (linux/if_packet.h), at the start of each ring block
+ *   0  __u32 version;  4 __u32 offset_to_priv;  8 union tpacket_bd_header_u hdr: struct tpacket_hdr_v1 bh1 {
+ *   8  __u32 block_status;  12 __u32 num_pkts;  16 __u32 offset_to_first_pkt;  20 __u32 blk_len;
+ *  24  __aligned_u64 seq_num;  32 struct tpacket_bd_ts ts_first_pkt, ts_last_pkt }
+ *
+ * struct tpacket3_hdr (linux/if_packet.h), before each frame of a block
+ *   0  __u32 tp_next_offset;  4 __u32 tp_sec;  8 __u32 tp_nsec;  12 __u32 tp_snaplen;  16 __u32 tp_len;
+ *  20  __u32 tp_status;  24 __u16 tp_mac;  26 __u16 tp_net;  28 struct tpacket_hdr_variant1 hv1 (rxhash, vlan)
+ *
+ * struct tpacket_stats_v3 (linux/if_packet.h)   12 bytes
+ *   0  unsigned int tp_packets;  4 tp_drops;  8 tp_freeze_q_cnt
  * </pre>
  *
  * The pure tests check this table against JNR's own layout rules and, when a C compiler is present, against
@@ -131,6 +151,55 @@ final class StructLayout
     static final int RTATTR_TYPE_OFFSET = 2;
     /** NLMSG_ALIGNTO and RTA_ALIGNTO (linux/netlink.h, linux/rtnetlink.h). */
     static final int NETLINK_ALIGN = 4;
+
+    /** sizeof(struct sockaddr_ll). */
+    static final int SOCKADDR_LL_SIZE = 20;
+    /** offsetof(struct sockaddr_ll, sll_family). */
+    static final int SOCKADDR_LL_FAMILY_OFFSET = 0;
+    /** offsetof(struct sockaddr_ll, sll_protocol): network byte order. */
+    static final int SOCKADDR_LL_PROTOCOL_OFFSET = 2;
+    /** offsetof(struct sockaddr_ll, sll_ifindex). */
+    static final int SOCKADDR_LL_IFINDEX_OFFSET = 4;
+
+    /** sizeof(struct tpacket_req3). */
+    static final int TPACKET_REQ3_SIZE = 28;
+    /** offsetof(struct tpacket_req3, tp_block_size). */
+    static final int TPACKET_REQ3_BLOCK_SIZE_OFFSET = 0;
+    /** offsetof(struct tpacket_req3, tp_block_nr). */
+    static final int TPACKET_REQ3_BLOCK_NR_OFFSET = 4;
+    /** offsetof(struct tpacket_req3, tp_frame_size). */
+    static final int TPACKET_REQ3_FRAME_SIZE_OFFSET = 8;
+    /** offsetof(struct tpacket_req3, tp_frame_nr). */
+    static final int TPACKET_REQ3_FRAME_NR_OFFSET = 12;
+    /** offsetof(struct tpacket_req3, tp_retire_blk_tov): milliseconds before a partly filled block is handed over. */
+    static final int TPACKET_REQ3_RETIRE_TOV_OFFSET = 16;
+
+    /** offsetof(struct tpacket_block_desc, hdr.bh1.block_status). */
+    static final int BLOCK_DESC_STATUS_OFFSET = 8;
+    /** offsetof(struct tpacket_block_desc, hdr.bh1.num_pkts). */
+    static final int BLOCK_DESC_NUM_PKTS_OFFSET = 12;
+    /** offsetof(struct tpacket_block_desc, hdr.bh1.offset_to_first_pkt): from the start of the block. */
+    static final int BLOCK_DESC_FIRST_PKT_OFFSET = 16;
+
+    /** offsetof(struct tpacket3_hdr, tp_next_offset): from this header to the next one in the block. */
+    static final int TPACKET3_NEXT_OFFSET = 0;
+    /** offsetof(struct tpacket3_hdr, tp_sec). */
+    static final int TPACKET3_SEC_OFFSET = 4;
+    /** offsetof(struct tpacket3_hdr, tp_nsec). */
+    static final int TPACKET3_NSEC_OFFSET = 8;
+    /** offsetof(struct tpacket3_hdr, tp_snaplen): bytes present in the ring. */
+    static final int TPACKET3_SNAPLEN_OFFSET = 12;
+    /** offsetof(struct tpacket3_hdr, tp_len): bytes the frame had on the wire. */
+    static final int TPACKET3_LEN_OFFSET = 16;
+    /** offsetof(struct tpacket3_hdr, tp_mac): from this header to the Ethernet header. */
+    static final int TPACKET3_MAC_OFFSET = 24;
+
+    /** sizeof(struct tpacket_stats_v3). */
+    static final int TPACKET_STATS_V3_SIZE = 12;
+    /** offsetof(struct tpacket_stats_v3, tp_packets). */
+    static final int TPACKET_STATS_PACKETS_OFFSET = 0;
+    /** offsetof(struct tpacket_stats_v3, tp_drops). */
+    static final int TPACKET_STATS_DROPS_OFFSET = 4;
 
     private StructLayout()
     {

@@ -68,6 +68,28 @@ class StructLayoutTest
         LAYOUT_EXPRESSIONS.put("RTATTR_LEN_OFFSET", "offsetof(struct rtattr, rta_len)");
         LAYOUT_EXPRESSIONS.put("RTATTR_TYPE_OFFSET", "offsetof(struct rtattr, rta_type)");
         LAYOUT_EXPRESSIONS.put("NETLINK_ALIGN", "NLMSG_ALIGNTO");
+        LAYOUT_EXPRESSIONS.put("SOCKADDR_LL_SIZE", "sizeof(struct sockaddr_ll)");
+        LAYOUT_EXPRESSIONS.put("SOCKADDR_LL_FAMILY_OFFSET", "offsetof(struct sockaddr_ll, sll_family)");
+        LAYOUT_EXPRESSIONS.put("SOCKADDR_LL_PROTOCOL_OFFSET", "offsetof(struct sockaddr_ll, sll_protocol)");
+        LAYOUT_EXPRESSIONS.put("SOCKADDR_LL_IFINDEX_OFFSET", "offsetof(struct sockaddr_ll, sll_ifindex)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_REQ3_SIZE", "sizeof(struct tpacket_req3)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_REQ3_BLOCK_SIZE_OFFSET", "offsetof(struct tpacket_req3, tp_block_size)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_REQ3_BLOCK_NR_OFFSET", "offsetof(struct tpacket_req3, tp_block_nr)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_REQ3_FRAME_SIZE_OFFSET", "offsetof(struct tpacket_req3, tp_frame_size)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_REQ3_FRAME_NR_OFFSET", "offsetof(struct tpacket_req3, tp_frame_nr)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_REQ3_RETIRE_TOV_OFFSET", "offsetof(struct tpacket_req3, tp_retire_blk_tov)");
+        LAYOUT_EXPRESSIONS.put("BLOCK_DESC_STATUS_OFFSET", "offsetof(struct tpacket_block_desc, hdr.bh1.block_status)");
+        LAYOUT_EXPRESSIONS.put("BLOCK_DESC_NUM_PKTS_OFFSET", "offsetof(struct tpacket_block_desc, hdr.bh1.num_pkts)");
+        LAYOUT_EXPRESSIONS.put("BLOCK_DESC_FIRST_PKT_OFFSET", "offsetof(struct tpacket_block_desc, hdr.bh1.offset_to_first_pkt)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_NEXT_OFFSET", "offsetof(struct tpacket3_hdr, tp_next_offset)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_SEC_OFFSET", "offsetof(struct tpacket3_hdr, tp_sec)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_NSEC_OFFSET", "offsetof(struct tpacket3_hdr, tp_nsec)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_SNAPLEN_OFFSET", "offsetof(struct tpacket3_hdr, tp_snaplen)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_LEN_OFFSET", "offsetof(struct tpacket3_hdr, tp_len)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_MAC_OFFSET", "offsetof(struct tpacket3_hdr, tp_mac)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_STATS_V3_SIZE", "sizeof(struct tpacket_stats_v3)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_STATS_PACKETS_OFFSET", "offsetof(struct tpacket_stats_v3, tp_packets)");
+        LAYOUT_EXPRESSIONS.put("TPACKET_STATS_DROPS_OFFSET", "offsetof(struct tpacket_stats_v3, tp_drops)");
     }
 
     /** Mirror of struct packet_mreq for JNR's layout engine. */
@@ -145,7 +167,7 @@ class StructLayoutTest
             .append("#include <sys/socket.h>\n#include <linux/if.h>\n#include <linux/if_packet.h>\n")
             .append("#include <linux/if_ether.h>\n#include <linux/sockios.h>\n#include <linux/ethtool.h>\n")
             .append("#include <linux/sched.h>\n#include <linux/netlink.h>\n#include <linux/rtnetlink.h>\n")
-            .append("#include <linux/if_link.h>\n#include <linux/capability.h>\n")
+            .append("#include <linux/if_link.h>\n#include <linux/capability.h>\n#include <sys/mman.h>\n")
             .append("int main(void) {\n");
         final Map<String, Long> expected = new HashMap<>();
         for (final Field f : StructLayout.class.getDeclaredFields())
