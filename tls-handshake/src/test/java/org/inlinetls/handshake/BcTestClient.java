@@ -176,6 +176,15 @@ public final class BcTestClient extends DefaultTlsClient
     @Override
     public TlsAuthentication getAuthentication()
     {
+        return acceptingAnyServer();
+    }
+
+    /**
+     * Client authentication for in-memory tests: no client certificate and no check of the server's chain (the
+     * interop tests verify chains with real clients).
+     */
+    public static TlsAuthentication acceptingAnyServer()
+    {
         return new TlsAuthentication()
         {
             @Override

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -169,6 +170,37 @@ abstract class AbstractInteropTest
         assertEquals(LoopbackTlsServer.BODY_SHA256, result.bodySha256(), "body");
         final LoopbackTlsServer.Outcome outcome = awaitOutcome(target);
         assertNull(outcome.error(), () -> "server: " + outcome);
+    }
+
+    /**
+     * Runs an openssl s_client command that sends an HTTP request, checks the body it got back and returns its
+     * output as text (the session summary included).
+     */
+    static String fetchWithOpenssl(final List<String> command, final Path dir, final byte[] request) throws Exception
+    {
+        final Path out = Files.createTempFile(dir, "out", ".bin");
+        final Path err = Files.createTempFile(dir, "err", ".txt");
+        final Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+            .start();
+        try (var in = process.getOutputStream())
+        {
+            in.write(request);
+        }
+        assertTrue(process.waitFor(PROCESS_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS), "openssl timed out");
+        final byte[] stdout = Files.readAllBytes(out);
+        final String text = new String(stdout, StandardCharsets.ISO_8859_1);
+        final String stderr = Files.readString(err);
+        final String start = text.substring(0, Math.min(text.length(), 4000));
+        assertEquals(LoopbackTlsServer.BODY_SHA256, bodySha256(stdout), () -> start + stderr);
+        return text;
+    }
+
+    /** The session summary of the next connection the server completed without error. */
+    static String cleanOutcomeSession(final LoopbackTlsServer target) throws InterruptedException
+    {
+        final LoopbackTlsServer.Outcome outcome = awaitOutcome(target);
+        assertNull(outcome.error(), outcome::toString);
+        return outcome.session();
     }
 
     static LoopbackTlsServer.Outcome awaitOutcome(final LoopbackTlsServer target) throws InterruptedException

@@ -11,17 +11,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -124,27 +120,12 @@ class Tls13OpensslResumptionTest
             "-verify_return_error", "-tls1_3", "-ciphersuites", suite, "-ign_eof", "-alpn", "http/1.1"));
         command.addAll(options);
         server.outcomes.clear();
-        final Path out = Files.createTempFile(dir, "out", ".bin");
-        final Path err = Files.createTempFile(dir, "err", ".txt");
-        final Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-            .start();
-        try (var in = process.getOutputStream())
-        {
-            in.write(REQUEST);
-        }
-        assertTrue(process.waitFor(AbstractInteropTest.PROCESS_TIMEOUT_S, TimeUnit.SECONDS), "openssl timed out");
-        final byte[] stdout = Files.readAllBytes(out);
-        final String text = new String(stdout, StandardCharsets.ISO_8859_1);
-        final String stderr = Files.readString(err);
-        assertEquals(LoopbackTlsServer.BODY_SHA256, AbstractInteropTest.bodySha256(stdout), () -> head(text) + stderr);
-        return text;
+        return AbstractInteropTest.fetchWithOpenssl(command, dir, REQUEST);
     }
 
     private static String outcome() throws InterruptedException
     {
-        final LoopbackTlsServer.Outcome outcome = AbstractInteropTest.awaitOutcome(server);
-        assertNull(outcome.error(), outcome::toString);
-        return outcome.session();
+        return AbstractInteropTest.cleanOutcomeSession(server);
     }
 
     private static String head(final String out)

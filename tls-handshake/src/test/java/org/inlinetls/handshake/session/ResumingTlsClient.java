@@ -1,6 +1,5 @@
 package org.inlinetls.handshake.session;
 
-import org.bouncycastle.tls.CertificateRequest;
 import org.bouncycastle.tls.DefaultTlsClient;
 import org.bouncycastle.tls.ExtensionType;
 import org.bouncycastle.tls.NameType;
@@ -11,11 +10,10 @@ import org.bouncycastle.tls.ServerName;
 import org.bouncycastle.tls.SessionParameters;
 import org.bouncycastle.tls.TlsAuthentication;
 import org.bouncycastle.tls.TlsClientProtocol;
-import org.bouncycastle.tls.TlsCredentials;
-import org.bouncycastle.tls.TlsServerCertificate;
 import org.bouncycastle.tls.TlsSession;
 import org.bouncycastle.tls.TlsUtils;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
+import org.inlinetls.handshake.BcTestClient;
 import org.inlinetls.handshake.HandshakeEngine;
 
 import java.io.IOException;
@@ -171,18 +169,6 @@ final class ResumingTlsClient extends DefaultTlsClient
     @Override
     public TlsAuthentication getAuthentication()
     {
-        return new TlsAuthentication()
-        {
-            @Override
-            public void notifyServerCertificate(final TlsServerCertificate serverCertificate)
-            {
-            }
-
-            @Override
-            public TlsCredentials getClientCredentials(final CertificateRequest certificateRequest)
-            {
-                return null;
-            }
-        };
+        return BcTestClient.acceptingAnyServer();
     }
 }
