@@ -17,20 +17,20 @@ import java.util.regex.Pattern;
  * A throw-away network namespace holding one veth pair ({@code a} and {@code b}), driven with iproute2 and ethtool;
  * it never touches the host's own interfaces or addresses.
  */
-final class NetnsLab implements AutoCloseable
+public final class NetnsLab implements AutoCloseable
 {
-    static final String IP = firstExisting("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip");
-    static final String ETHTOOL = firstExisting("/usr/sbin/ethtool", "/sbin/ethtool", "/usr/bin/ethtool");
+    public static final String IP = firstExisting("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip");
+    public static final String ETHTOOL = firstExisting("/usr/sbin/ethtool", "/sbin/ethtool", "/usr/bin/ethtool");
     private static final Pattern PROMISCUITY = Pattern.compile("promiscuity (\\d+)");
 
-    final String name;
+    public final String name;
 
     private NetnsLab(final String name)
     {
         this.name = name;
     }
 
-    static boolean toolsPresent()
+    public static boolean toolsPresent()
     {
         return IP != null && ETHTOOL != null;
     }
@@ -38,7 +38,7 @@ final class NetnsLab implements AutoCloseable
     /**
      * Creates {@code itls-shim-<random>} with a veth pair a/b, both up.
      */
-    static NetnsLab create() throws IOException
+    public static NetnsLab create() throws IOException
     {
         final String name = "itls-shim-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
         run(IP, "netns", "add", name);
@@ -59,9 +59,31 @@ final class NetnsLab implements AutoCloseable
     }
 
     /**
+     * Like {@link #create()} with GRO/GSO/TSO and rx/tx checksumming off on both ends, as a packet-level engine
+     * needs (frames arrive whole and with complete checksums).
+     */
+    public static NetnsLab createWithOffloadsOff() throws IOException
+    {
+        final NetnsLab lab = create();
+        try
+        {
+            for (final String dev : new String[] {"a", "b"})
+            {
+                lab.exec(ETHTOOL, "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            lab.close();
+            throw ex;
+        }
+        return lab;
+    }
+
+    /**
      * Runs a command inside the namespace with {@code ip netns exec}, which also mounts the namespace's own /sys.
      */
-    String exec(final String... command) throws IOException
+    public String exec(final String... command) throws IOException
     {
         final List<String> full = new ArrayList<>(List.of(IP, "netns", "exec", name));
         full.addAll(List.of(command));

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.inlinetls.shim.NativeShim;
 import org.inlinetls.shim.NetNamespace;
+import org.inlinetls.shim.NetnsLab;
 import org.inlinetls.shim.PacketSocket;
 import org.inlinetls.shim.Privileges;
 import org.junit.jupiter.api.AfterEach;
@@ -36,14 +37,14 @@ class RingPortTest
     private static final int TEST_ETHER_TYPE = 0x88B5;
     private static final long SEED = Long.getLong("ringport.seed", System.nanoTime());
 
-    private VethLab lab;
+    private NetnsLab lab;
 
     @BeforeEach
     void createLab() throws IOException
     {
         assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
-        assertTrue(VethLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
-        lab = VethLab.create();
+        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
+        lab = NetnsLab.createWithOffloadsOff();
     }
 
     @AfterEach
@@ -123,7 +124,7 @@ class RingPortTest
             }
             drain(a, onA, 0);
             assertEquals(100, onB.size(), "the peer sees every frame; b drops " + b.kernelDrops() + ", truncated " +
-                b.rxErrors() + ", a tx errors " + a.txErrors() + "\n" + lab.exec(VethLab.IP, "-s", "link"));
+                b.rxErrors() + ", a tx errors " + a.txErrors() + "\n" + lab.exec(NetnsLab.IP, "-s", "link"));
             assertEquals(0, onA.size(), "the sender sees none of its own");
         }
     }
