@@ -39,6 +39,25 @@ public interface PacketPort extends AutoCloseable
         return 0;
     }
 
+    /**
+     * Frames {@link #send} can still accept without a {@link #flush}: the engine takes no more frames per cycle from
+     * the opposite port than this, so a full transmit queue holds frames back in the receive ring (back-pressure)
+     * instead of dropping frames the engine already accepted.
+     */
+    default int txRoom()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * Frames dropped below this port before it could see them (a full kernel ring), as last sampled by
+     * {@link #flush}; 0 when the port has no such counter.
+     */
+    default long kernelDrops()
+    {
+        return 0;
+    }
+
     /** True when a finite source (a capture file) has delivered its last frame. */
     default boolean isEndOfStream()
     {
