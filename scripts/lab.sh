@@ -44,6 +44,7 @@ APPLIANCE=${LAB_APPLIANCE:-$ROOT/scripts/appliance}   # the daemon's launcher
 
 BRIDGE=appliance
 THREADING=shared
+DRIVER=ring
 FAULTS=0
 BENCH=0
 KEEP=0
@@ -69,6 +70,8 @@ Options:
                        11/12); only with --bridge appliance
   --threading MODE     the daemon's threading mode: shared (default) or
                        dedicated (bridge and conductor on their own threads)
+  --driver DRIVER      the daemon's packet I/O: ring (default; AF_PACKET
+                       TPACKET_V3 ring + sendmmsg) or pcap (pcap4j)
   --bench              after the checks, download ${BENCH_MIB} MiB and report Mbit/s
                        (and, for the appliance, its CPU seconds, CPU s/GB and
                        frames/s)
@@ -114,6 +117,8 @@ while [ $# -gt 0 ]; do
         --faults) FAULTS=1; shift ;;
         --threading) [ $# -ge 2 ] || die "--threading needs a value (shared|dedicated)"; THREADING=$2; shift 2 ;;
         --threading=*) THREADING=${1#*=}; shift ;;
+        --driver) [ $# -ge 2 ] || die "--driver needs a value (ring|pcap)"; DRIVER=$2; shift 2 ;;
+        --driver=*) DRIVER=${1#*=}; shift ;;
         --bench) BENCH=1; shift ;;
         --capture) [ $# -ge 2 ] || die "--capture needs a file name"; CAPTURE=$2; shift 2 ;;
         --capture=*) CAPTURE=${1#*=}; shift ;;
@@ -128,6 +133,7 @@ done
 
 case "$BRIDGE" in appliance|kernel) ;; *) die "--bridge must be 'appliance' or 'kernel', not '$BRIDGE'" ;; esac
 case "$THREADING" in shared|dedicated) ;; *) die "--threading must be 'shared' or 'dedicated', not '$THREADING'" ;; esac
+case "$DRIVER" in ring|pcap) ;; *) die "--driver must be 'ring' or 'pcap', not '$DRIVER'" ;; esac
 if [ "$FAULTS" = 1 ] && [ "$BRIDGE" = kernel ]; then
     die "--faults needs --bridge appliance (faults are injected by the appliance; this kernel has no netem)"
 fi
@@ -414,7 +420,8 @@ CFG=""
 DAEMON_LOG=""
 if [ "$BRIDGE" = appliance ]; then
     CFG="$WORK/appliance.yaml"
-    sed "s/^  mode: shared$/  mode: $THREADING/" "$LABDIR/appliance.yaml" > "$CFG"
+    sed -e "s/^  mode: shared$/  mode: $THREADING/" -e "s/^  driver: ring$/  driver: $DRIVER/" \
+        "$LABDIR/appliance.yaml" > "$CFG"
     [ "$FAULTS" = 1 ] && cat "$LABDIR/faults.yaml" >> "$CFG"
     # Our own runtime directory (counters file for `appliance stats`), so that
     # the lab never collides with another daemon on the machine.
@@ -651,7 +658,7 @@ fault_desc="none"
 echo
 echo "================================ lab summary ================================"
 printf '%-16s %s\n' "built:" "$BUILT_DESC"
-printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, pcap driver, $THREADING threading)")"
+printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, $(grep -o 'started: .*' "$DAEMON_LOG" 2>/dev/null | grep -o '[a-z]* I/O' || echo "$DRIVER driver"), $THREADING threading)")"
 printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
 [ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"

@@ -133,12 +133,12 @@ public final class ConfigLoader
     {
         if (!top.has("io"))
         {
-            return new ApplianceConfig.Io(ApplianceConfig.IoDriver.PCAP, 65_535, 16 << 20, 64);
+            return new ApplianceConfig.Io(ApplianceConfig.IoDriver.RING, 65_535, 16 << 20, 64);
         }
         final YamlSection io = top.section("io");
         io.requireKnownKeys(Set.of("driver", "snapLengthBytes", "bufferBytes", "batchFrames"));
         return new ApplianceConfig.Io(
-            io.choice("driver", ApplianceConfig.IoDriver.class, ApplianceConfig.IoDriver.PCAP),
+            io.choice("driver", ApplianceConfig.IoDriver.class, ApplianceConfig.IoDriver.RING),
             (int)io.integer("snapLengthBytes", 65_535, 128, 262_144),
             (int)io.integer("bufferBytes", 16 << 20, 1 << 16, 1 << 30),
             (int)io.integer("batchFrames", 64, 1, 4096));

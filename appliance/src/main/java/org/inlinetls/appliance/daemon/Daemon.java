@@ -21,7 +21,6 @@ import org.inlinetls.packet.engine.FrameClassifier;
 import org.inlinetls.packet.engine.Side;
 import org.inlinetls.packet.port.FaultInjectingPort;
 import org.inlinetls.packet.port.PacketPort;
-import org.inlinetls.packet.port.Pcap4jLivePort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The running appliance: bridged NICs prepared, ports open, agents on their threads; {@link #close()} undoes it all
@@ -54,9 +54,14 @@ public final class Daemon implements AutoCloseable
     private PortCounters insideCounters;
     private boolean started;
 
-    private Daemon(final ApplianceConfig config)
+    private final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening;
+    private ApplianceConfig.IoDriver ioDriver;
+
+    private Daemon(final ApplianceConfig config,
+        final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening)
     {
         this.config = config;
+        this.portOpening = portOpening;
     }
 
     /**
@@ -66,7 +71,14 @@ public final class Daemon implements AutoCloseable
      */
     public static Daemon start(final ApplianceConfig config) throws Exception
     {
-        final Daemon daemon = new Daemon(config);
+        return start(config, PortOpening::new);
+    }
+
+    /** As {@link #start(ApplianceConfig)} with the port opening replaced (tests simulate a machine without rings). */
+    static Daemon start(final ApplianceConfig config,
+        final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening) throws Exception
+    {
+        final Daemon daemon = new Daemon(config, portOpening);
         try
         {
             daemon.startUp();
@@ -87,18 +99,13 @@ public final class Daemon implements AutoCloseable
         closeInReverse.add(NicPreparation.prepare(config, config.outside()));
         closeInReverse.add(NicPreparation.prepare(config, config.inside()));
 
-        final String pcapProblem = Pcap4jLivePort.unavailabilityCause();
-        if (pcapProblem != null)
-        {
-            throw new IOException(pcapProblem);
-        }
+        final PortOpening.Ports ports = portOpening.apply(config, epochClock).open();
+        ioDriver = ports.driver();
+        closeInReverse.add(ports.outside());
+        closeInReverse.add(ports.inside());
+        outsidePort = EngineWiring.withFaults(config, Side.OUTSIDE, ports.outside());
+        insidePort = EngineWiring.withFaults(config, Side.INSIDE, ports.inside());
         final ApplianceConfig.Io io = config.io();
-        outsidePort = EngineWiring.withFaults(config, Side.OUTSIDE,
-            Pcap4jLivePort.open(config.outside(), io.snapLengthBytes(), io.bufferBytes(), epochClock));
-        closeInReverse.add(outsidePort);
-        insidePort = EngineWiring.withFaults(config, Side.INSIDE,
-            Pcap4jLivePort.open(config.inside(), io.snapLengthBytes(), io.bufferBytes(), epochClock));
-        closeInReverse.add(insidePort);
 
         countersFile = openCountersFile(config.runtimeDirectory());
         final CountersManager manager = countersFile.newManager();
@@ -125,7 +132,7 @@ public final class Daemon implements AutoCloseable
         }
         started = true;
         LOG.info("appliance started: bridging {} <-> {} ({} threading, {} I/O)", config.outside(), config.inside(),
-            config.threading().mode().name().toLowerCase(), config.io().driver().name().toLowerCase());
+            config.threading().mode().name().toLowerCase(), ioDriver.name().toLowerCase());
     }
 
     private static CountersFile openCountersFile(final Path directory) throws IOException
@@ -153,6 +160,12 @@ public final class Daemon implements AutoCloseable
     private void onAgentError(final Throwable error)
     {
         LOG.error("agent error (the agent keeps running)", error);
+    }
+
+    /** @return the driver the ports were opened with (the configured one, or pcap after a fallback). */
+    public ApplianceConfig.IoDriver ioDriver()
+    {
+        return ioDriver;
     }
 
     /** Logs the counters on the conductor's next cycle; safe from a signal handler. */

@@ -1,0 +1,196 @@
+package org.inlinetls.appliance.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.inlinetls.appliance.config.ApplianceConfig;
+import org.inlinetls.appliance.config.ConfigLoader;
+import org.inlinetls.packet.port.RingPort;
+import org.inlinetls.shim.NativeShim;
+import org.inlinetls.shim.NetNamespace;
+import org.inlinetls.shim.NetnsLab;
+import org.inlinetls.shim.Privileges;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+/**
+ * Root-only: the daemon bridging b ⇄ c of two veth pairs a–b and c–d in a namespace of its own, with the ring driver
+ * and with the ring simulated unavailable (pcap fallback). Frames go in on a and must come out on d, and back.
+ */
+@SuppressWarnings("try") // namespace handles are held for their scope, not referenced
+class DaemonIoDriverTest
+{
+    private static final int TEST_ETHER_TYPE = 0x88B5;
+    private static final int FRAMES = 500;
+
+    @TempDir
+    Path runtime;
+    private NetnsLab lab;
+
+    @BeforeEach
+    void createLab() throws IOException
+    {
+        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
+        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
+        lab = NetnsLab.createWithOffloadsOff();
+        lab.exec(NetnsLab.IP, "link", "add", "name", "c", "type", "veth", "peer", "name", "d");
+        for (final String dev : new String[] {"c", "d"})
+        {
+            lab.exec(NetnsLab.IP, "link", "set", "dev", dev, "up");
+            lab.exec(NetnsLab.ETHTOOL, "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
+        }
+    }
+
+    @AfterEach
+    void deleteLab() throws IOException
+    {
+        if (lab != null)
+        {
+            lab.close();
+        }
+    }
+
+    @Test
+    void shouldBridgeOnTheRingByDefault() throws Exception
+    {
+        final ApplianceConfig config = config("");
+        assertEquals(ApplianceConfig.IoDriver.RING, config.io().driver());
+        try (Daemon daemon = startInLab(config, PortOpening::new))
+        {
+            assertEquals(ApplianceConfig.IoDriver.RING, daemon.ioDriver());
+            assertBridgesBothWays();
+        }
+    }
+
+    @Test
+    void shouldFallBackToPcapAndSaySoWhenRingsAreUnavailable() throws Exception
+    {
+        final Logger log = (Logger)LoggerFactory.getLogger(PortOpening.class);
+        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        log.addAppender(appender);
+        try (Daemon daemon = startInLab(config(""),
+            (config, clock) -> new PortOpening(config, clock, () -> "simulated: no AF_PACKET here")))
+        {
+            assertEquals(ApplianceConfig.IoDriver.PCAP, daemon.ioDriver());
+            assertTrue(appender.list.stream().anyMatch(e -> e.getFormattedMessage()
+                    .equals("falling back to the pcap driver: simulated: no AF_PACKET here")),
+                "the fallback and its reason are logged: " + appender.list);
+            assertBridgesBothWays();
+        }
+        finally
+        {
+            log.detachAppender(appender);
+        }
+    }
+
+    @Test
+    void shouldUsePcapWhenConfiguredWithoutAWarning() throws Exception
+    {
+        final Logger log = (Logger)LoggerFactory.getLogger(PortOpening.class);
+        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        log.addAppender(appender);
+        try (Daemon daemon = startInLab(config("io: {driver: pcap}\n"), PortOpening::new))
+        {
+            assertEquals(ApplianceConfig.IoDriver.PCAP, daemon.ioDriver());
+            assertEquals(List.of(), appender.list);
+            assertBridgesBothWays();
+        }
+        finally
+        {
+            log.detachAppender(appender);
+        }
+    }
+
+    private ApplianceConfig config(final String extra) throws Exception
+    {
+        final String yaml = "interfaces: {outside: b, inside: c}\n" +
+            "runtime: {directory: " + runtime + "}\n" + extra;
+        final Path file = runtime.resolve("appliance.yaml");
+        Files.writeString(file, yaml);
+        return ConfigLoader.parse(file, yaml);
+    }
+
+    private Daemon startInLab(final ApplianceConfig config,
+        final BiFunction<ApplianceConfig, NanoClock, PortOpening> opening)
+        throws Exception
+    {
+        try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name))
+        {
+            return Daemon.start(config, opening);
+        }
+    }
+
+    private void assertBridgesBothWays() throws Exception
+    {
+        final RingPort a;
+        final RingPort d;
+        try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name))
+        {
+            a = RingPort.open("a");
+            d = RingPort.open("d");
+        }
+        try (a; d)
+        {
+            assertEquals(FRAMES, pass(a, d, 0), "outside to inside");
+            assertEquals(FRAMES, pass(d, a, FRAMES), "inside to outside");
+        }
+    }
+
+    /** Sends numbered frames on one port and counts the distinct numbers arriving on the other. */
+    private static int pass(final RingPort from, final RingPort to, final int firstNumber) throws InterruptedException
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[600]);
+        for (int i = 0; i < 12; i++)
+        {
+            frame.putByte(i, (byte)(i < 6 ? 0x02 : 0x04)); // locally administered unicast MACs
+        }
+        frame.putShort(12, (short)TEST_ETHER_TYPE, ByteOrder.BIG_ENDIAN);
+        final Set<Integer> seen = new HashSet<>();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int sent = 0;
+        while (seen.size() < FRAMES && System.nanoTime() < deadline)
+        {
+            if (sent < FRAMES && sent - seen.size() < 32)
+            {
+                frame.putInt(14, firstNumber + sent);
+                if (from.send(frame, 0, frame.capacity()))
+                {
+                    sent++;
+                }
+                from.flush(System.nanoTime());
+            }
+            to.receive((buffer, offset, length, ts) ->
+            {
+                if (length == 600 && buffer.getShort(offset + 12, ByteOrder.BIG_ENDIAN) == (short)TEST_ETHER_TYPE &&
+                    buffer.getInt(offset + 14) >= firstNumber)
+                {
+                    seen.add(buffer.getInt(offset + 14));
+                }
+            }, 64);
+            Thread.onSpinWait();
+        }
+        return seen.size();
+    }
+}
