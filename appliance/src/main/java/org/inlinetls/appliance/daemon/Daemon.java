@@ -56,6 +56,7 @@ public final class Daemon implements AutoCloseable
 
     private final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening;
     private ApplianceConfig.IoDriver ioDriver;
+    private DirectWiring direct;
 
     private Daemon(final ApplianceConfig config,
         final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening)
@@ -112,8 +113,15 @@ public final class Daemon implements AutoCloseable
         outsideCounters = new PortCounters(manager, Side.OUTSIDE.label());
         insideCounters = new PortCounters(manager, Side.INSIDE.label());
 
+        FrameClassifier classifier = FrameClassifier.BRIDGE_ALL;
+        if (!config.services().isEmpty())
+        {
+            direct = new DirectWiring(config, outsidePort, insidePort);
+            closeInReverse.add(direct);
+            classifier = direct.engine;
+        }
         final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
-            FrameClassifier.BRIDGE_ALL, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
+            classifier, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
         conductor = new ConductorAgent(countersFile.reader(), clock, config.countersLogIntervalSec() * 1_000_000_000L);
 
         if (config.threading().mode() == ApplianceConfig.ThreadingMode.SHARED)
@@ -190,6 +198,19 @@ public final class Daemon implements AutoCloseable
             recordPortErrors(outsidePort, outsideCounters);
             recordPortErrors(insidePort, insideCounters);
             LOG.info("final counters:\n{}", CountersPrinter.format(countersFile.reader()));
+            if (null != direct)
+            {
+                final StringBuilder text = new StringBuilder();
+                for (final org.inlinetls.modes.direct.DirectCounter c : org.inlinetls.modes.direct.DirectCounter.values())
+                {
+                    final long v = direct.engine.counter(c);
+                    if (v != 0)
+                    {
+                        text.append(String.format("  %-34s %,d%n", c.name().toLowerCase(), v));
+                    }
+                }
+                LOG.info("direct mode counters:\n{}", text);
+            }
         }
         for (int i = closeInReverse.size() - 1; i >= 0; i--)
         {

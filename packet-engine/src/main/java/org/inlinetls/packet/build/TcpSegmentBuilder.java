@@ -197,6 +197,18 @@ public final class TcpSegmentBuilder
         return this;
     }
 
+    /**
+     * Replaces the template's ports, e.g. to send a client's segment on to the service's backend port.
+     *
+     * @return this.
+     */
+    public TcpSegmentBuilder ports(final int sourcePort, final int destinationPort)
+    {
+        this.sourcePort = sourcePort & UINT16_MASK;
+        this.destinationPort = destinationPort & UINT16_MASK;
+        return this;
+    }
+
     /** Clears seq, ack, flags, window, timestamps and payload, keeping the template and IP settings. */
     public TcpSegmentBuilder clearSegment()
     {

@@ -1,0 +1,48 @@
+package org.inlinetls.modes.direct;
+
+/**
+ * What the direct mode counts, per reason: each counter says what happened to a segment or a flow.
+ */
+public enum DirectCounter
+{
+    FLOWS_OPENED("flows opened (client SYN to a protected service)"),
+    FLOWS_REFUSED_JOURNAL_FULL("flows refused: journal full (RST to the client)"),
+    FLOWS_ESTABLISHED("flows through the handshake into cut-through"),
+    FLOWS_RESUMED("of which resumed sessions"),
+    FLOWS_CLOSED("flows closed cleanly (FIN both ways)"),
+    FLOWS_RESET("flows ended by a RST from either end"),
+    FLOWS_EXPIRED("flows expired idle"),
+    FLOWS_NOT_TLS_RESET("flows whose first bytes were not a TLS handshake: reset"),
+    FLOWS_NOT_TLS_PASSED("flows whose first bytes were not a TLS handshake: passed"),
+    HANDSHAKE_FAILED("handshakes failed (alert to the client, RST to the server)"),
+    AUTH_FAILED("records failing authentication (bad_record_mac to the client, RST to the server)"),
+    TLS_PROTOCOL_ERRORS("client records the record layer refused (alert to the client, RST to the server)"),
+    INJECTED_GAVE_UP("flows reset because the client never acknowledged the appliance's flight"),
+    CLIENT_SEGMENTS("client segments handled"),
+    SERVER_SEGMENTS("server segments handled"),
+    CLIENT_OUT_OF_ORDER("client segments beyond the next expected byte: dropped (the client resends)"),
+    SERVER_OUT_OF_ORDER("server segments beyond the next expected byte: dropped (the server resends)"),
+    CLIENT_RETRANSMISSIONS("client retransmissions decrypted again from a checkpoint"),
+    SERVER_RETRANSMISSIONS("server retransmissions encrypted again from a checkpoint"),
+    CLIENT_RETRANSMISSIONS_UNUSABLE("client retransmissions with no checkpoint to start from: acknowledged only"),
+    SERVER_RETRANSMISSIONS_UNUSABLE("server retransmissions not matching a checkpoint: dropped"),
+    SERVER_RETRANSMISSIONS_CHANGED("server retransmissions whose bytes differ from the original: dropped"),
+    RING_FULL_DROPS("segments dropped because the flow's checkpoint ring was full"),
+    SERVER_DATA_BEFORE_KEYS("server data before the handshake completed: dropped"),
+    APPLIANCE_ACKS("ACKs the appliance generated itself"),
+    TX_REFUSED("frames the transmit port refused"),
+    UNKNOWN_FLOW_SEGMENTS("segments to a protected service of no known flow (RST)");
+
+    private final String description;
+
+    DirectCounter(final String description)
+    {
+        this.description = description;
+    }
+
+    /** What the counter counts, for logs and metrics help text. */
+    public String description()
+    {
+        return description;
+    }
+}

@@ -1,0 +1,532 @@
+package org.inlinetls.modes.direct;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.inlinetls.crypto.record.IntegrityMode;
+import org.inlinetls.crypto.record.RecordDecoder;
+import org.inlinetls.handshake.HandshakeConfig;
+import org.inlinetls.packet.build.TcpSegmentBuilder;
+import org.inlinetls.packet.checksum.Checksums;
+import org.inlinetls.packet.engine.FrameClassifier;
+import org.inlinetls.packet.engine.Side;
+import org.inlinetls.packet.engine.Verdict;
+import org.inlinetls.packet.flyweight.Ipv4HeaderFlyweight;
+import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
+import org.inlinetls.packet.flyweight.TcpOption;
+import org.inlinetls.packet.frame.FrameAnomaly;
+import org.inlinetls.packet.frame.FrameParser;
+import org.inlinetls.packet.frame.ParsedFrame;
+import org.inlinetls.packet.rewrite.TcpSegmentRewriter;
+import org.inlinetls.seqdb.FlowEntry;
+import org.inlinetls.seqdb.FlowJournal;
+import org.inlinetls.seqdb.FlowKey;
+import org.inlinetls.seqdb.InsertResult;
+
+/**
+ * The direct mode's interception hook (DESIGN §1, §3): TCP to a protected server's port 443 from the outside, and
+ * from its backend port on the inside, belongs to a {@link DirectFlow}; every other frame is bridged unchanged.
+ * <p>
+ * Owns the flows of one engine thread (a heap table by flow id over the journal's entries), the shared scratch
+ * buffers, and the frames it builds, which go out through a {@link FrameOut}. Never forwards a protected server's
+ * plaintext to the outside: a server segment of no known flow is answered with a RST, never bridged.
+ * <p>
+ * IPv4 services only in this version. Flows live in the heap table for their lifetime; restarting the daemon loses
+ * them (the journal keeps their state, but rebuilding flows from it is not done yet).
+ */
+public final class DirectEngine implements FrameClassifier
+{
+    /** A protected server: its address, the port clients use and the port its plain HTTP server listens on. */
+    public record Service(int ipv4Address, int listenPort, int backendPort)
+    {
+    }
+
+    /** Everything the engine needs besides its frames. */
+    public record Settings(
+        List<Service> services,
+        HandshakeConfig handshake,
+        IntegrityMode integrity,
+        boolean passNonTls,
+        int maxRecordOverhead,
+        long idleTimeoutNs,
+        long finLingerNs)
+    {
+        /** Record overhead of TLS 1.2 AES-GCM (header 5, explicit nonce 8, tag 16), the largest AEAD one. */
+        public static final int AEAD_MAX_RECORD_OVERHEAD = 29;
+        /** Record overhead of TLS 1.2 AES-CBC-SHA256 (header 5, IV 16, MAC 32, padding up to 16). */
+        public static final int CBC_MAX_RECORD_OVERHEAD = 69;
+    }
+
+    private static final int SCRATCH = 1 << 16;
+    private static final long SCAN_INTERVAL_NS = 100_000_000L;
+
+    private final Settings settings;
+    private final FlowJournal journal;
+    private final FrameOut out;
+    private final long[] counters = new long[DirectCounter.values().length];
+    private final Long2ObjectHashMap<DirectFlow> flows = new Long2ObjectHashMap<>();
+    private final ArrayDeque<DirectFlow> pool = new ArrayDeque<>();
+    private final ArrayList<DirectFlow> scan = new ArrayList<>();
+    private final FlowKey lookupKey = new FlowKey();
+    private final TcpHeaderFlyweight tcp = new TcpHeaderFlyweight();
+    private final Ipv4HeaderFlyweight ipv4 = new Ipv4HeaderFlyweight();
+    private final FrameParser parser = new FrameParser();
+    private final TcpSegmentBuilder builder = new TcpSegmentBuilder();
+    private final TcpSegmentRewriter rewriter = new TcpSegmentRewriter();
+    private final UnsafeBuffer frameOut = new UnsafeBuffer(new byte[SCRATCH]);
+    private final byte[] payload = new byte[SCRATCH];
+    private final byte[] records = new byte[SCRATCH];
+    private final byte[] resend = new byte[SCRATCH];
+    private final byte[] output = new byte[SCRATCH];
+    private final byte[] decoderScratch = new byte[RecordDecoder.SCRATCH_LENGTH];
+    private final byte[] checkpoint;
+    private final byte[] compare;
+    private final byte[] alert = new byte[2];
+    private final int ringCapacity;
+    int framesToServer;
+    private long nextScanNs;
+
+    public DirectEngine(final Settings settings, final FlowJournal journal, final FrameOut out)
+    {
+        this.settings = settings;
+        this.journal = journal;
+        this.out = out;
+        this.checkpoint = new byte[Math.max(256, journal.config().checkpointLength())];
+        this.compare = new byte[checkpoint.length];
+        this.ringCapacity = journal.config().ringCapacity();
+    }
+
+    // ------------------------------------------------------------------------------------------ classification --
+
+    @Override
+    public Verdict classify(final Side ingress, final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
+    {
+        if (!frame.isTcp() || frame.ipVersion != Ipv4HeaderFlyweight.VERSION || frame.fragment)
+        {
+            return Verdict.FORWARD;
+        }
+        ipv4.wrap(buffer, frame.l3Offset);
+        if (ingress == Side.OUTSIDE)
+        {
+            final Service service = serviceFor(ipv4.destinationAddress(), frame.dstPort, true);
+            if (null == service)
+            {
+                return Verdict.FORWARD;
+            }
+            tcp.wrap(buffer, frame.l4Offset);
+            onClientFrame(service, buffer, frame, nowNs);
+            return Verdict.CONSUMED;
+        }
+        final Service service = serviceFor(ipv4.sourceAddress(), frame.srcPort, false);
+        if (null == service)
+        {
+            return Verdict.FORWARD;
+        }
+        tcp.wrap(buffer, frame.l4Offset);
+        onServerFrame(service, buffer, frame, nowNs);
+        return Verdict.CONSUMED;
+    }
+
+    private Service serviceFor(final int address, final int port, final boolean listen)
+    {
+        final List<Service> services = settings.services();
+        for (int i = 0, n = services.size(); i < n; i++)
+        {
+            final Service s = services.get(i);
+            if (s.ipv4Address() == address && (listen ? s.listenPort() : s.backendPort()) == port)
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private void onClientFrame(final Service service, final DirectBuffer buffer, final ParsedFrame frame,
+        final long nowNs)
+    {
+        lookupKey.ipv4(ipv4.sourceAddress(), frame.srcPort, ipv4.destinationAddress(), frame.dstPort);
+        final long id = lookupKey.id(journal.seed());
+        DirectFlow flow = flows.get(id);
+        final int flags = tcp.flags();
+        if (null == flow)
+        {
+            if ((flags & (TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK | TcpHeaderFlyweight.RST)) !=
+                TcpHeaderFlyweight.SYN)
+            {
+                onUnknownClientSegment(buffer, frame);
+                return;
+            }
+            flow = openFlow(id, buffer, frame, nowNs);
+            if (null == flow)
+            {
+                return;
+            }
+            forwardSyn(buffer, frame, true);
+            return;
+        }
+        flow.onClientSegment(buffer, frame, tcp, nowNs);
+        afterSegment(flow, nowNs);
+    }
+
+    private void onServerFrame(final Service service, final DirectBuffer buffer, final ParsedFrame frame,
+        final long nowNs)
+    {
+        lookupKey.ipv4(ipv4.destinationAddress(), frame.dstPort, ipv4.sourceAddress(), service.listenPort());
+        final DirectFlow flow = flows.get(lookupKey.id(journal.seed()));
+        if (null == flow)
+        {
+            // never bridge a protected server's plaintext to the outside
+            count(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
+            if (builder.rstFor(buffer, frame, true) && (tcp.flags() & TcpHeaderFlyweight.SYN) == 0)
+            {
+                emit(false);
+            }
+            return;
+        }
+        flow.onServerSegment(buffer, frame, tcp, nowNs);
+        afterSegment(flow, nowNs);
+    }
+
+    private void onUnknownClientSegment(final DirectBuffer buffer, final ParsedFrame frame)
+    {
+        count(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
+        if (frame.payloadLength > 0 && builder.rstFor(buffer, frame, true))
+        {
+            emit(true);
+        }
+    }
+
+    private DirectFlow openFlow(final long id, final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
+    {
+        InsertResult result = journal.insert(lookupKey, nowNs);
+        if (result == InsertResult.EXISTS)
+        {
+            journal.remove(lookupKey); // left by an earlier run: this SYN starts a new connection
+            result = journal.insert(lookupKey, nowNs);
+        }
+        if (result != InsertResult.INSERTED)
+        {
+            count(DirectCounter.FLOWS_REFUSED_JOURNAL_FULL);
+            if (builder.rstFor(buffer, frame, true))
+            {
+                emit(true);
+            }
+            return null;
+        }
+        final DirectFlow flow = pool.isEmpty() ? new DirectFlow(this) : pool.poll();
+        flow.open(lookupKey, id, buffer, frame, tcp, nowNs);
+        flows.put(id, flow);
+        count(DirectCounter.FLOWS_OPENED);
+        return flow;
+    }
+
+    private void afterSegment(final DirectFlow flow, final long nowNs)
+    {
+        if (!flow.isClosed() && flow.isFinished() && flow.finishedAtNs == 0)
+        {
+            flow.finishedAtNs = nowNs;
+        }
+    }
+
+    /** Ends a flow: keys zeroed, journal entry removed, object back to the pool. */
+    void close(final DirectFlow flow)
+    {
+        if (flow.isClosed())
+        {
+            return;
+        }
+        flows.remove(flow.id);
+        journal.remove(flow.key);
+        flow.release();
+        pool.add(flow);
+    }
+
+    @Override
+    public int onTick(final long nowNs)
+    {
+        int work = 0;
+        if (nowNs - nextScanNs >= 0 || flows.size() <= 64)
+        {
+            if (nowNs - nextScanNs >= 0)
+            {
+                nextScanNs = nowNs + SCAN_INTERVAL_NS;
+            }
+            scan.clear();
+            scan.addAll(flows.values());
+            for (int i = 0, n = scan.size(); i < n; i++)
+            {
+                final DirectFlow flow = scan.get(i);
+                work += flow.serviceInjected(nowNs);
+                if (flow.isClosed())
+                {
+                    continue;
+                }
+                if (flow.finishedAtNs != 0 && nowNs - flow.finishedAtNs > settings.finLingerNs())
+                {
+                    count(DirectCounter.FLOWS_CLOSED);
+                    close(flow);
+                }
+                else if (nowNs - flow.lastActivityNs() > settings.idleTimeoutNs())
+                {
+                    count(DirectCounter.FLOWS_EXPIRED);
+                    close(flow);
+                }
+            }
+        }
+        return work;
+    }
+
+    /** The earliest timer of any flow, for a simulation clock that jumps to it. */
+    public long nextDeadlineNs()
+    {
+        long next = InjectedStreamSender.NO_DEADLINE;
+        for (final DirectFlow flow : flows.values())
+        {
+            next = Math.min(next, flow.nextDeadlineNs());
+        }
+        return next;
+    }
+
+    // ---------------------------------------------------------------------------------------------- frames out --
+
+    /** Sends a SYN or SYN-ACK on with the service's ports, the client's MSS lowered for record overhead and no SACK. */
+    void forwardSyn(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
+    {
+        final int length = copyFrame(buffer, frame);
+        reparse(length);
+        final Service service = fromClient ?
+            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).destinationAddress(), outFrame.dstPort, true) :
+            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).sourceAddress(), outFrame.srcPort, false);
+        rewriter.wrap(frameOut, outFrame);
+        if (fromClient)
+        {
+            rewriter.destinationPort(service.backendPort());
+            final int mss = rewriter.mss();
+            rewriter.clampMss((mss > 0 ? mss : 536) - settings.maxRecordOverhead());
+        }
+        else
+        {
+            rewriter.sourcePort(service.listenPort());
+        }
+        stripSackPermitted();
+        send(fromClient ? false : true, length);
+    }
+
+    /** Bridges a segment of a flow that is passed as plain TCP (not TLS): only the port changes. */
+    void forwardPassing(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
+    {
+        final int length = copyFrame(buffer, frame);
+        reparse(length);
+        final Service service = fromClient ?
+            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).destinationAddress(), outFrame.dstPort, true) :
+            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).sourceAddress(), outFrame.srcPort, false);
+        rewriter.wrap(frameOut, outFrame);
+        if (fromClient)
+        {
+            rewriter.destinationPort(service.backendPort());
+        }
+        else
+        {
+            rewriter.sourcePort(service.listenPort());
+        }
+        send(!fromClient, length);
+    }
+
+    private final ParsedFrame outFrame = new ParsedFrame();
+
+    private int copyFrame(final DirectBuffer buffer, final ParsedFrame frame)
+    {
+        final int length = frame.l4Offset + frame.l4Length - frame.frameOffset;
+        frameOut.putBytes(0, buffer, frame.frameOffset, length);
+        return length;
+    }
+
+    private void reparse(final int length)
+    {
+        parser.parse(frameOut, 0, length, outFrame);
+    }
+
+    private void stripSackPermitted()
+    {
+        tcp.wrap(frameOut, outFrame.l4Offset);
+        final int at = tcp.findOption(TcpOption.SACK_PERMITTED);
+        if (at == TcpHeaderFlyweight.NOT_FOUND)
+        {
+            return;
+        }
+        frameOut.putByte(at, (byte)TcpOption.NOP);
+        frameOut.putByte(at + 1, (byte)TcpOption.NOP);
+        Checksums.writeTcpChecksumIpv4(frameOut, outFrame.l3Offset, outFrame.l4Offset, outFrame.l4Length);
+    }
+
+    boolean buildToServer(final DirectFlow flow, final int seq, final int ack, final int flags, final int window,
+        final byte[] bytes, final int offset, final int length)
+    {
+        final ParsedFrame template = flow.templateFrame();
+        builder.template(flow.templateBuffer(), template, false)
+            .ports(template.srcPort, backendPortOf(flow))
+            .sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
+        if (flow.timestamps())
+        {
+            builder.timestamps(flow.lastClientTsval(), flow.lastServerTsval());
+        }
+        if (length > 0)
+        {
+            builder.payload(bytes, offset, length);
+        }
+        return emit(false);
+    }
+
+    boolean buildToClient(final DirectFlow flow, final int seq, final int ack, final int flags, final int window,
+        final byte[] bytes, final int offset, final int length)
+    {
+        builder.template(flow.templateBuffer(), flow.templateFrame(), true)
+            .sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
+        if (flow.timestamps())
+        {
+            builder.timestamps(flow.lastServerTsval(), flow.lastClientTsval());
+        }
+        if (length > 0)
+        {
+            builder.payload(bytes, offset, length);
+        }
+        return emit(true);
+    }
+
+    private int backendPortOf(final DirectFlow flow)
+    {
+        final Service service = serviceFor((int)flow.key.destinationLow(), flow.key.destinationPort(), true);
+        return null == service ? flow.key.destinationPort() : service.backendPort();
+    }
+
+    private boolean emit(final boolean toClient)
+    {
+        final int length = builder.build(frameOut, 0);
+        if (length < 0)
+        {
+            count(DirectCounter.TX_REFUSED);
+            return false;
+        }
+        return send(toClient, length);
+    }
+
+    private boolean send(final boolean toClient, final int length)
+    {
+        final boolean sent = toClient ? out.toClient(frameOut, 0, length) : out.toServer(frameOut, 0, length);
+        if (!toClient)
+        {
+            framesToServer++;
+        }
+        if (!sent)
+        {
+            count(DirectCounter.TX_REFUSED);
+        }
+        return sent;
+    }
+
+    void parseTemplate(final UnsafeBuffer buffer, final int length, final ParsedFrame into)
+    {
+        if (parser.parse(buffer, 0, length, into) != FrameAnomaly.NONE)
+        {
+            throw new IllegalStateException("template does not parse: " + into.anomaly);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ plumbing --
+
+    FlowEntry acquire(final FlowKey key)
+    {
+        return journal.acquire(key);
+    }
+
+    void count(final DirectCounter counter)
+    {
+        counters[counter.ordinal()]++;
+    }
+
+    /** @return the counter's value (engine thread, or after the engine stopped). */
+    public long counter(final DirectCounter counter)
+    {
+        return counters[counter.ordinal()];
+    }
+
+    /** @return flows in the heap table. */
+    public int flowCount()
+    {
+        return flows.size();
+    }
+
+    HandshakeConfig handshakeConfig()
+    {
+        return settings.handshake();
+    }
+
+    IntegrityMode integrityMode()
+    {
+        return settings.integrity();
+    }
+
+    boolean passNonTls()
+    {
+        return settings.passNonTls();
+    }
+
+    int maxRecordOverhead()
+    {
+        return settings.maxRecordOverhead();
+    }
+
+    int ringCapacity()
+    {
+        return ringCapacity;
+    }
+
+    InjectedStreamSender newInjectedSender(final int initialSeq)
+    {
+        return new InjectedStreamSender(initialSeq);
+    }
+
+    byte[] payloadScratch(final int length)
+    {
+        return payload;
+    }
+
+    byte[] recordScratch()
+    {
+        return records;
+    }
+
+    byte[] resendScratch(final int length)
+    {
+        return resend;
+    }
+
+    byte[] outputScratch()
+    {
+        return output;
+    }
+
+    byte[] decoderScratch()
+    {
+        return decoderScratch;
+    }
+
+    byte[] checkpointScratch()
+    {
+        return checkpoint;
+    }
+
+    byte[] compareScratch()
+    {
+        return compare;
+    }
+
+    byte[] alertScratch()
+    {
+        return alert;
+    }
+}
