@@ -31,7 +31,8 @@ public enum DirectCounter
     SERVER_DATA_BEFORE_KEYS("server data before the handshake completed: dropped"),
     APPLIANCE_ACKS("ACKs the appliance generated itself"),
     TX_REFUSED("frames the transmit port refused"),
-    UNKNOWN_FLOW_SEGMENTS("segments to a protected service of no known flow (RST)");
+    UNKNOWN_FLOW_SEGMENTS("segments to a protected service of no known flow (RST)"),
+    PLAIN_FLOWS_UNTRACKED("plain connections to a backend port not tracked (table full): their replies are reset");
 
     private final String description;
 

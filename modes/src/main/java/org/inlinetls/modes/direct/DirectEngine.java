@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.inlinetls.crypto.record.IntegrityMode;
@@ -69,8 +70,13 @@ public final class DirectEngine implements FrameClassifier
     private final FrameOut out;
     private final long[] counters = new long[DirectCounter.values().length];
     private final Long2ObjectHashMap<DirectFlow> flows = new Long2ObjectHashMap<>();
+    /** Plain connections to a backend port, by flow id, with their last activity. */
+    private final Long2LongHashMap plainFlows = new Long2LongHashMap(Long.MIN_VALUE);
+    private static final int MAX_PLAIN_FLOWS = 1 << 16;
     private final ArrayDeque<DirectFlow> pool = new ArrayDeque<>();
     private final ArrayList<DirectFlow> scan = new ArrayList<>();
+    private final ArrayList<DirectFlow> handshaking = new ArrayList<>();
+    private final org.agrona.collections.LongArrayList expiredPlain = new org.agrona.collections.LongArrayList();
     private final FlowKey lookupKey = new FlowKey();
     private final TcpHeaderFlyweight tcp = new TcpHeaderFlyweight();
     private final Ipv4HeaderFlyweight ipv4 = new Ipv4HeaderFlyweight();
@@ -115,6 +121,7 @@ public final class DirectEngine implements FrameClassifier
             final Service service = serviceFor(ipv4.destinationAddress(), frame.dstPort, true);
             if (null == service)
             {
+                notePlainFlow(frame, nowNs);
                 return Verdict.FORWARD;
             }
             tcp.wrap(buffer, frame.l4Offset);
@@ -122,13 +129,48 @@ public final class DirectEngine implements FrameClassifier
             return Verdict.CONSUMED;
         }
         final Service service = serviceFor(ipv4.sourceAddress(), frame.srcPort, false);
-        if (null == service)
+        if (null == service || isPlainFlow(frame, nowNs))
         {
             return Verdict.FORWARD;
         }
         tcp.wrap(buffer, frame.l4Offset);
         onServerFrame(service, buffer, frame, nowNs);
         return Verdict.CONSUMED;
+    }
+
+    /**
+     * Clients may also talk plain TCP to a protected server's backend port directly: those connections are
+     * remembered from their outside packets, so that the server's replies from that port are bridged, while a reply
+     * of no known connection (possibly the plaintext of an intercepted flow this process lost) is never bridged.
+     */
+    private void notePlainFlow(final ParsedFrame frame, final long nowNs)
+    {
+        if (null == serviceFor(ipv4.destinationAddress(), frame.dstPort, false))
+        {
+            return;
+        }
+        lookupKey.ipv4(ipv4.sourceAddress(), frame.srcPort, ipv4.destinationAddress(), frame.dstPort);
+        final long id = lookupKey.id(journal.seed());
+        if (plainFlows.size() < MAX_PLAIN_FLOWS || plainFlows.containsKey(id))
+        {
+            plainFlows.put(id, nowNs);
+        }
+        else
+        {
+            count(DirectCounter.PLAIN_FLOWS_UNTRACKED);
+        }
+    }
+
+    private boolean isPlainFlow(final ParsedFrame frame, final long nowNs)
+    {
+        lookupKey.ipv4(ipv4.destinationAddress(), frame.dstPort, ipv4.sourceAddress(), frame.srcPort);
+        final long id = lookupKey.id(journal.seed());
+        if (plainFlows.containsKey(id))
+        {
+            plainFlows.put(id, nowNs);
+            return true;
+        }
+        return false;
     }
 
     private Service serviceFor(final int address, final int port, final boolean listen)
@@ -240,44 +282,89 @@ public final class DirectEngine implements FrameClassifier
             return;
         }
         flows.remove(flow.id);
+        handshaking.remove(flow);
         journal.remove(flow.key);
         flow.release();
         pool.add(flow);
     }
 
+    /**
+     * Timers: the injected flights of flows in their handshake every cycle (few flows, short-lived), and every
+     * {@link #SCAN_INTERVAL_NS} a sweep of all flows for closing and idle expiry.
+     */
     @Override
     public int onTick(final long nowNs)
     {
-        int work = 0;
-        if (nowNs - nextScanNs >= 0 || flows.size() <= 64)
+        final boolean sweep = nowNs - nextScanNs >= 0;
+        if (sweep)
         {
-            if (nowNs - nextScanNs >= 0)
-            {
-                nextScanNs = nowNs + SCAN_INTERVAL_NS;
-            }
-            scan.clear();
+            nextScanNs = nowNs + SCAN_INTERVAL_NS;
+            expirePlainFlows(nowNs);
+        }
+        int work = 0;
+        scan.clear();
+        if (sweep)
+        {
             scan.addAll(flows.values());
-            for (int i = 0, n = scan.size(); i < n; i++)
+        }
+        else
+        {
+            scan.addAll(handshaking);
+        }
+        for (int i = 0, n = scan.size(); i < n; i++)
+        {
+            final DirectFlow flow = scan.get(i);
+            work += flow.serviceInjected(nowNs);
+            if (flow.isClosed())
             {
-                final DirectFlow flow = scan.get(i);
-                work += flow.serviceInjected(nowNs);
-                if (flow.isClosed())
-                {
-                    continue;
-                }
-                if (flow.finishedAtNs != 0 && nowNs - flow.finishedAtNs > settings.finLingerNs())
-                {
-                    count(DirectCounter.FLOWS_CLOSED);
-                    close(flow);
-                }
-                else if (nowNs - flow.lastActivityNs() > settings.idleTimeoutNs())
-                {
-                    count(DirectCounter.FLOWS_EXPIRED);
-                    close(flow);
-                }
+                continue;
+            }
+            if (!flow.needsTimer())
+            {
+                handshaking.remove(flow);
+            }
+            if (!sweep)
+            {
+                continue;
+            }
+            if (flow.finishedAtNs != 0 && nowNs - flow.finishedAtNs > settings.finLingerNs())
+            {
+                count(DirectCounter.FLOWS_CLOSED);
+                close(flow);
+            }
+            else if (nowNs - flow.lastActivityNs() > settings.idleTimeoutNs())
+            {
+                count(DirectCounter.FLOWS_EXPIRED);
+                close(flow);
             }
         }
         return work;
+    }
+
+    /** Called by a flow whose injected stream has bytes to send or a timer running. */
+    void needsTimer(final DirectFlow flow)
+    {
+        if (!handshaking.contains(flow))
+        {
+            handshaking.add(flow);
+        }
+    }
+
+    private void expirePlainFlows(final long nowNs)
+    {
+        final long idle = settings.idleTimeoutNs();
+        plainFlows.longForEach((id, last) ->
+        {
+            if (nowNs - last > idle)
+            {
+                expiredPlain.addLong(id);
+            }
+        });
+        for (int i = 0; i < expiredPlain.size(); i++)
+        {
+            plainFlows.remove(expiredPlain.getLong(i));
+        }
+        expiredPlain.clear();
     }
 
     /** The earliest timer of any flow, for a simulation clock that jumps to it. */

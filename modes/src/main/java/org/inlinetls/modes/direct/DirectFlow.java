@@ -303,6 +303,7 @@ final class DirectFlow implements RecordListener
             state = STATE_HANDSHAKE;
             handshake = new HandshakeEngine(engine.handshakeConfig());
             injected.reset(serverIsn + 1);
+            engine.needsTimer(this);
         }
         if (state == STATE_HANDSHAKE)
         {
@@ -542,6 +543,7 @@ final class DirectFlow implements RecordListener
         }
         s2cPlainNext = serverIsn + 1;
         s2cCipherNext = injected.endSeq();
+        engine.needsTimer(this); // the NewSessionTicket, if any
         final FlowEntry entry = engine.acquire(key);
         if (null == entry)
         {
@@ -638,13 +640,15 @@ final class DirectFlow implements RecordListener
         final int segment = Math.max(1, clientMss - overhead);
         final int segments = clientWindowBytes / clientMss + 1;
         int window = clientWindowBytes - segments * overhead;
-        window = (int)Math.min(window, Math.max(0L, ringFree - 1L) * segment);
+        // two slots in hand: the byte window cannot bound segments exactly (a sender may split its last one)
+        window = (int)Math.min(window, Math.max(0L, ringFree - 2L) * (segment - (timestamps ? 12 : 0)));
         return Math.max(0, window);
     }
 
     private int windowForClient(final int ringFree)
     {
-        final int window = (int)Math.min(serverWindowBytes, Math.max(0L, ringFree - 1L) * serverMss);
+        final int window = (int)Math.min(serverWindowBytes,
+            Math.max(0L, ringFree - 2L) * (serverMss - (timestamps ? 12 : 0)));
         return Math.max(0, window);
     }
 
@@ -1077,6 +1081,13 @@ final class DirectFlow implements RecordListener
         }
         return engine.buildToClient(this, seq, ackToClient, PSH | ACK, windowToClientField(), buffer, offset,
             length);
+    }
+
+    /** True while the injected stream has bytes unsent or unacknowledged (its timers must run). */
+    boolean needsTimer()
+    {
+        return null != injected && state >= STATE_HANDSHAKE && state != STATE_PASS && state != STATE_CLOSED &&
+            !(injected.isFullyAcknowledged() && !failed);
     }
 
     long nextDeadlineNs()
