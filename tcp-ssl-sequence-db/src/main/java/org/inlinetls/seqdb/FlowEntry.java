@@ -316,6 +316,30 @@ public final class FlowEntry implements AutoCloseable
     }
 
     /** The next TLS record sequence number of a direction. */
+    /** The TCP options word (window scales, timestamps) as the owning mode packed it. */
+    public int tcpOptions()
+    {
+        return buffer.getInt(TCP_OPTIONS_OFFSET, ORDER);
+    }
+
+    public FlowEntry tcpOptions(final int options)
+    {
+        buffer.putInt(TCP_OPTIONS_OFFSET, options, ORDER);
+        return this;
+    }
+
+    /** The MSS the sender of a direction announced in its SYN, 0 if unknown. */
+    public int mss(final Direction direction)
+    {
+        return buffer.getShort(directionOffset(direction) + MSS_OFFSET, ORDER) & 0xFFFF;
+    }
+
+    public FlowEntry mss(final Direction direction, final int mss)
+    {
+        buffer.putShort(directionOffset(direction) + MSS_OFFSET, (short)mss, ORDER);
+        return this;
+    }
+
     public long recordSequence(final Direction direction)
     {
         return buffer.getLong(directionOffset(direction) + RECORD_SEQUENCE_OFFSET, ORDER);

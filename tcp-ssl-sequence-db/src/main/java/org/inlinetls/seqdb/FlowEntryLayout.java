@@ -17,15 +17,19 @@ package org.inlinetls.seqdb;
  *   56              60              64              68              72
  *   | client ISN    | server ISN    | seq delta c-&gt;s | seq delta s-&gt;c |
  *   72              74              76                              80
- *   | cipher suite  | TLS version   | reserved                      |
+ *   | cipher suite  | TLS version   | TCP options (u32)             |
  *   +---------------+---------------+-------------------------------+
  *
+ * (TCP options: the window scales and timestamps the SYN and SYN-ACK agreed, as the mode that owns the flow packs
+ * them.)
+ *
  * Direction block, 152 bytes, client-&gt;server at 80, server-&gt;client at 232:
- *   +0                              +8   +9   +10  +11  +12    +14    +16    +18      +24
- *   | TLS record sequence (u64)     |key#|iv# |mac#|sec#| head | tail |count | reserved |
+ *   +0                              +8   +9   +10  +11  +12    +14    +16    +18    +20      +24
+ *   | TLS record sequence (u64)     |key#|iv# |mac#|sec#| head | tail |count | MSS  | reserved |
  *   +24           +56          +68  +72           +104                  +152
  *   | key (32)    | IV (12)    |pad | MAC key (32)| traffic secret (48) |
- *   (key#, iv#, mac#, sec#: the lengths in use; MAC key for CBC suites, traffic secret for TLS 1.3 KeyUpdate)
+ *   (key#, iv#, mac#, sec#: the lengths in use; MAC key for CBC suites, traffic secret for TLS 1.3 KeyUpdate;
+ *   MSS: the one the sender of this direction announced in its SYN)
  *
  * Checkpoint rings at 384: client-&gt;server ring, then server-&gt;client ring, each capacity x slot, where
  *   +0           +4           +8             +12            +16                       +16+checkpointLength
@@ -53,6 +57,7 @@ public final class FlowEntryLayout
     public static final int SEQ_DELTA_OFFSET = 64;
     public static final int CIPHER_SUITE_OFFSET = 72;
     public static final int TLS_VERSION_OFFSET = 74;
+    public static final int TCP_OPTIONS_OFFSET = 76;
     public static final int FIXED_LENGTH = 80;
 
     public static final int RECORD_SEQUENCE_OFFSET = 0;
@@ -63,6 +68,7 @@ public final class FlowEntryLayout
     public static final int RING_HEAD_OFFSET = 12;
     public static final int RING_TAIL_OFFSET = 14;
     public static final int RING_COUNT_OFFSET = 16;
+    public static final int MSS_OFFSET = 18;
     public static final int KEY_OFFSET = 24;
     public static final int KEY_MAX_LENGTH = 32;
     public static final int IV_OFFSET = 56;

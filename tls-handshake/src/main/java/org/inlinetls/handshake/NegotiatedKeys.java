@@ -306,6 +306,25 @@ public final class NegotiatedKeys
         return new CbcRecordDecoder(cbcSuite, serverKey, serverMacKey, scratch).sequence(serverSequence);
     }
 
+    /**
+     * Copies of the record keys, for a flow journal that must rebuild the record layer after a restart (on tmpfs,
+     * never logged). The caller zeroes them. MAC keys are empty for AEAD suites.
+     *
+     * @param kind 0 key, 1 IV, 2 MAC key.
+     */
+    public byte[] clientRecordKey(final int kind)
+    {
+        checkAlive();
+        return (kind == 0 ? clientKey : kind == 1 ? clientIv : clientMacKey).clone();
+    }
+
+    /** As {@link #clientRecordKey(int)} for the appliance's direction. */
+    public byte[] serverRecordKey(final int kind)
+    {
+        checkAlive();
+        return (kind == 0 ? serverKey : kind == 1 ? serverIv : serverMacKey).clone();
+    }
+
     /** Zeroes every key and secret; the factories refuse to work afterwards. */
     public void destroy()
     {

@@ -9,6 +9,8 @@ public enum DirectCounter
     FLOWS_REFUSED_JOURNAL_FULL("flows refused: journal full (RST to the client)"),
     FLOWS_ESTABLISHED("flows through the handshake into cut-through"),
     FLOWS_RESUMED("of which resumed sessions"),
+    FLOWS_RESTORED("flows continued from the journal after a restart"),
+    FLOWS_NOT_RESTORABLE("journal entries of flows that could not be continued (still in their handshake): reset"),
     FLOWS_CLOSED("flows closed cleanly (FIN both ways)"),
     FLOWS_RESET("flows ended by a RST from either end"),
     FLOWS_EXPIRED("flows expired idle"),

@@ -194,6 +194,10 @@ public final class DirectEngine implements FrameClassifier
         final long id = lookupKey.id(journal.seed());
         DirectFlow flow = flows.get(id);
         final int flags = tcp.flags();
+        if (null == flow && (flags & TcpHeaderFlyweight.SYN) == 0)
+        {
+            flow = restoreFlow(id, buffer, frame, false, nowNs);
+        }
         if (null == flow)
         {
             if ((flags & (TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK | TcpHeaderFlyweight.RST)) !=
@@ -218,7 +222,12 @@ public final class DirectEngine implements FrameClassifier
         final long nowNs)
     {
         lookupKey.ipv4(ipv4.destinationAddress(), frame.dstPort, ipv4.sourceAddress(), service.listenPort());
-        final DirectFlow flow = flows.get(lookupKey.id(journal.seed()));
+        final long id = lookupKey.id(journal.seed());
+        DirectFlow flow = flows.get(id);
+        if (null == flow && (tcp.flags() & TcpHeaderFlyweight.SYN) == 0)
+        {
+            flow = restoreFlow(id, buffer, frame, true, nowNs);
+        }
         if (null == flow)
         {
             // never bridge a protected server's plaintext to the outside
@@ -231,6 +240,39 @@ public final class DirectEngine implements FrameClassifier
         }
         flow.onServerSegment(buffer, frame, tcp, nowNs);
         afterSegment(flow, nowNs);
+    }
+
+    /** A flow the journal holds but this process does not (it restarted): rebuilt from its entry, or null. */
+    private DirectFlow restoreFlow(final long id, final DirectBuffer buffer, final ParsedFrame frame,
+        final boolean fromServer, final long nowNs)
+    {
+        final FlowEntry entry = journal.acquire(lookupKey);
+        if (null == entry)
+        {
+            return null;
+        }
+        DirectFlow flow = pool.isEmpty() ? new DirectFlow(this) : pool.poll();
+        try
+        {
+            if (!flow.restore(entry, id, buffer, frame, tcp, fromServer, nowNs))
+            {
+                pool.add(flow);
+                flow = null;
+            }
+        }
+        finally
+        {
+            entry.close();
+        }
+        if (null == flow)
+        {
+            journal.remove(lookupKey);
+            count(DirectCounter.FLOWS_NOT_RESTORABLE);
+            return null;
+        }
+        flows.put(id, flow);
+        count(DirectCounter.FLOWS_RESTORED);
+        return flow;
     }
 
     private void onUnknownClientSegment(final DirectBuffer buffer, final ParsedFrame frame)
@@ -453,9 +495,8 @@ public final class DirectEngine implements FrameClassifier
     boolean buildToServer(final DirectFlow flow, final int seq, final int ack, final int flags, final int window,
         final byte[] bytes, final int offset, final int length)
     {
-        final ParsedFrame template = flow.templateFrame();
-        builder.template(flow.templateBuffer(), template, false)
-            .ports(template.srcPort, backendPortOf(flow))
+        builder.template(flow.templateBuffer(), flow.templateFrame(), flow.templateFromServer())
+            .ports(flow.key.sourcePort(), backendPortOf(flow))
             .sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
         if (flow.timestamps())
         {
@@ -471,7 +512,8 @@ public final class DirectEngine implements FrameClassifier
     boolean buildToClient(final DirectFlow flow, final int seq, final int ack, final int flags, final int window,
         final byte[] bytes, final int offset, final int length)
     {
-        builder.template(flow.templateBuffer(), flow.templateFrame(), true)
+        builder.template(flow.templateBuffer(), flow.templateFrame(), !flow.templateFromServer())
+            .ports(flow.key.destinationPort(), flow.key.sourcePort())
             .sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
         if (flow.timestamps())
         {

@@ -23,6 +23,7 @@ import org.inlinetls.seqdb.AppendResult;
 import org.inlinetls.seqdb.Direction;
 import org.inlinetls.seqdb.FlowEntry;
 import org.inlinetls.seqdb.FlowKey;
+import org.inlinetls.seqdb.KeyMaterial;
 
 /**
  * One intercepted TCP connection in direct mode (DESIGN §4–§7): the client talks TLS to the server's own address on
@@ -69,6 +70,9 @@ final class DirectFlow implements RecordListener
     private static final int S2C_BLOB_FLAGS = 12;
     private static final int S2C_FLAG_FIN = 1;
     private static final int DEFAULT_MSS = 536;
+    /** TCP options word in the journal: bits 0-3 client window scale, 4-7 server's, then these flags. */
+    private static final int OPTION_TIMESTAMPS = 1 << 8;
+    private static final int OPTION_CLIENT_FIN = 1 << 9;
     private static final int TLS_HANDSHAKE_RECORD = 22;
     private static final int ALERT_LEVEL_FATAL = 2;
     private static final int ALERT_LEVEL_WARNING = 1;
@@ -98,6 +102,8 @@ final class DirectFlow implements RecordListener
     private final byte[] template = new byte[128];
     private final ParsedFrame templateFrame = new ParsedFrame();
     private final org.agrona.concurrent.UnsafeBuffer templateBuffer = new org.agrona.concurrent.UnsafeBuffer(template);
+    /** The template is a server→client frame (a flow restored from a server segment). */
+    private boolean templateFromServer;
 
     // client → server
     private int c2sCipherNext;
@@ -171,14 +177,137 @@ final class DirectFlow implements RecordListener
         encoder = null;
         c2sRingCount = 0;
         s2cRingCount = 0;
+        templateFromServer = false;
+        clientWindowBytes = 65_535;
+        serverWindowBytes = 65_535;
         clientAckInPlain = 0;
         serverAckInCipher = 0;
         recordOverhead = engine.maxRecordOverhead();
         lastActivityNs = nowNs;
+        takeTemplate(buffer, frame, false);
+    }
+
+    private void takeTemplate(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromServer)
+    {
         final int headerEnd = frame.l4Offset + frame.tcpHeaderLength - frame.frameOffset;
         final int copy = Math.min(headerEnd, template.length);
         buffer.getBytes(frame.frameOffset, template, 0, copy);
+        // headers only: the IP length fields must say so, or the copy does not parse
+        final int l3 = frame.l3Offset - frame.frameOffset;
+        if (frame.ipVersion == 4)
+        {
+            templateBuffer.putShort(l3 + 2, (short)(copy - l3), java.nio.ByteOrder.BIG_ENDIAN);
+            org.inlinetls.packet.checksum.Checksums.writeIpv4HeaderChecksum(templateBuffer, l3,
+                (templateBuffer.getByte(l3) & 0xF) * 4);
+        }
+        else
+        {
+            templateBuffer.putShort(l3 + 4, (short)(copy - l3 - 40), java.nio.ByteOrder.BIG_ENDIAN);
+        }
         engine.parseTemplate(templateBuffer, copy, templateFrame);
+        templateFromServer = fromServer;
+    }
+
+    /**
+     * Rebuilds a flow in cut-through from its journal entry after a restart: keys, positions and the record
+     * layer's state come from the entry and its newest checkpoints, addressing and timestamps from the frame that
+     * brought it back. Flows still in their handshake are not in the journal's cut-through state and are not
+     * restored.
+     *
+     * @return false when the entry cannot be used (the caller resets the flow).
+     */
+    boolean restore(final FlowEntry entry, final long flowId, final DirectBuffer buffer, final ParsedFrame frame,
+        final TcpHeaderFlyweight tcp, final boolean fromServer, final long nowNs)
+    {
+        final int suite = entry.cipherSuite();
+        if (entry.state() != STATE_CUT_THROUGH || !RecordLayers.isKnown(suite) ||
+            entry.ringCount(Direction.CLIENT_TO_SERVER) == 0 || entry.ringCount(Direction.SERVER_TO_CLIENT) == 0)
+        {
+            return false;
+        }
+        entry.readKey(key);
+        id = flowId;
+        state = STATE_CUT_THROUGH;
+        finishedAtNs = 0;
+        failed = false;
+        pendingAlert = -1;
+        handshake = null;
+        keys = null;
+        clientIsn = entry.clientIsn();
+        serverIsn = entry.serverIsn();
+        final int options = entry.tcpOptions();
+        clientShift = options & 0xF;
+        serverShift = (options >>> 4) & 0xF;
+        timestamps = (options & OPTION_TIMESTAMPS) != 0;
+        clientFinSeen = (options & OPTION_CLIENT_FIN) != 0;
+        clientMss = entry.mss(Direction.CLIENT_TO_SERVER);
+        serverMss = entry.mss(Direction.SERVER_TO_CLIENT);
+        if (fromServer)
+        {
+            lastServerTsval = tcp.timestampValue();
+            lastClientTsval = tcp.timestampEchoReply();
+        }
+        else
+        {
+            lastClientTsval = tcp.timestampValue();
+            lastServerTsval = tcp.timestampEchoReply();
+        }
+        takeTemplate(buffer, frame, fromServer);
+        clientWindowBytes = 65_535;
+        serverWindowBytes = 65_535;
+
+        final byte[] k = new byte[32];
+        final byte[] iv = new byte[12];
+        final byte[] mac = new byte[32];
+        decoder = RecordLayers.decoder(suite,
+            java.util.Arrays.copyOf(k, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.KEY, k, 0)),
+            java.util.Arrays.copyOf(iv, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.IV, iv, 0)),
+            java.util.Arrays.copyOf(mac, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.MAC_KEY, mac,
+                0)), engine.integrityMode(), engine.decoderScratch());
+        encoder = RecordLayers.encoder(suite,
+            java.util.Arrays.copyOf(k, entry.getKeyMaterial(Direction.SERVER_TO_CLIENT, KeyMaterial.KEY, k, 0)),
+            java.util.Arrays.copyOf(iv, entry.getKeyMaterial(Direction.SERVER_TO_CLIENT, KeyMaterial.IV, iv, 0)),
+            java.util.Arrays.copyOf(mac, entry.getKeyMaterial(Direction.SERVER_TO_CLIENT, KeyMaterial.MAC_KEY, mac,
+                0)));
+        java.util.Arrays.fill(k, (byte)0);
+        java.util.Arrays.fill(iv, (byte)0);
+        java.util.Arrays.fill(mac, (byte)0);
+
+        final byte[] blob = engine.checkpointScratch();
+        final Direction c2s = Direction.CLIENT_TO_SERVER;
+        final int c2sNewest = entry.ringCount(c2s) - 1;
+        c2sCipherNext = entry.checkpointCipherSeq(c2s, c2sNewest);
+        c2sPlainNext = entry.checkpointPlainSeq(c2s, c2sNewest);
+        entry.getCheckpointBlob(c2s, c2sNewest, blob, 0);
+        decoder.restoreCheckpoint(blob, 0);
+        serverAckInCipher = entry.checkpointCipherSeq(c2s, 0);
+        ackToClient = serverAckInCipher;
+
+        final Direction s2c = Direction.SERVER_TO_CLIENT;
+        final int s2cNewest = entry.ringCount(s2c) - 1;
+        s2cCipherNext = entry.checkpointCipherSeq(s2c, s2cNewest);
+        s2cPlainNext = entry.checkpointPlainSeq(s2c, s2cNewest);
+        entry.getCheckpointBlob(s2c, s2cNewest, blob, 0);
+        s2cRecordSeq = getLong(blob, S2C_BLOB_SEQUENCE);
+        serverFinSeen = (blob[S2C_BLOB_FLAGS] & S2C_FLAG_FIN) != 0;
+        clientAckInPlain = entry.checkpointPlainSeq(s2c, 0);
+        ackToServer = clientAckInPlain;
+        c2sRingCount = entry.ringCount(c2s);
+        s2cRingCount = entry.ringCount(s2c);
+
+        if (null == injected)
+        {
+            injected = engine.newInjectedSender(s2cCipherNext);
+        }
+        else
+        {
+            injected.reset(s2cCipherNext); // nothing injected is pending: the flight was acknowledged long ago
+        }
+        recordOverhead = encoder.recordLength(1024) - 1024 +
+            (null == org.inlinetls.crypto.suite.CipherSuite.forCode(suite) ? 16 : 0);
+        lastActivityNs = nowNs;
+        entry.lastActivityNs(nowNs);
+        return true;
     }
 
     /** Zeroes the keys and forgets the handshake; the journal entry is removed by the caller. */
@@ -363,6 +492,7 @@ final class DirectFlow implements RecordListener
                 clientFinSeen = true;
                 c2sCipherNext++;
                 c2sPlainNext++;
+                entry.tcpOptions(tcpOptions());
             }
             final byte[] blob = engine.checkpointScratch();
             decoder.saveCheckpoint(blob, 0);
@@ -560,7 +690,20 @@ final class DirectFlow implements RecordListener
             appendServerCheckpoint(entry, 0, false);
             c2sRingCount = entry.ringCount(Direction.CLIENT_TO_SERVER);
             entry.cipherSuite(keys.suiteCode()).tlsVersion(keys.version().ordinal())
+                .clientIsn(clientIsn).serverIsn(serverIsn).tcpOptions(tcpOptions())
+                .mss(Direction.CLIENT_TO_SERVER, clientMss).mss(Direction.SERVER_TO_CLIENT, serverMss)
                 .state(STATE_CUT_THROUGH).lastActivityNs(nowNs);
+            for (int kind = 0; kind < 3; kind++)
+            {
+                final KeyMaterial material = kind == 0 ? KeyMaterial.KEY : kind == 1 ? KeyMaterial.IV :
+                    KeyMaterial.MAC_KEY;
+                final byte[] client = keys.clientRecordKey(kind);
+                final byte[] server = keys.serverRecordKey(kind);
+                entry.putKeyMaterial(Direction.CLIENT_TO_SERVER, material, client, 0, client.length);
+                entry.putKeyMaterial(Direction.SERVER_TO_CLIENT, material, server, 0, server.length);
+                java.util.Arrays.fill(client, (byte)0);
+                java.util.Arrays.fill(server, (byte)0);
+            }
         }
         finally
         {
@@ -1184,6 +1327,12 @@ final class DirectFlow implements RecordListener
         engine.close(this);
     }
 
+    private int tcpOptions()
+    {
+        return Math.max(0, clientShift) | Math.max(0, serverShift) << 4 | (timestamps ? OPTION_TIMESTAMPS : 0) |
+            (clientFinSeen ? OPTION_CLIENT_FIN : 0);
+    }
+
     /** True once both FINs were exchanged and acknowledged on both legs. */
     boolean isFinished()
     {
@@ -1220,6 +1369,11 @@ final class DirectFlow implements RecordListener
     }
 
     // ---------------------------------------------------------------------------------------------- accessors --
+
+    boolean templateFromServer()
+    {
+        return templateFromServer;
+    }
 
     ParsedFrame templateFrame()
     {
