@@ -64,6 +64,9 @@ public final class LibC
              */
             @SaveError @ssize_t long send(int fd, long buf, long len, int flags);
 
+            /* Four arguments, the message vector as a raw address into the caller's own mapping. */
+            @SaveError int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
             @SaveError Pointer mmap(Pointer addr, @size_t long length, int prot, int flags, int fd, @off_t long offset);
 
             @SaveError int munmap(long addr, long length);
@@ -343,6 +346,45 @@ public final class LibC
     {
         final long n = lib().send(fd, address, lengthBytes, flags);
         return n < 0 ? -lastErrno() : n;
+    }
+
+    /**
+     * Like {@link #getsockopt(int, int, int, Pointer, int, String)} with a caller-owned {@code socklen_t}, so that a
+     * periodic read (packet statistics) allocates nothing.
+     */
+    static void getsockopt(final int fd, final int level, final int optName, final Pointer optVal,
+        final Pointer optLen, final int optLenBytes, final String what) throws NativeIoException
+    {
+        optLen.putInt(0, optLenBytes);
+        if (lib().getsockopt(fd, level, optName, optVal, optLen) < 0)
+        {
+            throw failure("getsockopt(" + what + ")");
+        }
+    }
+
+    /**
+     * {@code sendmmsg(2)} of {@code count} prepared {@code struct mmsghdr} at {@code msgvecAddress}: the data path, so
+     * no exception.
+     *
+     * @return messages the kernel took (from the first, possibly fewer than {@code count}), or {@code -errno} when
+     *         it took none.
+     */
+    static int sendmmsgOrErrno(final int fd, final long msgvecAddress, final int count, final int flags)
+    {
+        final int n = lib().sendmmsg(fd, msgvecAddress, count, flags);
+        return n < 0 ? -lastErrno() : n;
+    }
+
+    /**
+     * An anonymous private read-write mapping (zero-filled): native memory whose lifetime is this process's to
+     * decide, released only by {@link #munmap}.
+     *
+     * @return the address of the mapping.
+     */
+    static long mmapAnonymous(final long lengthBytes, final String what) throws NativeIoException
+    {
+        return mmap(lengthBytes, LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE,
+            LinuxConstants.MAP_PRIVATE | LinuxConstants.MAP_ANONYMOUS, -1, what);
     }
 
     /**

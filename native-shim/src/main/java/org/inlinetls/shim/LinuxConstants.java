@@ -51,6 +51,12 @@ final class LinuxConstants
     static final int TP_STATUS_USER = 1;
     /** TP_STATUS_LOSING (linux/if_packet.h): the kernel dropped frames since the last PACKET_STATISTICS read. */
     static final int TP_STATUS_LOSING = 1 << 2;
+    /** TP_STATUS_VLAN_VALID (linux/if_packet.h): tp_status bit; hv1.tp_vlan_tci holds the tag the kernel stripped. */
+    static final int TP_STATUS_VLAN_VALID = 1 << 4;
+    /** TP_STATUS_VLAN_TPID_VALID (linux/if_packet.h): tp_status bit; hv1.tp_vlan_tpid holds the stripped TPID. */
+    static final int TP_STATUS_VLAN_TPID_VALID = 1 << 6;
+    /** ETH_P_8021Q (linux/if_ether.h): the 802.1Q TPID, assumed when the kernel does not report one. */
+    static final int ETH_P_8021Q = 0x8100;
     /** TPACKET_ALIGNMENT (linux/if_packet.h): frame sizes are multiples of it. */
     static final int TPACKET_ALIGNMENT = 16;
 
@@ -61,6 +67,10 @@ final class LinuxConstants
     static final int PROT_WRITE = 2;
     /** MAP_SHARED (linux/mman.h): the ring is shared with the kernel. */
     static final int MAP_SHARED = 1;
+    /** MAP_PRIVATE (linux/mman.h): the TX arena is this process's own memory. */
+    static final int MAP_PRIVATE = 2;
+    /** MAP_ANONYMOUS (asm-generic/mman-common.h; the same on x86_64 and arm64): zero-filled, no file. */
+    static final int MAP_ANONYMOUS = 0x20;
 
     // ---- bits/socket.h ----
     /** MSG_DONTWAIT (bits/socket.h): a full device queue gives EAGAIN/ENOBUFS instead of blocking. */
@@ -139,8 +149,16 @@ final class LinuxConstants
     static final int EAGAIN = 11;
     /** ENOPROTOOPT (asm-generic/errno.h): a socket option this kernel does not know. */
     static final int ENOPROTOOPT = 92;
-    /** ENOBUFS (asm-generic/errno.h). */
+    /** ENOBUFS (asm-generic/errno.h): the device or qdisc queue is full (transient for a transmit). */
     static final int ENOBUFS = 105;
+    /** EINTR (asm-generic/errno-base.h). */
+    static final int EINTR = 4;
+    /** ENOMEM (asm-generic/errno-base.h): no socket buffer memory right now (transient for a transmit). */
+    static final int ENOMEM = 12;
+    /** EMSGSIZE (asm-generic/errno.h): a frame larger than the device MTU plus its link header. */
+    static final int EMSGSIZE = 90;
+    /** ENETDOWN (asm-generic/errno.h): the interface is down. */
+    static final int ENETDOWN = 100;
 
     /** Names of the errnos the shim's calls document (asm-generic/errno-base.h, asm-generic/errno.h). */
     private static final String[] ERRNO_NAMES = new String[128];
@@ -167,6 +185,7 @@ final class LinuxConstants
         ERRNO_NAMES[105] = "ENOBUFS";
         ERRNO_NAMES[100] = "ENETDOWN";
         ERRNO_NAMES[6] = "ENXIO";
+        ERRNO_NAMES[90] = "EMSGSIZE";
     }
 
     /**

@@ -2,6 +2,7 @@ package org.inlinetls.shim;
 
 import static org.inlinetls.shim.LinuxConstants.AF_PACKET;
 import static org.inlinetls.shim.LinuxConstants.ENOPROTOOPT;
+import static org.inlinetls.shim.LinuxConstants.ETH_P_8021Q;
 import static org.inlinetls.shim.LinuxConstants.ETH_P_ALL;
 import static org.inlinetls.shim.LinuxConstants.MAP_SHARED;
 import static org.inlinetls.shim.LinuxConstants.MSG_DONTWAIT;
@@ -21,6 +22,8 @@ import static org.inlinetls.shim.LinuxConstants.TPACKET_ALIGNMENT;
 import static org.inlinetls.shim.LinuxConstants.TPACKET_V3;
 import static org.inlinetls.shim.LinuxConstants.TP_STATUS_KERNEL;
 import static org.inlinetls.shim.LinuxConstants.TP_STATUS_USER;
+import static org.inlinetls.shim.LinuxConstants.TP_STATUS_VLAN_TPID_VALID;
+import static org.inlinetls.shim.LinuxConstants.TP_STATUS_VLAN_VALID;
 import static org.inlinetls.shim.StructLayout.BLOCK_DESC_FIRST_PKT_OFFSET;
 import static org.inlinetls.shim.StructLayout.BLOCK_DESC_NUM_PKTS_OFFSET;
 import static org.inlinetls.shim.StructLayout.BLOCK_DESC_STATUS_OFFSET;
@@ -31,12 +34,16 @@ import static org.inlinetls.shim.StructLayout.SOCKADDR_LL_FAMILY_OFFSET;
 import static org.inlinetls.shim.StructLayout.SOCKADDR_LL_IFINDEX_OFFSET;
 import static org.inlinetls.shim.StructLayout.SOCKADDR_LL_PROTOCOL_OFFSET;
 import static org.inlinetls.shim.StructLayout.SOCKADDR_LL_SIZE;
+import static org.inlinetls.shim.StructLayout.TPACKET3_HDRLEN;
 import static org.inlinetls.shim.StructLayout.TPACKET3_LEN_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET3_MAC_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET3_NEXT_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET3_NSEC_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET3_SEC_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET3_SNAPLEN_OFFSET;
+import static org.inlinetls.shim.StructLayout.TPACKET3_STATUS_OFFSET;
+import static org.inlinetls.shim.StructLayout.TPACKET3_VLAN_TCI_OFFSET;
+import static org.inlinetls.shim.StructLayout.TPACKET3_VLAN_TPID_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET_REQ3_BLOCK_NR_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET_REQ3_BLOCK_SIZE_OFFSET;
 import static org.inlinetls.shim.StructLayout.TPACKET_REQ3_FRAME_NR_OFFSET;
@@ -55,14 +62,17 @@ import jnr.ffi.Pointer;
 
 /**
  * An AF_PACKET socket bound to one interface with a TPACKET_V3 receive ring mapped into this process: frames are
- * handed out where the kernel wrote them, and sent with {@code send(2)} from native memory the caller owns.
+ * handed out where the kernel wrote them, and sent in {@code sendmmsg(2)} batches from a {@link TxQueue} arena.
  *
- * <p>One owning thread polls {@link #receive}; {@link #send} may run on another thread. The ring is plain native
- * memory outside the Java heap, so nothing the GC does can move or free it: it lives from {@link #open} to
- * {@link #close} (which unmaps it and closes the descriptor; the kernel then drops the promiscuous membership).
+ * <p>One owning thread polls {@link #receive} and drives {@link #txQueue()}. The ring and the TX arena are plain
+ * native mappings outside the Java heap, so nothing the GC does can move or free them: they live from {@link #open}
+ * to {@link #close} (which unmaps both and closes the descriptor; the kernel then drops the promiscuous membership).
  * Offsets handed to a {@link FrameConsumer} are relative to {@link #ringAddress()} and valid only during the call.
  *
- * <p>Transmit is one {@code send} system call per frame; batching with {@code sendmmsg} (or a PACKET_TX_RING) is the next step.
+ * <p>Frames are delivered as they were on the wire: the kernel strips an 802.1Q/802.1ad tag into the frame's
+ * {@code tpacket3_hdr} (TP_STATUS_VLAN_VALID), and {@link #receive} writes it back in place, in the gap the kernel
+ * leaves between the header and the frame (see {@link StructLayout}), without copying the payload. A frame that is
+ * cut short or whose tag cannot be restored is counted by reason and never delivered.
  */
 public final class PacketSocket implements AutoCloseable
 {
@@ -81,6 +91,9 @@ public final class PacketSocket implements AutoCloseable
     /** The ring geometry and socket options; {@link #defaults()} suits one 1–10 Gbit/s port. */
     public static final class Config
     {
+        /** Fewest TX slots: a bridge keeps 16 free for injected frames and must still be able to read. */
+        public static final int MIN_TX_SLOTS = 32;
+
         int blockSize = 1 << 20;
         int blockCount = 8;
         int frameSize = 2048;
@@ -88,8 +101,12 @@ public final class PacketSocket implements AutoCloseable
         boolean promiscuous = true;
         boolean ignoreOutgoing = true;
         boolean qdiscBypass;
+        int txSlots = 256;
 
-        /** @return 8 blocks of 1 MiB, 2 KiB frames, 1 ms block retire, promiscuous, ignoring outgoing frames. */
+        /**
+         * @return 8 blocks of 1 MiB, 2 KiB frames, 1 ms block retire, promiscuous, ignoring outgoing frames, a 256
+         *         frame TX queue, through the qdisc.
+         */
         public static Config defaults()
         {
             return new Config();
@@ -137,10 +154,30 @@ public final class PacketSocket implements AutoCloseable
             return this;
         }
 
-        /** @param on send past the qdisc layer (PACKET_QDISC_BYPASS): no traffic shaping, no qdisc drops counted. */
+        /**
+         * Sends past the qdisc layer (PACKET_QDISC_BYPASS, Linux 3.14+). Off by default: the appliance forwards
+         * bursts at line rate, and the qdisc is what absorbs one when the driver's ring is full (with the bypass the
+         * driver's busy return becomes ENOBUFS for the frame, so the burst waits in our {@link TxQueue} and the
+         * receive ring behind it instead); the qdisc also keeps the operator's {@code tc} configuration and its
+         * statistics meaningful. On veth (default qdisc {@code noqueue}) the two paths cost the same. Turn it on for a
+         * NIC with a deep driver ring and no shaping, where it saves the qdisc lock per frame.
+         *
+         * @param on send past the qdisc layer.
+         */
         public Config qdiscBypass(final boolean on)
         {
             qdiscBypass = on;
+            return this;
+        }
+
+        /**
+         * @param slots frames the TX queue holds between flushes, in [{@link #MIN_TX_SLOTS},
+         *              {@link TxQueue#MAX_SLOTS}]: an engine keeps some free for frames it injects and reads only
+         *              as many frames as the rest can take.
+         */
+        public Config txSlots(final int slots)
+        {
+            txSlots = slots;
             return this;
         }
 
@@ -160,6 +197,11 @@ public final class PacketSocket implements AutoCloseable
             {
                 throw new IllegalArgumentException("blockCount must be >= 1 and the ring < 2 GiB: " + blockCount);
             }
+            if (txSlots < MIN_TX_SLOTS || txSlots > TxQueue.MAX_SLOTS)
+            {
+                throw new IllegalArgumentException("txSlots must be in [" + MIN_TX_SLOTS + ", " + TxQueue.MAX_SLOTS +
+                    "]: " + txSlots);
+            }
             if (retireTimeoutMs < 1)
             {
                 throw new IllegalArgumentException("retireTimeoutMs must be >= 1: " + retireTimeoutMs);
@@ -167,12 +209,22 @@ public final class PacketSocket implements AutoCloseable
         }
     }
 
+    /** Bytes per TX slot: a 1500-byte MTU frame with two VLAN tags, rounded up to a cache-line multiple. */
+    public static final int TX_SLOT_BYTES = 2048;
+    /** One 802.1Q tag: TPID and TCI (VLAN_HLEN in the kernel's linux/if_vlan.h). */
+    private static final int VLAN_TAG_LENGTH = 4;
+    /** Bytes of the Ethernet destination and source addresses, which move ahead of a restored tag. */
+    private static final int MAC_ADDRESSES_LENGTH = 12;
+
     private final String ifName;
     private final int ifIndex;
     private final int blockSize;
     private final int blockCount;
     private final boolean ignoringOutgoing;
     private final Pointer statistics = LibC.allocate(TPACKET_STATS_V3_SIZE);
+    private final Pointer statisticsLength = LibC.allocate(Integer.BYTES);
+    private final String statisticsCall;
+    private final TxQueue txQueue;
     private final long ringAddress;
     private final long ringLength;
     /** The mapping as JNR memory: plain reads and writes, ordered by {@link VarHandle} fences. */
@@ -185,11 +237,13 @@ public final class PacketSocket implements AutoCloseable
     private int packetsLeftInBlock;
     private int nextPacketOffset;
     private long truncatedFrames;
+    private long vlanNoRoomFrames;
+    private long vlanRestoredFrames;
     private long kernelPackets;
     private long kernelDrops;
 
     private PacketSocket(final String ifName, final int ifIndex, final int fd, final Config config,
-        final long ringAddress, final long ringLength, final boolean ignoringOutgoing)
+        final long ringAddress, final long ringLength, final boolean ignoringOutgoing) throws NativeIoException
     {
         this.ifName = ifName;
         this.ifIndex = ifIndex;
@@ -200,6 +254,9 @@ public final class PacketSocket implements AutoCloseable
         this.ringLength = ringLength;
         this.ignoringOutgoing = ignoringOutgoing;
         this.ring = Pointer.wrap(LibC.runtime(), ringAddress, ringLength);
+        this.statisticsCall = "PACKET_STATISTICS, " + ifName;
+        // last: open() unmaps the ring and closes the descriptor if this fails
+        this.txQueue = TxQueue.allocate(config.txSlots, TX_SLOT_BYTES, this::sendBatch, ifName);
     }
 
     /**
@@ -402,6 +459,19 @@ public final class PacketSocket implements AutoCloseable
                 truncatedFrames++;
                 continue;
             }
+            final int status = ring.getInt(header + TPACKET3_STATUS_OFFSET);
+            if ((status & TP_STATUS_VLAN_VALID) != 0)
+            {
+                if (!restoreVlanTag(header, macOffset, snapLength, status))
+                {
+                    vlanNoRoomFrames++;
+                    continue;
+                }
+                delivered++;
+                consumer.onFrame((int)(header + macOffset) - VLAN_TAG_LENGTH, snapLength + VLAN_TAG_LENGTH,
+                    timestampNs);
+                continue;
+            }
             delivered++;
             consumer.onFrame((int)(header + macOffset), snapLength, timestampNs);
         }
@@ -410,6 +480,35 @@ public final class PacketSocket implements AutoCloseable
             releaseBlock((long)blockIndex * blockSize); // hand it back now rather than on the next call
         }
         return delivered;
+    }
+
+    /**
+     * Puts the tag the kernel stripped back in front of the EtherType: the 12 address bytes move 4 bytes earlier
+     * into the gap after the sockaddr_ll, then TPID and TCI follow them, big-endian.
+     *
+     * @return false when the gap is under 4 bytes: tp_mac = TPACKET_ALIGN(TPACKET3_HDRLEN + max(16, maclen)) - maclen
+     *         leaves 14 bytes for a plain Ethernet header, but less when the kernel counts in-band tags into
+     *         maclen (three or more stacked tags).
+     */
+    private boolean restoreVlanTag(final long header, final int macOffset, final int snapLength, final int status)
+    {
+        if (macOffset - VLAN_TAG_LENGTH < TPACKET3_HDRLEN || snapLength < MAC_ADDRESSES_LENGTH)
+        {
+            return false;
+        }
+        final int tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ?
+            ring.getShort(header + TPACKET3_VLAN_TPID_OFFSET) & 0xFFFF : ETH_P_8021Q;
+        final int tci = ring.getInt(header + TPACKET3_VLAN_TCI_OFFSET) & 0xFFFF;
+        final long mac = header + macOffset;
+        final long destinationAndHalfSource = ring.getLong(mac);
+        final int restOfSource = ring.getInt(mac + Long.BYTES);
+        ring.putLong(mac - VLAN_TAG_LENGTH, destinationAndHalfSource);
+        ring.putInt(mac - VLAN_TAG_LENGTH + Long.BYTES, restOfSource);
+        // ring memory is little-endian on x86_64 and aarch64: reverse to put the tag in network order
+        ring.putShort(mac + MAC_ADDRESSES_LENGTH - VLAN_TAG_LENGTH, Short.reverseBytes((short)tpid));
+        ring.putShort(mac + MAC_ADDRESSES_LENGTH - VLAN_TAG_LENGTH + Short.BYTES, Short.reverseBytes((short)tci));
+        vlanRestoredFrames++;
+        return true;
     }
 
     private void releaseBlock(final long block)
@@ -421,7 +520,8 @@ public final class PacketSocket implements AutoCloseable
     }
 
     /**
-     * Sends one frame from native memory out of the interface without blocking.
+     * Sends one frame from native memory out of the interface without blocking, outside the {@link TxQueue} (a
+     * control-path or test frame: the queue is the data path).
      *
      * @return bytes sent, or {@code -errno}: EAGAIN/ENOBUFS when the device queue is full, ENETDOWN when it is down.
      */
@@ -431,14 +531,25 @@ public final class PacketSocket implements AutoCloseable
         return (int)LibC.sendOrErrno(fd, address, length, MSG_DONTWAIT);
     }
 
+    private int sendBatch(final long msgvecAddress, final int count)
+    {
+        return LibC.sendmmsgOrErrno(fd, msgvecAddress, count, MSG_DONTWAIT);
+    }
+
+    /** @return the transmit queue sending through this socket; unmapped by {@link #close()}. */
+    public TxQueue txQueue()
+    {
+        return txQueue;
+    }
+
     /**
      * Reads (and so resets) the kernel's PACKET_STATISTICS into the running totals.
      */
     public void updateStatistics() throws NativeIoException
     {
         ensureOpen();
-        LibC.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, statistics, TPACKET_STATS_V3_SIZE,
-            "PACKET_STATISTICS, " + ifName);
+        LibC.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, statistics, statisticsLength, TPACKET_STATS_V3_SIZE,
+            statisticsCall);
         kernelPackets += statistics.getInt(TPACKET_STATS_PACKETS_OFFSET) & 0xFFFF_FFFFL;
         kernelDrops += statistics.getInt(TPACKET_STATS_DROPS_OFFSET) & 0xFFFF_FFFFL;
     }
@@ -459,6 +570,18 @@ public final class PacketSocket implements AutoCloseable
     public long truncatedFrames()
     {
         return truncatedFrames;
+    }
+
+    /** @return frames dropped because their stripped VLAN tag had no room to be restored (never delivered untagged). */
+    public long vlanNoRoomFrames()
+    {
+        return vlanNoRoomFrames;
+    }
+
+    /** @return frames delivered with the VLAN tag the kernel had stripped put back. */
+    public long vlanRestoredFrames()
+    {
+        return vlanRestoredFrames;
     }
 
     /** @return the interface name. */
@@ -506,7 +629,8 @@ public final class PacketSocket implements AutoCloseable
     }
 
     /**
-     * Unmaps the ring and closes the socket; idempotent. No offset handed out before may be used afterwards.
+     * Unmaps the ring and the TX arena (frames still queued are dropped) and closes the socket; idempotent. No
+     * offset or slot address handed out before may be used afterwards.
      */
     @Override
     public void close() throws NativeIoException
@@ -519,18 +643,26 @@ public final class PacketSocket implements AutoCloseable
         fd = -1;
         try
         {
-            LibC.munmap(ringAddress, ringLength, "RX ring of " + ifName);
+            txQueue.close();
         }
         finally
         {
-            LibC.close(closing, "AF_PACKET ring for " + ifName);
+            try
+            {
+                LibC.munmap(ringAddress, ringLength, "RX ring of " + ifName);
+            }
+            finally
+            {
+                LibC.close(closing, "AF_PACKET ring for " + ifName);
+            }
         }
     }
 
     @Override
     public String toString()
     {
-        return "PacketSocket{" + ifName + "#" + ifIndex + ", " + blockCount + " x " + blockSize + " B ring" +
+        return "PacketSocket{" + ifName + "#" + ifIndex + ", " + blockCount + " x " + blockSize + " B ring, " +
+            txQueue.capacity() + " TX slots" +
             (ignoringOutgoing ? ", ignoring outgoing" : "") + (fd < 0 ? ", closed" : "") + "}";
     }
 }

@@ -54,12 +54,28 @@ package org.inlinetls.shim;
  *   8  __u32 block_status;  12 __u32 num_pkts;  16 __u32 offset_to_first_pkt;  20 __u32 blk_len;
  *  24  __aligned_u64 seq_num;  32 struct tpacket_bd_ts ts_first_pkt, ts_last_pkt }
  *
- * struct tpacket3_hdr (linux/if_packet.h), before each frame of a block
+ * struct tpacket3_hdr (linux/if_packet.h), before each frame of a block      48 bytes
  *   0  __u32 tp_next_offset;  4 __u32 tp_sec;  8 __u32 tp_nsec;  12 __u32 tp_snaplen;  16 __u32 tp_len;
- *  20  __u32 tp_status;  24 __u16 tp_mac;  26 __u16 tp_net;  28 struct tpacket_hdr_variant1 hv1 (rxhash, vlan)
+ *  20  __u32 tp_status;  24 __u16 tp_mac;  26 __u16 tp_net;  28 struct tpacket_hdr_variant1 hv1 {
+ *  28  __u32 tp_rxhash;  32 __u32 tp_vlan_tci;  36 __u16 tp_vlan_tpid;  38 __u16 tp_padding }  40 __u8 tp_padding[8]
+ *
+ * A received frame in a TPACKET_V3 block (af_packet.c tpacket_rcv, Ethernet, no PACKET_RESERVE):
+ *   0  struct tpacket3_hdr   48  struct sockaddr_ll   68 (TPACKET3_HDRLEN)  gap   tp_mac = 82  Ethernet header
+ * tp_mac = TPACKET_ALIGN(TPACKET3_HDRLEN + 16) + PACKET_RESERVE - 14, so a stripped 802.1Q tag (4 bytes) can be put
+ * back in place in the 14-byte gap.
  *
  * struct tpacket_stats_v3 (linux/if_packet.h)   12 bytes
  *   0  unsigned int tp_packets;  4 tp_drops;  8 tp_freeze_q_cnt
+ *
+ * struct iovec (bits/types/struct_iovec.h)      16 bytes
+ *   0  void *iov_base;  8 size_t iov_len
+ *
+ * struct msghdr (bits/socket.h)                 56 bytes
+ *   0  void *msg_name;  8 socklen_t msg_namelen; (4 pad)  16 struct iovec *msg_iov;  24 size_t msg_iovlen;
+ *  32  void *msg_control;  40 size_t msg_controllen;  48 int msg_flags; (4 pad)
+ *
+ * struct mmsghdr (bits/socket.h, _GNU_SOURCE)   64 bytes: one message of sendmmsg(2)
+ *   0  struct msghdr msg_hdr;  56 unsigned int msg_len (bytes sent, written by the kernel); (4 pad)
  * </pre>
  *
  * The pure tests check this table against JNR's own layout rules and, when a C compiler is present, against
@@ -194,12 +210,46 @@ final class StructLayout
     /** offsetof(struct tpacket3_hdr, tp_mac): from this header to the Ethernet header. */
     static final int TPACKET3_MAC_OFFSET = 24;
 
+    /** offsetof(struct tpacket3_hdr, tp_status): TP_STATUS_VLAN_VALID and friends. */
+    static final int TPACKET3_STATUS_OFFSET = 20;
+    /** offsetof(struct tpacket3_hdr, hv1.tp_vlan_tci): host byte order, valid with TP_STATUS_VLAN_VALID. */
+    static final int TPACKET3_VLAN_TCI_OFFSET = 32;
+    /** offsetof(struct tpacket3_hdr, hv1.tp_vlan_tpid): host byte order, valid with TP_STATUS_VLAN_TPID_VALID. */
+    static final int TPACKET3_VLAN_TPID_OFFSET = 36;
+    /** TPACKET3_HDRLEN: the aligned tpacket3_hdr plus the sockaddr_ll the kernel writes after it. */
+    static final int TPACKET3_HDRLEN = 68;
+
     /** sizeof(struct tpacket_stats_v3). */
     static final int TPACKET_STATS_V3_SIZE = 12;
     /** offsetof(struct tpacket_stats_v3, tp_packets). */
     static final int TPACKET_STATS_PACKETS_OFFSET = 0;
     /** offsetof(struct tpacket_stats_v3, tp_drops). */
     static final int TPACKET_STATS_DROPS_OFFSET = 4;
+
+    /** sizeof(struct iovec). */
+    static final int IOVEC_SIZE = 16;
+    /** offsetof(struct iovec, iov_base). */
+    static final int IOVEC_BASE_OFFSET = 0;
+    /** offsetof(struct iovec, iov_len): a size_t. */
+    static final int IOVEC_LEN_OFFSET = 8;
+
+    /** sizeof(struct msghdr). */
+    static final int MSGHDR_SIZE = 56;
+    /** offsetof(struct msghdr, msg_name): NULL on a bound packet socket. */
+    static final int MSGHDR_NAME_OFFSET = 0;
+    /** offsetof(struct msghdr, msg_iov). */
+    static final int MSGHDR_IOV_OFFSET = 16;
+    /** offsetof(struct msghdr, msg_iovlen): a size_t. */
+    static final int MSGHDR_IOVLEN_OFFSET = 24;
+    /** offsetof(struct msghdr, msg_flags). */
+    static final int MSGHDR_FLAGS_OFFSET = 48;
+
+    /** sizeof(struct mmsghdr). */
+    static final int MMSGHDR_SIZE = 64;
+    /** offsetof(struct mmsghdr, msg_hdr). */
+    static final int MMSGHDR_HDR_OFFSET = 0;
+    /** offsetof(struct mmsghdr, msg_len): bytes the kernel sent of this message. */
+    static final int MMSGHDR_LEN_OFFSET = 56;
 
     private StructLayout()
     {

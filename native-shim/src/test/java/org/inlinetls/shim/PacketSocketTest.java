@@ -30,6 +30,9 @@ class PacketSocketTest
             () -> PacketSocket.Config.defaults().blockSize(1 << 30).blockCount(2).validate());
         assertThrows(IllegalArgumentException.class,
             () -> PacketSocket.Config.defaults().retireTimeoutMs(0).validate());
+        assertThrows(IllegalArgumentException.class, () -> PacketSocket.Config.defaults().txSlots(31).validate());
+        assertThrows(IllegalArgumentException.class,
+            () -> PacketSocket.Config.defaults().txSlots(TxQueue.MAX_SLOTS + 1).validate());
         PacketSocket.Config.defaults().validate();
     }
 
@@ -51,6 +54,11 @@ class PacketSocketTest
             assertTrue(socket.isIgnoringOutgoing());
             assertEquals(2 << 20, socket.ringLength());
             assertEquals(1, lab.promiscuity("a"), "promiscuous membership held by the ring socket");
+            final TxQueue tx = socket.txQueue();
+            assertEquals(256, tx.capacity());
+            assertEquals(PacketSocket.TX_SLOT_BYTES, tx.slotBytes());
+            assertTrue(isMapped(socket.ringAddress()));
+            assertTrue(isMapped(tx.slotsAddress()));
             // the peer's own IPv6 ND/MLD frames may already be there: only the walk itself is checked here
             assertTrue(socket.receive((offset, length, ts) -> assertTrue(length >= 14), 64) >= 0);
 
@@ -58,6 +66,9 @@ class PacketSocketTest
             socket.close();
 
             assertFalse(socket.isOpen());
+            assertFalse(tx.isOpen());
+            assertFalse(isMapped(socket.ringAddress()), "RX ring unmapped");
+            assertFalse(isMapped(tx.slotsAddress()), "TX arena unmapped");
             assertEquals(fdsBefore, openDescriptors());
             assertEquals(0, lab.promiscuity("a"));
             assertThrows(IllegalStateException.class, () -> socket.receive((offset, length, ts) -> { }, 1));
@@ -75,6 +86,21 @@ class PacketSocketTest
             assertTrue(ex.getMessage().startsWith("no network interface 'itls-nope0' in network namespace net:["),
                 ex.getMessage());
             assertEquals(LinuxConstants.ENODEV, ((NativeIoException)ex.getCause()).errno());
+        }
+    }
+
+    private static boolean isMapped(final long address) throws IOException
+    {
+        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
+        {
+            // a range test, not a start test: an anonymous mapping may merge with a neighbour of the same flags
+            return maps.anyMatch(line ->
+            {
+                final int dash = line.indexOf('-');
+                final long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                final long end = Long.parseUnsignedLong(line.substring(dash + 1, line.indexOf(' ')), 16);
+                return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
+            });
         }
     }
 

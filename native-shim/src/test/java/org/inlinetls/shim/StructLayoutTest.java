@@ -87,6 +87,21 @@ class StructLayoutTest
         LAYOUT_EXPRESSIONS.put("TPACKET3_SNAPLEN_OFFSET", "offsetof(struct tpacket3_hdr, tp_snaplen)");
         LAYOUT_EXPRESSIONS.put("TPACKET3_LEN_OFFSET", "offsetof(struct tpacket3_hdr, tp_len)");
         LAYOUT_EXPRESSIONS.put("TPACKET3_MAC_OFFSET", "offsetof(struct tpacket3_hdr, tp_mac)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_STATUS_OFFSET", "offsetof(struct tpacket3_hdr, tp_status)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_VLAN_TCI_OFFSET", "offsetof(struct tpacket3_hdr, hv1.tp_vlan_tci)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_VLAN_TPID_OFFSET", "offsetof(struct tpacket3_hdr, hv1.tp_vlan_tpid)");
+        LAYOUT_EXPRESSIONS.put("TPACKET3_HDRLEN", "TPACKET3_HDRLEN");
+        LAYOUT_EXPRESSIONS.put("IOVEC_SIZE", "sizeof(struct iovec)");
+        LAYOUT_EXPRESSIONS.put("IOVEC_BASE_OFFSET", "offsetof(struct iovec, iov_base)");
+        LAYOUT_EXPRESSIONS.put("IOVEC_LEN_OFFSET", "offsetof(struct iovec, iov_len)");
+        LAYOUT_EXPRESSIONS.put("MSGHDR_SIZE", "sizeof(struct msghdr)");
+        LAYOUT_EXPRESSIONS.put("MSGHDR_NAME_OFFSET", "offsetof(struct msghdr, msg_name)");
+        LAYOUT_EXPRESSIONS.put("MSGHDR_IOV_OFFSET", "offsetof(struct msghdr, msg_iov)");
+        LAYOUT_EXPRESSIONS.put("MSGHDR_IOVLEN_OFFSET", "offsetof(struct msghdr, msg_iovlen)");
+        LAYOUT_EXPRESSIONS.put("MSGHDR_FLAGS_OFFSET", "offsetof(struct msghdr, msg_flags)");
+        LAYOUT_EXPRESSIONS.put("MMSGHDR_SIZE", "sizeof(struct mmsghdr)");
+        LAYOUT_EXPRESSIONS.put("MMSGHDR_HDR_OFFSET", "offsetof(struct mmsghdr, msg_hdr)");
+        LAYOUT_EXPRESSIONS.put("MMSGHDR_LEN_OFFSET", "offsetof(struct mmsghdr, msg_len)");
         LAYOUT_EXPRESSIONS.put("TPACKET_STATS_V3_SIZE", "sizeof(struct tpacket_stats_v3)");
         LAYOUT_EXPRESSIONS.put("TPACKET_STATS_PACKETS_OFFSET", "offsetof(struct tpacket_stats_v3, tp_packets)");
         LAYOUT_EXPRESSIONS.put("TPACKET_STATS_DROPS_OFFSET", "offsetof(struct tpacket_stats_v3, tp_drops)");
@@ -163,11 +178,13 @@ class StructLayoutTest
     {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/cc")), "needs a C compiler and linux-libc-dev");
         final StringBuilder c = new StringBuilder()
+            .append("#define _GNU_SOURCE\n") // struct mmsghdr
             .append("#include <stdio.h>\n#include <stddef.h>\n#include <fcntl.h>\n#include <errno.h>\n")
             .append("#include <sys/socket.h>\n#include <linux/if.h>\n#include <linux/if_packet.h>\n")
             .append("#include <linux/if_ether.h>\n#include <linux/sockios.h>\n#include <linux/ethtool.h>\n")
             .append("#include <linux/sched.h>\n#include <linux/netlink.h>\n#include <linux/rtnetlink.h>\n")
             .append("#include <linux/if_link.h>\n#include <linux/capability.h>\n#include <sys/mman.h>\n")
+            .append("#include <sys/uio.h>\n")
             .append("int main(void) {\n");
         final Map<String, Long> expected = new HashMap<>();
         for (final Field f : StructLayout.class.getDeclaredFields())

@@ -20,7 +20,9 @@ public enum CounterDescriptor
     KERNEL_DROPS(12, "kernel_drops"),
     FAULT_LOST(13, "fault_lost"),
     FAULT_REORDERED(14, "fault_reordered"),
-    FAULT_DUPLICATED(15, "fault_duplicated");
+    FAULT_DUPLICATED(15, "fault_duplicated"),
+    /** Frames the port accepted for transmit and then dropped on a hard error (link down, oversize), or refused. */
+    TX_ERRORS(16, "tx_errors");
 
     /** Type id of the per-anomaly counters ({@code <side> malformed <anomaly label>}). */
     public static final int MALFORMED_BY_REASON_TYPE_ID = 100;

@@ -21,11 +21,21 @@ import org.slf4j.LoggerFactory;
  * Frames that fail to parse follow the {@link MalformedPolicy}; well-formed frames go to the {@link FrameClassifier}
  * (the interception hook). Nothing escapes a duty cycle: an exception while handling a frame is counted as an engine
  * error, logged (rate-limited) and the frame dropped. No allocation per frame.
+ * <p>
+ * Back-pressure: per cycle it takes from a port no more frames than the opposite port's {@link PacketPort#txRoom()}
+ * minus {@link #TX_HEADROOM} (kept for frames the classifier injects), so a congested transmit side leaves frames in
+ * the receive ring (where the kernel counts its drops) rather than refusing frames already read. The ports' kernel
+ * drops and receive/transmit errors are copied into the counters about once per {@link #PORT_STATISTICS_INTERVAL_NS}
+ * of the engine's clock.
  */
 public final class BridgeAgent implements Agent
 {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeAgent.class);
     private static final long LOG_INTERVAL_NS = 1_000_000_000L;
+    /** Transmit slots left free for frames the classifier injects (handshake flights, ACKs, alerts) in a cycle. */
+    public static final int TX_HEADROOM = 16;
+    /** Interval between two copies of the ports' own statistics into the counters. */
+    public static final long PORT_STATISTICS_INTERVAL_NS = 1_000_000_000L;
 
     private final PacketPort outside;
     private final PacketPort inside;
@@ -41,6 +51,7 @@ public final class BridgeAgent implements Agent
     private final FrameHandler fromOutside = this::onOutsideFrame;
     private final FrameHandler fromInside = this::onInsideFrame;
     private long nowNs;
+    private long portStatisticsDeadlineNs;
 
     /**
      * @param batchLimit most frames taken from one port per duty cycle.
@@ -63,6 +74,7 @@ public final class BridgeAgent implements Agent
         this.malformedPolicy = malformedPolicy;
         this.clock = clock;
         this.batchLimit = batchLimit;
+        this.portStatisticsDeadlineNs = clock.nanoTime(); // the first cycle samples
     }
 
     @Override
@@ -70,19 +82,50 @@ public final class BridgeAgent implements Agent
     {
         nowNs = clock.nanoTime();
         int workCount = 0;
-        workCount += outside.receive(fromOutside, batchLimit);
-        workCount += inside.receive(fromInside, batchLimit);
+        workCount += outside.receive(fromOutside, receiveLimit(inside));
+        workCount += inside.receive(fromInside, receiveLimit(outside));
         workCount += classifier.onTick(nowNs);
         workCount += outside.flush(nowNs);
         workCount += inside.flush(nowNs);
+        samplePortStatistics(nowNs);
         return workCount;
+    }
+
+    /**
+     * @return frames to take this cycle from the port opposite {@code egress}: at most the batch limit, and never
+     *         more than {@code egress} can queue with {@link #TX_HEADROOM} to spare.
+     */
+    private int receiveLimit(final PacketPort egress)
+    {
+        final int room = egress.txRoom() - TX_HEADROOM;
+        return room <= 0 ? 0 : Math.min(batchLimit, room);
+    }
+
+    private void samplePortStatistics(final long nowNs)
+    {
+        if (nowNs - portStatisticsDeadlineNs >= 0)
+        {
+            portStatisticsDeadlineNs = nowNs + PORT_STATISTICS_INTERVAL_NS;
+            copyPortStatistics(outside, outsideCounters);
+            copyPortStatistics(inside, insideCounters);
+        }
+    }
+
+    private static void copyPortStatistics(final PacketPort port, final PortCounters counters)
+    {
+        counters.get(CounterDescriptor.KERNEL_DROPS).setRelease(port.kernelDrops());
+        counters.get(CounterDescriptor.RX_ERRORS).setRelease(port.rxErrors());
+        counters.get(CounterDescriptor.TX_ERRORS).setRelease(port.txErrors());
     }
 
     @Override
     public void onClose()
     {
-        outside.flush(clock.nanoTime());
-        inside.flush(clock.nanoTime());
+        final long closeNs = clock.nanoTime();
+        outside.flush(closeNs);
+        inside.flush(closeNs);
+        copyPortStatistics(outside, outsideCounters);
+        copyPortStatistics(inside, insideCounters);
     }
 
     @Override

@@ -1,48 +1,58 @@
 package org.inlinetls.packet.port;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.inlinetls.shim.NativeIoException;
 import org.inlinetls.shim.PacketSocket;
+import org.inlinetls.shim.TxQueue;
 
 /**
  * A live port on a network interface through an AF_PACKET TPACKET_V3 ring ({@link PacketSocket}): received frames
  * are wrapped where the kernel wrote them, never copied into the Java heap.
  * <p>
  * The socket ignores frames this host sends on the interface (so frames this port injects are never read back)
- * and holds a promiscuous membership. Transmit copies each frame into one reusable direct buffer and sends it with
- * one {@code send(2)} (the bound-socket form of {@code sendto}); batching ({@code sendmmsg} or a TX ring) is the next
- * step. A {@link FrameHandler} sees a buffer over the ring that is only valid during its call: the block is given back
- * to the kernel afterwards.
+ * and holds a promiscuous membership. {@link #send} copies the frame into the next slot of the socket's
+ * {@link TxQueue} (native memory mapped for the port's lifetime) and {@link #flush} sends everything queued with
+ * {@code sendmmsg(2)} batches; frames the device cannot take yet stay queued, in order, and {@link #txRoom()} shrinks
+ * so the engine reads less until they are out. A {@link FrameHandler} sees a buffer over the ring that is only valid
+ * during its call: the block is given back to the kernel afterwards. VLAN tags stripped by the kernel are put back
+ * (see {@link PacketSocket}).
+ * <p>
+ * The kernel's ring statistics (drops of a full ring) are read by {@link #flush} at most once per
+ * {@link #STATISTICS_INTERVAL_NS}, on the owning thread; {@link #kernelDrops()} returns that running total. Nothing
+ * on the send, flush or receive path allocates.
  */
 public final class RingPort implements PacketPort
 {
-    /** Largest frame {@link #send} accepts: a 1500-byte MTU frame with a VLAN tag, rounded up. */
-    public static final int MAX_TX_FRAME = 2048;
+    /** Largest frame {@link #send} accepts: one TX slot. */
+    public static final int MAX_TX_FRAME = PacketSocket.TX_SLOT_BYTES;
+    /** Shortest interval between two reads of the kernel's ring statistics. */
+    public static final long STATISTICS_INTERVAL_NS = 1_000_000_000L;
 
     private final String name;
     private final PacketSocket socket;
+    private final TxQueue txQueue;
     private final UnsafeBuffer ringView;
-    /** Holds the TX copy's native memory reachable while the kernel reads it; 2 KiB, freed with the port by GC. */
-    private final ByteBuffer txMemory;
-    private final UnsafeBuffer txBuffer;
-    private final long txAddress;
+    /** The TX arena's slots: frames are copied here and read by the kernel from here. */
+    private final UnsafeBuffer txSlots;
+    private final int txSlotBytes;
     private final PacketSocket.FrameConsumer consumer = this::onRingFrame;
     private FrameHandler handler;
-    private long txErrors;
-    private int lastTxErrno;
+    private long rejectedFrames;
+    private long statisticsErrors;
+    private boolean statisticsRead;
+    private long statisticsReadNs;
 
     private RingPort(final PacketSocket socket)
     {
         this.name = socket.interfaceName();
         this.socket = socket;
+        this.txQueue = socket.txQueue();
         this.ringView = new UnsafeBuffer(socket.ringAddress(), socket.ringLength());
-        this.txMemory = BufferUtil.allocateDirectAligned(MAX_TX_FRAME, 64);
-        this.txBuffer = new UnsafeBuffer(txMemory);
-        this.txAddress = txBuffer.addressOffset();
+        this.txSlotBytes = txQueue.slotBytes();
+        this.txSlots = new UnsafeBuffer(txQueue.slotsAddress(), txQueue.capacity() * txSlotBytes);
     }
 
     /**
@@ -97,56 +107,114 @@ public final class RingPort implements PacketPort
         handler.onFrame(ringView, ringOffset, length, timestampNs);
     }
 
+    /**
+     * Queues a copy of the frame for the next {@link #flush}; when the queue is full, flushes first.
+     *
+     * @return false when the frame is empty or larger than {@link #MAX_TX_FRAME} (counted in {@link #txErrors()}), or
+     *         when the queue is still full after a flush (the device is congested; the caller counts it).
+     */
     @Override
     public boolean send(final DirectBuffer buffer, final int offset, final int length)
     {
-        if (length > MAX_TX_FRAME || length <= 0)
+        if (length > txSlotBytes || length <= 0)
         {
-            txErrors++;
+            rejectedFrames++;
             return false;
         }
-        txBuffer.putBytes(0, buffer, offset, length);
-        final int sent = socket.send(txAddress, length);
-        if (sent != length)
+        int slot = txQueue.claim();
+        if (slot < 0)
         {
-            lastTxErrno = sent < 0 ? -sent : 0;
-            txErrors++;
-            return false;
+            txQueue.flush();
+            slot = txQueue.claim();
+            if (slot < 0)
+            {
+                return false;
+            }
         }
+        txSlots.putBytes(slot * txSlotBytes, buffer, offset, length);
+        txQueue.commit(length);
         return true;
     }
 
-    /** Frames dropped because they were larger than a ring block (counted, never delivered truncated). */
+    /**
+     * Sends every queued frame the device takes, and reads the ring statistics when
+     * {@link #STATISTICS_INTERVAL_NS} has passed since the last read.
+     *
+     * @return frames that left the queue.
+     */
     @Override
-    public long rxErrors()
+    public int flush(final long nowNs)
     {
-        return socket.truncatedFrames();
+        if (!socket.isOpen())
+        {
+            return 0;
+        }
+        final int work = txQueue.flush();
+        if (!statisticsRead || nowNs - statisticsReadNs >= STATISTICS_INTERVAL_NS)
+        {
+            statisticsRead = true;
+            statisticsReadNs = nowNs;
+            readStatistics();
+        }
+        return work;
     }
 
-    @Override
-    public long txErrors()
-    {
-        return txErrors;
-    }
-
-    /** The errno of the last failed send (EAGAIN/ENOBUFS: device queue full), 0 if none. */
-    public int lastTxErrno()
-    {
-        return lastTxErrno;
-    }
-
-    /** Frames the kernel dropped because the ring was full, read (and reset) from PACKET_STATISTICS; -1 if unknown. */
-    public long kernelDrops()
+    private void readStatistics()
     {
         try
         {
             socket.updateStatistics();
-            return socket.kernelDrops();
         }
-        catch (final IOException | IllegalStateException ex)
+        catch (final NativeIoException | IllegalStateException ex)
         {
-            return -1;
+            statisticsErrors++;
         }
+    }
+
+    /** @return free TX slots: frames {@link #send} takes before the queue must be flushed. */
+    @Override
+    public int txRoom()
+    {
+        return txQueue.room();
+    }
+
+    /**
+     * Frames dropped on receive: larger than a ring block, or a VLAN tag without room to restore it (each counted
+     * by the socket, never delivered), plus failed reads of the ring statistics.
+     */
+    @Override
+    public long rxErrors()
+    {
+        return socket.truncatedFrames() + socket.vlanNoRoomFrames() + statisticsErrors;
+    }
+
+    /** Frames refused by {@link #send} for their length, plus queued frames dropped for a hard send error. */
+    @Override
+    public long txErrors()
+    {
+        return rejectedFrames + txQueue.framesDropped();
+    }
+
+    /** The errno of the last hard send error (ENETDOWN, EMSGSIZE, ...), 0 if none; EAGAIN/ENOBUFS are no error. */
+    public int lastTxErrno()
+    {
+        return txQueue.lastErrno();
+    }
+
+    /** @return frames queued and not yet sent. */
+    public int txQueued()
+    {
+        return txQueue.size();
+    }
+
+    /**
+     * Frames the kernel dropped because the ring was full (PACKET_STATISTICS), as of the last read by
+     * {@link #flush}: a field read, no system call.
+     */
+    @Override
+    public long kernelDrops()
+    {
+        return socket.kernelDrops();
     }
 
     /** The socket under this port, for its statistics. */
@@ -158,7 +226,8 @@ public final class RingPort implements PacketPort
     @Override
     public void close()
     {
-        ringView.wrap(0, 0); // a stale view must not read unmapped memory
+        ringView.wrap(0, 0); // a stale view must not touch unmapped memory
+        txSlots.wrap(0, 0);
         try
         {
             socket.close();

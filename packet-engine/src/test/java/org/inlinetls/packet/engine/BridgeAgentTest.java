@@ -1,5 +1,6 @@
 package org.inlinetls.packet.engine;
 
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -7,7 +8,9 @@ import org.inlinetls.packet.counter.CounterDescriptor;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.frame.FrameAction;
 import org.inlinetls.packet.frame.FrameAnomaly;
+import org.inlinetls.packet.port.FrameHandler;
 import org.inlinetls.packet.port.InMemoryPort;
+import org.inlinetls.packet.port.PacketPort;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -139,6 +142,116 @@ class BridgeAgentTest
         assertEquals(40, sent + failed);
         assertTrue(sent > 0 && failed > 0, sent + " sent, " + failed + " failed");
         assertEquals(sent, drain(smallInside).size());
+    }
+
+    @Test
+    void shouldTakeNoMoreFramesThanTheOppositePortCanQueue()
+    {
+        final StubPort throttledInside = new StubPort(inside);
+        final BridgeAgent agent = new BridgeAgent(outside, throttledInside, outsideCounters, insideCounters,
+            FrameClassifier.BRIDGE_ALL, MalformedPolicy.defaults(), clock, 64);
+        for (int i = 0; i < 100; i++)
+        {
+            outside.inject(SampleFrames.clientTcp(i, 100));
+        }
+
+        throttledInside.txRoom = 40;
+        assertEquals(40 - BridgeAgent.TX_HEADROOM, agent.doWork(), "room minus the classifier's headroom");
+        throttledInside.txRoom = BridgeAgent.TX_HEADROOM - 1;
+        assertEquals(0, agent.doWork(), "never a negative limit");
+        throttledInside.txRoom = Integer.MAX_VALUE;
+        assertEquals(64, agent.doWork(), "the batch limit");
+        assertEquals(12, agent.doWork());
+
+        assertEquals(100, drain(inside).size());
+        assertEquals(0, insideCounters.value(CounterDescriptor.TX_FAILED));
+    }
+
+    @Test
+    void shouldCopyThePortsKernelDropsAndErrorsAboutOncePerSecond()
+    {
+        final StubPort stubOutside = new StubPort(outside);
+        final BridgeAgent agent = new BridgeAgent(stubOutside, inside, outsideCounters, insideCounters,
+            FrameClassifier.BRIDGE_ALL, MalformedPolicy.defaults(), clock, 64);
+        stubOutside.kernelDrops = 5;
+        stubOutside.rxErrors = 2;
+        stubOutside.txErrors = 1;
+        agent.doWork();
+        assertEquals(5, outsideCounters.value(CounterDescriptor.KERNEL_DROPS), "the first cycle samples");
+        assertEquals(2, outsideCounters.value(CounterDescriptor.RX_ERRORS));
+        assertEquals(1, outsideCounters.value(CounterDescriptor.TX_ERRORS));
+
+        stubOutside.kernelDrops = 9;
+        clock.advance(600_000_000L);
+        agent.doWork();
+        assertEquals(5, outsideCounters.value(CounterDescriptor.KERNEL_DROPS), "not yet a second later");
+        clock.advance(400_000_000L);
+        agent.doWork();
+        assertEquals(9, outsideCounters.value(CounterDescriptor.KERNEL_DROPS));
+        assertEquals(0, insideCounters.value(CounterDescriptor.KERNEL_DROPS));
+    }
+
+    /** Delegates frames to an in-memory port and reports whatever transmit room and statistics a test sets. */
+    private static final class StubPort implements PacketPort
+    {
+        final InMemoryPort delegate;
+        int txRoom = Integer.MAX_VALUE;
+        long kernelDrops;
+        long rxErrors;
+        long txErrors;
+
+        StubPort(final InMemoryPort delegate)
+        {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String name()
+        {
+            return delegate.name();
+        }
+
+        @Override
+        public int receive(final FrameHandler handler, final int limit)
+        {
+            return delegate.receive(handler, limit);
+        }
+
+        @Override
+        public boolean send(final DirectBuffer buffer, final int offset, final int length)
+        {
+            return delegate.send(buffer, offset, length);
+        }
+
+        @Override
+        public int txRoom()
+        {
+            return txRoom;
+        }
+
+        @Override
+        public long kernelDrops()
+        {
+            return kernelDrops;
+        }
+
+        @Override
+        public long rxErrors()
+        {
+            return rxErrors;
+        }
+
+        @Override
+        public long txErrors()
+        {
+            return txErrors;
+        }
+
+        @Override
+        public void close()
+        {
+            delegate.close();
+        }
     }
 
     private static List<byte[]> drain(final InMemoryPort port)
