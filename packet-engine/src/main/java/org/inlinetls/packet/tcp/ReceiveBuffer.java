@@ -1,0 +1,174 @@
+package org.inlinetls.packet.tcp;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Reassembly of the peer's byte stream in a fixed ring: in-order bytes wait for the application, out-of-order ranges
+ * wait for the gap before them to fill (RFC 9293 §3.10.7.4, seventh step: "segments with higher beginning sequence
+ * numbers may be held").
+ * <p>
+ * Positions are stream offsets (bytes before this one since the SYN). The ring holds {@code [readOffset,
+ * readOffset + capacity)}; everything from {@link #nextOffset()} to the end of that is the receive window, so
+ * out-of-order bytes always have their place and the window's right edge never moves left. Bytes arriving twice are
+ * written twice to the same place with the same value (the peer sends one stream) and delivered once.
+ */
+final class ReceiveBuffer
+{
+    private final byte[] ring;
+    /** Sorted, disjoint, non-adjacent [start, end) pairs of out-of-order data, all above {@link #nextOffset}. */
+    private final long[] ranges;
+    private int rangeCount;
+    private long readOffset;
+    private long nextOffset;
+
+    ReceiveBuffer(final int capacityBytes, final int maxRanges)
+    {
+        ring = new byte[capacityBytes];
+        ranges = new long[maxRanges * 2];
+    }
+
+    int capacity()
+    {
+        return ring.length;
+    }
+
+    /** Stream offset of the first byte not yet received in order (RCV.NXT, less the SYN). */
+    long nextOffset()
+    {
+        return nextOffset;
+    }
+
+    /** Bytes received in order and not yet read. */
+    int readableBytes()
+    {
+        return (int)(nextOffset - readOffset);
+    }
+
+    /** Free space from {@link #nextOffset()}: the receive window. */
+    int windowBytes()
+    {
+        return ring.length - readableBytes();
+    }
+
+    boolean hasOutOfOrder()
+    {
+        return rangeCount > 0;
+    }
+
+    /**
+     * Stores segment text beginning {@code relative} bytes after {@link #nextOffset()} (negative: partly old),
+     * trimmed to the window.
+     *
+     * @return false when the text was not kept: all old, all beyond the window, or no room for another range.
+     */
+    boolean insert(final long relative, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        long start = nextOffset + relative;
+        int from = srcOffset;
+        long end = start + length;
+        if (start < nextOffset)
+        {
+            from += (int)(nextOffset - start);
+            start = nextOffset;
+        }
+        end = Math.min(end, readOffset + ring.length);
+        if (end <= start || !addRange(start, end))
+        {
+            return false;
+        }
+        for (long at = start; at < end; )
+        {
+            final int index = index(at);
+            final int chunk = (int)Math.min(end - at, ring.length - index);
+            src.getBytes(from, ring, index, chunk);
+            from += chunk;
+            at += chunk;
+        }
+        if (rangeCount > 0 && ranges[0] == nextOffset)
+        {
+            nextOffset = ranges[1];
+            removeRange(0);
+        }
+        return true;
+    }
+
+    /** Copies up to {@code length} in-order bytes to the application and frees their space. */
+    int read(final byte[] dst, final int offset, final int length)
+    {
+        final int count = Math.min(length, readableBytes());
+        int done = 0;
+        while (done < count)
+        {
+            final int index = index(readOffset + done);
+            final int chunk = Math.min(count - done, ring.length - index);
+            System.arraycopy(ring, index, dst, offset + done, chunk);
+            done += chunk;
+        }
+        readOffset += count;
+        return count;
+    }
+
+    /** As {@link #read(byte[], int, int)} into a buffer. */
+    int read(final MutableDirectBuffer dst, final int offset, final int length)
+    {
+        final int count = Math.min(length, readableBytes());
+        int done = 0;
+        while (done < count)
+        {
+            final int index = index(readOffset + done);
+            final int chunk = Math.min(count - done, ring.length - index);
+            dst.putBytes(offset + done, ring, index, chunk);
+            done += chunk;
+        }
+        readOffset += count;
+        return count;
+    }
+
+    /** Merges [start, end) into the range list; in-order text is a range starting at {@link #nextOffset}. */
+    private boolean addRange(final long start, final long end)
+    {
+        int i = 0;
+        while (i < rangeCount && ranges[2 * i + 1] < start)
+        {
+            i++;
+        }
+        int j = i;
+        long mergedStart = start;
+        long mergedEnd = end;
+        while (j < rangeCount && ranges[2 * j] <= end)
+        {
+            mergedStart = Math.min(mergedStart, ranges[2 * j]);
+            mergedEnd = Math.max(mergedEnd, ranges[2 * j + 1]);
+            j++;
+        }
+        final int removed = j - i;
+        if (removed == 0 && rangeCount * 2 == ranges.length)
+        {
+            if (i == rangeCount)
+            {
+                return false;
+            }
+            // keep the lower range, nearer to delivery; the evicted one's bytes are not acknowledged and come again
+            rangeCount--;
+            j = i;
+        }
+        final int newCount = rangeCount - removed + 1;
+        System.arraycopy(ranges, 2 * j, ranges, 2 * (i + 1), 2 * (rangeCount - j));
+        ranges[2 * i] = mergedStart;
+        ranges[2 * i + 1] = mergedEnd;
+        rangeCount = newCount;
+        return true;
+    }
+
+    private void removeRange(final int i)
+    {
+        System.arraycopy(ranges, 2 * (i + 1), ranges, 2 * i, 2 * (rangeCount - i - 1));
+        rangeCount--;
+    }
+
+    private int index(final long streamOffset)
+    {
+        return (int)(streamOffset % ring.length);
+    }
+}

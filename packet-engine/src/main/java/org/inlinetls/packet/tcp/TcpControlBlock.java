@@ -1,0 +1,149 @@
+package org.inlinetls.packet.tcp;
+
+import static org.inlinetls.packet.tcp.TcpEndpoint.NO_DEADLINE;
+
+/**
+ * The state of one connection (RFC 9293 §3.3.1's TCB): sequence variables, agreed options, what the next poll owes
+ * and the timers; shared by {@link TcpEndpoint}, its {@link TcpReceiver} and its {@link TcpSender}, all on one thread.
+ */
+final class TcpControlBlock
+{
+    static final int MAX_WINDOW_FIELD = 0xFFFF;
+    private static final long NS_PER_MS = 1_000_000L;
+
+    final TcpConfig config;
+    final SendBuffer sendBuffer;
+    final ReceiveBuffer receiveBuffer;
+    final RtoEstimator rto;
+    final NewRenoCongestionControl congestion = new NewRenoCongestionControl();
+    final TcpCounters counters = new TcpCounters();
+    /** The window scale shift this side offers: the least that lets the field cover the receive buffer. */
+    final int offeredShift;
+    final int iss;
+    final int timestampOffset;
+
+    TcpState state = TcpState.CLOSED;
+    AbortReason abortReason = AbortReason.NONE;
+
+    // send sequence space, RFC 9293 §3.3.1, plus SND.MAX, the highest sequence number sent
+    int sndUna;
+    int sndNxt;
+    int sndMax;
+    long sndWnd;
+    int sndWl1;
+    int sndWl2;
+    int sndShift;
+    int sendMss;
+    boolean closeRequested;
+
+    // receive sequence space
+    int irs;
+    int rcvNxt;
+    int rcvShift;
+    boolean peerFinKnown;
+    boolean peerFinConsumed;
+    int peerFinSeq;
+    boolean peerSackPermitted;
+
+    boolean windowScaleOn;
+    boolean timestampsOn;
+    int tsRecent;
+    int lastAckSent;
+    long lastWindowAdvertised;
+
+    // what poll owes
+    boolean ackNow;
+    int dupAcksOwed;
+    boolean retransmitHead;
+    boolean probePending;
+    boolean rstPending;
+    int rstSeq;
+    int rstAck;
+    int rstFlags;
+
+    long rtoDeadlineNs = NO_DEADLINE;
+    long persistDeadlineNs = NO_DEADLINE;
+    long timeWaitDeadlineNs = NO_DEADLINE;
+    int consecutiveTimeouts;
+    int persistBackoff;
+    boolean rttTiming;
+    int rttSeq;
+    long rttStartNs;
+
+
+    TcpControlBlock(final TcpConfig config)
+    {
+        this.config = config;
+        this.sendBuffer = new SendBuffer(config.sendBufferBytes);
+        this.receiveBuffer = new ReceiveBuffer(config.receiveBufferBytes, config.maxOutOfOrderRanges);
+        this.rto = new RtoEstimator(config.initialRtoNs, config.minRtoNs, config.maxRtoNs);
+        int shift = 0;
+        while (shift < 14 && (config.receiveBufferBytes >> shift) > MAX_WINDOW_FIELD)
+        {
+            shift++;
+        }
+        this.offeredShift = shift;
+        final long mixed = mix(config.isnSeed ^ ((long)config.localPort << 16 | config.remotePort));
+        this.iss = (int)mixed;
+        this.timestampOffset = (int)(mixed >>> 32);
+    }
+
+    void queueReset(final int seq, final int ack, final int flags)
+    {
+        rstPending = true;
+        rstSeq = seq;
+        rstAck = ack;
+        rstFlags = flags;
+    }
+
+    void enterTimeWait(final long nowNs)
+    {
+        state = TcpState.TIME_WAIT;
+        rtoDeadlineNs = NO_DEADLINE;
+        persistDeadlineNs = NO_DEADLINE;
+        timeWaitDeadlineNs = nowNs + config.timeWaitNs;
+    }
+
+    void enterClosed()
+    {
+        state = TcpState.CLOSED;
+        rtoDeadlineNs = NO_DEADLINE;
+        persistDeadlineNs = NO_DEADLINE;
+        timeWaitDeadlineNs = NO_DEADLINE;
+        retransmitHead = false;
+        probePending = false;
+        ackNow = false;
+        dupAcksOwed = 0;
+    }
+
+    void enterAborted(final AbortReason reason)
+    {
+        abortReason = reason;
+        enterClosed();
+    }
+
+    /** The free receive space as the window field can say it: scaled down, capped, scaled back up. */
+    long advertisableWindowBytes()
+    {
+        return Math.min(receiveBuffer.windowBytes() >> rcvShift, MAX_WINDOW_FIELD) << rcvShift;
+    }
+
+    int dataEndSeq()
+    {
+        return iss + 1 + (int)sendBuffer.tailOffset();
+    }
+
+    int tsValue(final long nowNs)
+    {
+        return (int)(nowNs / NS_PER_MS) + timestampOffset;
+    }
+
+    /** SplitMix64 finaliser: a seeded, well-spread ISN (RFC 9293 §3.4.1 wants it unpredictable, tests replayable). */
+    private static long mix(final long seed)
+    {
+        long z = seed + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
