@@ -35,7 +35,14 @@ public final class BcTestClient extends DefaultTlsClient
     public BcTestClient(
         final ProtocolVersion[] versions, final int[] suites, final int[] groups, final String sni, final String... alpn)
     {
-        super(new BcTlsCrypto(new SecureRandom()));
+        this(new SecureRandom(), versions, suites, groups, sni, alpn);
+    }
+
+    /** As the other constructor with the client's randomness given (a seeded one makes a simulation repeatable). */
+    public BcTestClient(final SecureRandom random,
+        final ProtocolVersion[] versions, final int[] suites, final int[] groups, final String sni, final String... alpn)
+    {
+        super(new BcTlsCrypto(random));
         this.versions = versions;
         this.suites = suites;
         this.groups = groups;

@@ -93,11 +93,24 @@ public final class DirectEngine implements FrameClassifier
     private final byte[] compare;
     private final byte[] alert = new byte[2];
     private final int ringCapacity;
+    /** Payload buffers for segments held past a hole, shared by this thread's flows. */
+    private final SegmentPool segmentPool = new SegmentPool(SEGMENT_POOL_SLOTS);
+    private static final int SEGMENT_POOL_SLOTS = 2048;
     int framesToServer;
     private long nextScanNs;
 
+    /**
+     * @throws IllegalArgumentException for {@code integrity: strict}: holding a spanning record whole means
+     *                                  acknowledging bytes the appliance then owns, which cut-through cannot do
+     *                                  without proxy handling (a later mode), or the client's window deadlocks.
+     */
     public DirectEngine(final Settings settings, final FlowJournal journal, final FrameOut out)
     {
+        if (settings.integrity() != IntegrityMode.DEFERRED)
+        {
+            throw new IllegalArgumentException("direct mode supports integrity: deferred only (strict holds whole " +
+                "records, which needs the proxy handling of flows that is not implemented yet)");
+        }
         this.settings = settings;
         this.journal = journal;
         this.out = out;
@@ -583,6 +596,14 @@ public final class DirectEngine implements FrameClassifier
         return counters[counter.ordinal()];
     }
 
+    /** @return one line per flow with its positions (never keys), for diagnostics. */
+    public String describeFlows()
+    {
+        final StringBuilder text = new StringBuilder();
+        flows.values().forEach(flow -> text.append(flow).append('\n'));
+        return text.toString();
+    }
+
     /** @return flows in the heap table. */
     public int flowCount()
     {
@@ -617,6 +638,11 @@ public final class DirectEngine implements FrameClassifier
     InjectedStreamSender newInjectedSender(final int initialSeq)
     {
         return new InjectedStreamSender(initialSeq);
+    }
+
+    SegmentPool segmentPool()
+    {
+        return segmentPool;
     }
 
     byte[] payloadScratch(final int length)

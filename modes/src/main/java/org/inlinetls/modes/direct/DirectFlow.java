@@ -70,6 +70,8 @@ final class DirectFlow implements RecordListener
     private static final int S2C_BLOB_FLAGS = 12;
     private static final int S2C_FLAG_FIN = 1;
     private static final int DEFAULT_MSS = 536;
+    /** Duplicate ACKs that trigger a fast retransmit (RFC 5681 §3.2). */
+    private static final int FAST_RETRANSMIT_DUPLICATES = 3;
     /** TCP options word in the journal: bits 0-3 client window scale, 4-7 server's, then these flags. */
     private static final int OPTION_TIMESTAMPS = 1 << 8;
     private static final int OPTION_CLIENT_FIN = 1 << 9;
@@ -125,6 +127,8 @@ final class DirectFlow implements RecordListener
     /** The client's ACK in the server's plain space (the newest server→client checkpoint it covers). */
     private int clientAckInPlain;
     private int recordOverhead;
+    private int lastHoleAckToServer;
+    private int lastHoleAckToClient;
 
     private HandshakeEngine handshake;
     private NegotiatedKeys keys;
@@ -139,6 +143,8 @@ final class DirectFlow implements RecordListener
     private int plainLength;
     private final CRC32C crc = new CRC32C();
     private final SegmentSink injectedSink;
+    private final HeldSegments heldFromClient = new HeldSegments();
+    private final HeldSegments heldFromServer = new HeldSegments();
 
     DirectFlow(final DirectEngine engine)
     {
@@ -313,6 +319,8 @@ final class DirectFlow implements RecordListener
     /** Zeroes the keys and forgets the handshake; the journal entry is removed by the caller. */
     void release()
     {
+        heldFromClient.clear(engine.segmentPool());
+        heldFromServer.clear(engine.segmentPool());
         if (null != handshake)
         {
             handshake.release();
@@ -393,6 +401,7 @@ final class DirectFlow implements RecordListener
         if (length > 0 || fin)
         {
             onClientData(buffer, frame.payloadOffset, length, seq, fin, nowNs);
+            drainHeldFromClient(nowNs);
         }
         if (state == STATE_PASS)
         {
@@ -413,6 +422,42 @@ final class DirectFlow implements RecordListener
     private boolean translatedAckChanged()
     {
         return translateClientAck() != ackToServer;
+    }
+
+    /** Processes held client segments the frontier has reached, in order. */
+    private void drainHeldFromClient(final long nowNs)
+    {
+        final SegmentPool pool = engine.segmentPool();
+        int i;
+        while (state == STATE_CUT_THROUGH && !failed && (i = heldFromClient.find(pool, c2sCipherNext)) >= 0)
+        {
+            final int before = c2sCipherNext;
+            onClientData(heldFromClient.data(i), 0, heldFromClient.length(i), heldFromClient.seq(i),
+                heldFromClient.fin(i), nowNs);
+            heldFromClient.release(pool, i);
+            if (c2sCipherNext == before)
+            {
+                break; // not usable now (ring full): the client resends it
+            }
+        }
+    }
+
+    /** Processes held server segments the frontier has reached, in order. */
+    private void drainHeldFromServer()
+    {
+        final SegmentPool pool = engine.segmentPool();
+        int i;
+        while (state == STATE_CUT_THROUGH && !failed && (i = heldFromServer.find(pool, s2cPlainNext)) >= 0)
+        {
+            final int before = s2cPlainNext;
+            onServerData(heldFromServer.data(i), 0, heldFromServer.length(i), heldFromServer.seq(i),
+                heldFromServer.fin(i));
+            heldFromServer.release(pool, i);
+            if (s2cPlainNext == before)
+            {
+                break;
+            }
+        }
     }
 
     private void onClientData(final DirectBuffer buffer, final int payloadOffset, final int length, final int seq,
@@ -447,7 +492,11 @@ final class DirectFlow implements RecordListener
         if (offsetFromFrontier > 0)
         {
             engine.count(DirectCounter.CLIENT_OUT_OF_ORDER);
-            sendAckToClient(); // a duplicate ACK, as the receiver would send: the client resends the hole sooner
+            if (!heldFromClient.hold(engine.segmentPool(), buffer, payloadOffset, length, seq, fin))
+            {
+                engine.count(DirectCounter.OUT_OF_ORDER_DROPPED);
+            }
+            duplicateAcksToClient();
             return;
         }
         if (offsetFromFrontier < 0)
@@ -495,9 +544,10 @@ final class DirectFlow implements RecordListener
                 entry.tcpOptions(tcpOptions());
             }
             final byte[] blob = engine.checkpointScratch();
-            decoder.saveCheckpoint(blob, 0);
-            entry.appendCheckpoint(Direction.CLIENT_TO_SERVER, c2sCipherNext, c2sPlainNext, 0, blob, 0,
-                decoder.checkpointLength());
+            // a boundary the decoder cannot resume from (inside a small record it holds whole) keeps its positions
+            // but no state: nothing acknowledges past it and no retransmission starts there
+            final int blobLength = decoder.saveCheckpoint(blob, 0) ? decoder.checkpointLength() : 0;
+            entry.appendCheckpoint(Direction.CLIENT_TO_SERVER, c2sCipherNext, c2sPlainNext, 0, blob, 0, blobLength);
             c2sRingCount = entry.ringCount(Direction.CLIENT_TO_SERVER);
             sendPlainToServer(plainStart, plain, plainLength, fin);
         }
@@ -526,7 +576,8 @@ final class DirectFlow implements RecordListener
             final Direction dir = Direction.CLIENT_TO_SERVER;
             final int count = entry.ringCount(dir);
             int k = 0;
-            while (k < count && entry.checkpointCipherSeq(dir, k) - seq < 0)
+            while (k < count && (entry.checkpointCipherSeq(dir, k) - seq < 0 ||
+                entry.checkpointBlobLength(dir, k) == 0 && k < count - 1))
             {
                 k++;
             }
@@ -545,7 +596,12 @@ final class DirectFlow implements RecordListener
             while (k < count - 1)
             {
                 final int from = entry.checkpointCipherSeq(dir, k);
-                final int to = entry.checkpointCipherSeq(dir, k + 1);
+                int next = k + 1;
+                while (next < count - 1 && entry.checkpointBlobLength(dir, next) == 0)
+                {
+                    next++; // an interval ends at a boundary the state can be compared at
+                }
+                final int to = entry.checkpointCipherSeq(dir, next);
                 if (to - end > 0)
                 {
                     break; // the segment ends inside this interval: that part cannot be checked, so it is not sent
@@ -553,24 +609,29 @@ final class DirectFlow implements RecordListener
                 entry.getCheckpointBlob(dir, k, blob, 0);
                 decoder.restoreCheckpoint(blob, 0);
                 plainLength = 0;
-                final int result = decoder.onSegment(cipher, from - seq, to - from - finLength(entry, k + 1), this);
-                entry.getCheckpointBlob(dir, k + 1, blob, 0);
+                final int result = decoder.onSegment(cipher, from - seq, to - from - finLength(entry, next), this);
+                entry.getCheckpointBlob(dir, next, blob, 0);
+                final boolean comparable = entry.checkpointBlobLength(dir, next) > 0;
                 decoder.saveCheckpoint(check, 0);
                 final int plainFrom = entry.checkpointPlainSeq(dir, k);
-                final int plainTo = entry.checkpointPlainSeq(dir, k + 1);
-                if (result != RecordDecoder.OK || !java.util.Arrays.equals(blob, 0, checkpointLength, check, 0,
-                    checkpointLength) || plainTo - plainFrom - finLength(entry, k + 1) != plainLength)
+                final int plainTo = entry.checkpointPlainSeq(dir, next);
+                if (result != RecordDecoder.OK || comparable && !java.util.Arrays.equals(blob, 0, checkpointLength,
+                    check, 0, checkpointLength) || plainTo - plainFrom - finLength(entry, next) != plainLength)
                 {
-                    decoder.restoreCheckpoint(lastBlob(entry), 0);
+                    decoder.restoreCheckpoint(lastResumableBlob(entry), 0);
                     onClientRecordFailure(AlertDescription.BAD_RECORD_MAC);
                     return;
                 }
-                sendPlainToServer(plainFrom, plain, plainLength, finLength(entry, k + 1) == 1);
-                k++;
+                sendPlainToServer(plainFrom, plain, plainLength, finLength(entry, next) == 1);
+                k = next;
             }
-            // back to the frontier state
-            entry.getCheckpointBlob(dir, count - 1, blob, 0);
-            decoder.restoreCheckpoint(blob, 0);
+            // back to the frontier state (its blob is empty when it cannot be resumed: then the decoder that
+            // just re-ran up to it holds exactly that state, since the frontier is where the loop stopped)
+            if (entry.checkpointBlobLength(dir, count - 1) > 0)
+            {
+                entry.getCheckpointBlob(dir, count - 1, blob, 0);
+                decoder.restoreCheckpoint(blob, 0);
+            }
             reachedFrontier = k == count - 1 && end - c2sCipherNext > 0;
         }
         finally
@@ -582,12 +643,22 @@ final class DirectFlow implements RecordListener
             final int skip = c2sCipherNext - seq;
             processClientRecords(buffer, payloadOffset + skip, length - skip, fin);
         }
+        else
+        {
+            sendAckToClient(); // the client resent bytes it may not know were acknowledged: tell it again
+        }
     }
 
-    private byte[] lastBlob(final FlowEntry entry)
+    private byte[] lastResumableBlob(final FlowEntry entry)
     {
         final byte[] blob = engine.checkpointScratch();
-        entry.getCheckpointBlob(Direction.CLIENT_TO_SERVER, entry.ringCount(Direction.CLIENT_TO_SERVER) - 1, blob, 0);
+        final Direction dir = Direction.CLIENT_TO_SERVER;
+        int k = entry.ringCount(dir) - 1;
+        while (k > 0 && entry.checkpointBlobLength(dir, k) == 0)
+        {
+            k--;
+        }
+        entry.getCheckpointBlob(dir, k, blob, 0);
         return blob;
     }
 
@@ -865,6 +936,7 @@ final class DirectFlow implements RecordListener
                 return;
             }
             onServerData(buffer, frame.payloadOffset, length, tcp.sequenceNumber(), fin);
+            drainHeldFromServer();
         }
         else if (state == STATE_CUT_THROUGH)
         {
@@ -889,7 +961,7 @@ final class DirectFlow implements RecordListener
             int best = -1;
             for (int k = entry.ringCount(dir) - 1; k >= 0; k--)
             {
-                if (plainAck - entry.checkpointPlainSeq(dir, k) >= 0)
+                if (plainAck - entry.checkpointPlainSeq(dir, k) >= 0 && entry.checkpointBlobLength(dir, k) > 0)
                 {
                     best = k;
                     break;
@@ -931,7 +1003,11 @@ final class DirectFlow implements RecordListener
         if (offsetFromFrontier > 0)
         {
             engine.count(DirectCounter.SERVER_OUT_OF_ORDER);
-            sendAckToServer(); // a duplicate ACK: the server's fast retransmit fills the hole
+            if (!heldFromServer.hold(engine.segmentPool(), buffer, payloadOffset, length, seq, fin))
+            {
+                engine.count(DirectCounter.OUT_OF_ORDER_DROPPED);
+            }
+            duplicateAcksToServer();
             return;
         }
         final FlowEntry entry = engine.acquire(key);
@@ -1019,8 +1095,11 @@ final class DirectFlow implements RecordListener
             final int to = entry.checkpointPlainSeq(dir, k + 1);
             if (to - end > 0)
             {
-                engine.count(DirectCounter.SERVER_RETRANSMISSIONS_UNUSABLE);
-                return -1; // ends inside an interval: never encrypt different bytes under a used record number
+                // ends inside an interval (resent with a smaller window or MSS than the original): that part is
+                // not sent, since a record number is never used for other bytes; the ACK for the intervals sent
+                // makes the server resend the rest from the next boundary
+                engine.count(DirectCounter.SERVER_RETRANSMISSIONS_PARTIAL);
+                return length;
             }
             entry.getCheckpointBlob(dir, k + 1, blob, 0);
             final boolean intervalFin = (blob[S2C_BLOB_FLAGS] & S2C_FLAG_FIN) != 0;
@@ -1161,6 +1240,34 @@ final class DirectFlow implements RecordListener
     {
         final int ack = translateClientAckAndRemember();
         engine.buildToServer(this, c2sPlainNext, ack, ACK, windowToServerField(), null, 0, 0);
+    }
+
+    /**
+     * A segment past a hole is dropped, not kept (no buffering), so the sender sees no later segment arrive and, with
+     * a small congestion window, could not collect the three duplicate ACKs of a fast retransmit: it would wait for
+     * its retransmission timer after every loss. The first drop after the hole opened is answered with the three
+     * duplicate ACKs at once; later ones with one each, as a receiver would.
+     */
+    private void duplicateAcksToServer()
+    {
+        final int ack = translateClientAck();
+        final int count = ack == lastHoleAckToServer ? 1 : FAST_RETRANSMIT_DUPLICATES;
+        lastHoleAckToServer = ack;
+        for (int i = 0; i < count; i++)
+        {
+            sendAckToServer();
+        }
+    }
+
+    private void duplicateAcksToClient()
+    {
+        final int ack = ackForClient();
+        final int count = ack == lastHoleAckToClient ? 1 : FAST_RETRANSMIT_DUPLICATES;
+        lastHoleAckToClient = ack;
+        for (int i = 0; i < count; i++)
+        {
+            sendAckToClient();
+        }
     }
 
     private int windowToServerField()
@@ -1465,6 +1572,13 @@ final class DirectFlow implements RecordListener
     @Override
     public String toString()
     {
-        return "DirectFlow{" + key + " state=" + state + "}";
+        return "DirectFlow{" + key + " state=" + state + (failed ? " failed" : "") +
+            " c2s cipher=" + (c2sCipherNext - clientIsn) + " plain=" + (c2sPlainNext - clientIsn) +
+            " ackToClient=" + (ackToClient - clientIsn) + " serverAckInCipher=" + (serverAckInCipher - clientIsn) +
+            " ring=" + c2sRingCount + " | s2c plain=" + (s2cPlainNext - serverIsn) + " cipher=" +
+            (s2cCipherNext - serverIsn) + " record=" + s2cRecordSeq + " ackToServer=" + (ackToServer - serverIsn) +
+            " clientAckInPlain=" + (clientAckInPlain - serverIsn) + " ring=" + s2cRingCount +
+            " | windows c/s=" + clientWindowBytes + "/" + serverWindowBytes + (null == injected ? "" :
+            " injected una/end=" + (injected.unackedSeq() - serverIsn) + "/" + (injected.endSeq() - serverIsn)) + "}";
     }
 }

@@ -18,13 +18,15 @@ import java.nio.ByteOrder;
  *   | explicit nonce (8)| content   | pending   |type | 0   | version   |
  *   |                   | remaining | zeros     |     |     |           |
  *   +-------------------+-----------+-----------+-----+-----+-----------+
- *   40                              56                                  104      106          128
- *   +-------------------------------+-----------------------------------+--------+------------+
- *   | tag bytes so far (16)         | AEAD state (48, StreamingAead)    | length | reserved   |
- *   +-------------------------------+-----------------------------------+--------+------------+
+ *   40                              56                                  104      106  107              123  128
+ *   +-------------------------------+-----------------------------------+--------+----+----------------+----+
+ *   | tag bytes so far (16)         | AEAD state (48, StreamingAead)    | length |tail| held tail (16) |    |
+ *   +-------------------------------+-----------------------------------+--------+----+----------------+----+
+ *   (tail: how many of the record's last content bytes, decrypted, wait for the tag in deferred mode)
  *   flags: bit 0 record held whole, bit 1 TLS 1.3 plaintext released, bit 2 TLS 1.3 byte kept back
  * </pre>
- * Numbers are big-endian. It holds no key, but the AEAD state is derived from one: keep it with the keys.
+ * Numbers are big-endian. It holds no key, but the AEAD state is derived from one and the held tail is plaintext:
+ * keep it with the keys.
  */
 public final class RecordCheckpoint
 {
@@ -46,6 +48,8 @@ public final class RecordCheckpoint
     public static final int TAG_OFFSET = 40;
     public static final int AEAD_STATE_OFFSET = 56;
     public static final int RECORD_LENGTH_OFFSET = AEAD_STATE_OFFSET + StreamingAead.STATE_LENGTH;
+    public static final int HELD_TAIL_LENGTH_OFFSET = RECORD_LENGTH_OFFSET + 2;
+    public static final int HELD_TAIL_OFFSET = HELD_TAIL_LENGTH_OFFSET + 1;
 
     private static final int FLAG_BUFFERED = 1;
     private static final int FLAG_RELEASED = 2;
@@ -86,6 +90,11 @@ public final class RecordCheckpoint
         System.arraycopy(s.tag, 0, dst, offset + TAG_OFFSET, 16);
         dst[offset + RECORD_LENGTH_OFFSET] = (byte)(s.recordLength >>> 8);
         dst[offset + RECORD_LENGTH_OFFSET + 1] = (byte)s.recordLength;
+        if (s.heldInTail)
+        {
+            dst[offset + HELD_TAIL_LENGTH_OFFSET] = (byte)s.heldLength;
+            System.arraycopy(s.heldTail, 0, dst, offset + HELD_TAIL_OFFSET, s.heldLength);
+        }
     }
 
     static void read(final byte[] src, final int offset, final RecordState s)
@@ -112,7 +121,10 @@ public final class RecordCheckpoint
         s.recordLength = ((src[offset + RECORD_LENGTH_OFFSET] & 0xFF) << 8) |
             (src[offset + RECORD_LENGTH_OFFSET + 1] & 0xFF);
         s.bufferedLength = 0;
-        s.heldLength = 0;
         s.heldInScratch = false;
+        s.heldLength = src[offset + HELD_TAIL_LENGTH_OFFSET];
+        s.heldInTail = s.heldLength > 0;
+        java.util.Arrays.fill(s.heldTail, (byte)0);
+        System.arraycopy(src, offset + HELD_TAIL_OFFSET, s.heldTail, 0, s.heldLength);
     }
 }

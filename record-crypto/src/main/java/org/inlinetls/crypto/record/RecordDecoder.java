@@ -40,6 +40,12 @@ public final class RecordDecoder implements SegmentDecoder
     public static final int SMALL_TLS13_RECORD_LENGTH = 256;
     /** Size of the scratch buffer a decoder needs: the largest content of a record. */
     public static final int SCRATCH_LENGTH = MAX_TLS12_RECORD_LENGTH;
+    /**
+     * Deferred mode holds back at most this many bytes of a record's content until its tag verifies: enough that a
+     * forged record never reaches the server whole, few enough to travel in a checkpoint, so every boundary of a
+     * deferred stream can be resumed (and acknowledged) even while a tag is split across segments.
+     */
+    public static final int HELD_TAIL_MAX = 16;
 
     static final int PHASE_HEADER = 0;
     static final int PHASE_NONCE = 1;
@@ -270,10 +276,21 @@ public final class RecordDecoder implements SegmentDecoder
             return;
         }
         aead.decrypt(src, offset, length, scratch, 0);
-        if (last)
+        if (last && s.buffered)
         {
-            s.heldLength = length;
+            s.heldLength = length; // a record held whole that arrived in one piece
             s.heldInScratch = true;
+        }
+        else if (last)
+        {
+            final int keep = Math.min(length, HELD_TAIL_MAX);
+            if (length > keep)
+            {
+                release(scratch, 0, length - keep, listener);
+            }
+            System.arraycopy(scratch, length - keep, s.heldTail, 0, keep);
+            s.heldLength = keep;
+            s.heldInTail = true;
         }
         else
         {
@@ -295,6 +312,12 @@ public final class RecordDecoder implements SegmentDecoder
         {
             fail(AlertDescription.BAD_RECORD_MAC, "record tag did not verify");
             return;
+        }
+        if (s.heldInTail)
+        {
+            System.arraycopy(s.heldTail, 0, scratch, 0, s.heldLength);
+            s.heldInTail = false;
+            s.heldInScratch = true;
         }
         final byte[] held = s.heldInScratch ? scratch : heldRecord;
         final int heldLength = s.heldLength;
@@ -469,7 +492,8 @@ public final class RecordDecoder implements SegmentDecoder
         {
             aead.saveState(dst, offset + RecordCheckpoint.AEAD_STATE_OFFSET);
         }
-        return state.bufferedLength == 0 && state.heldLength == 0 && state.phase != PHASE_FAILED;
+        return state.bufferedLength == 0 && (state.heldLength == 0 || state.heldInTail) &&
+            state.phase != PHASE_FAILED;
     }
 
     /**

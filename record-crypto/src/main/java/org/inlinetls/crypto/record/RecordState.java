@@ -23,6 +23,9 @@ final class RecordState
     /** Plaintext of the record's last content piece, waiting for the tag. */
     int heldLength;
     boolean heldInScratch;
+    /** Deferred mode: the record's last {@link RecordDecoder#HELD_TAIL_MAX} content bytes at most, decrypted, until the tag verifies. */
+    final byte[] heldTail = new byte[RecordDecoder.HELD_TAIL_MAX];
+    boolean heldInTail;
     /** TLS 1.3: some plaintext of this record was forwarded already. */
     boolean releasedAny;
     /** TLS 1.3: the last non-zero byte seen, kept back (it may be the inner content type). */
@@ -45,6 +48,8 @@ final class RecordState
         bufferedLength = 0;
         heldLength = 0;
         heldInScratch = false;
+        heldInTail = false;
+        java.util.Arrays.fill(heldTail, (byte)0);
         releasedAny = false;
         hasHeldByte = false;
         pendingZeros = 0;
