@@ -288,6 +288,9 @@ teardown() {
     if [ -n "$DAEMON_PID" ]; then stop_pid_tree "$DAEMON_PID" TERM 5 || stop_pid_tree "$DAEMON_PID" KILL 2; fi
     if [ -n "$NGINX_PID" ]; then stop_pid_tree "$NGINX_PID" TERM 5 || stop_pid_tree "$NGINX_PID" KILL 2; fi
     delete_lab_namespaces
+    for f in "$JOURNAL" "$SESSIONS"; do
+        case "$f" in /dev/shm/"$PREFIX"-lab-*.dat) rm -f "$f" "$f.lock" ;; esac
+    done
     if [ -n "$WORK" ] && [ -d "$WORK" ]; then
         if { [ "$rc" = 0 ] && [ "$FAILED_ANY" = 0 ]; } || [ "$rc" = 130 ]; then
             rm -rf "$WORK"
@@ -303,7 +306,8 @@ trap teardown EXIT
 trap 'echo "[lab] interrupted, tearing down" >&2; exit 130' INT TERM
 
 # ------------------------------------------------------------ preflight ----
-ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils-ping sha256sum:coreutils
+ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils-ping sha256sum:coreutils \
+    openssl:openssl
 [ -n "$CAPTURE" ] && ensure_pkgs tcpdump:tcpdump
 [ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
 nginx -V 2>&1 | grep -q -- --with-http_dav_module || die "this nginx lacks the DAV module (install nginx-light or nginx)"
@@ -415,8 +419,34 @@ if [ "$nginx_up" = 0 ]; then
 fi
 log "nginx (pid $NGINX_PID) listening on $SRV_IP:80 in $NS_S"
 
+# start_daemon LOG: starts the appliance in its namespace and waits for
+# "appliance started" (a setup failure otherwise); sets DAEMON_PID.
+start_daemon() {
+    local logfile=$1 t0 drc
+    log "starting: ip netns exec $NS_A ${APPLIANCE#"$ROOT"/} run --config $CFG (log: $logfile)"
+    ip netns exec "$NS_A" "$APPLIANCE" run --config "$CFG" </dev/null >"$logfile" 2>&1 9>&- &
+    DAEMON_PID=$!
+    t0=$(date +%s)
+    while ! grep -q 'appliance started' "$logfile" 2>/dev/null; do
+        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            wait "$DAEMON_PID" 2>/dev/null && drc=0 || drc=$?
+            DAEMON_PID=""
+            echo "---- $logfile ----" >&2; tail -n 40 "$logfile" >&2
+            setup_fail appliance-start "the daemon exited (status $drc) before logging 'appliance started' (log: $logfile)"
+        fi
+        if [ $(( $(date +%s) - t0 )) -ge "$START_TIMEOUT" ]; then
+            echo "---- $logfile ----" >&2; tail -n 40 "$logfile" >&2
+            setup_fail appliance-start "no 'appliance started' in $logfile after ${START_TIMEOUT} s"
+        fi
+        sleep 0.2
+    done
+    log "appliance started (pid $DAEMON_PID) after $(( $(date +%s) - t0 )) s"
+}
+
 # ------------------------------------------------------------ appliance ----
 CFG=""
+JOURNAL=""
+SESSIONS=""
 DAEMON_LOG=""
 if [ "$BRIDGE" = appliance ]; then
     CFG="$WORK/appliance.yaml"
@@ -427,25 +457,37 @@ if [ "$BRIDGE" = appliance ]; then
     # the lab never collides with another daemon on the machine.
     mkdir -p "$WORK/run"
     printf 'runtime:\n  directory: %s\n' "$WORK/run" >> "$CFG"
+    # The protected web server: nginx answers plain HTTP on :80 and the
+    # appliance terminates TLS for 443 in front of it (direct mode). A
+    # throw-away self-signed P-256 certificate, made for this run.
+    mkdir -p "$WORK/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" -subj "/CN=server.lab" \
+        -addext "subjectAltName=DNS:server.lab,IP:$SRV_IP" >"$WORK/tls/openssl.log" 2>&1 ||
+        setup_fail tls-certificate "openssl could not make the lab certificate (see $WORK/tls/openssl.log)"
+    chmod 600 "$WORK/tls/key.pem"
+    JOURNAL="/dev/shm/$PREFIX-lab-journal.dat"
+    SESSIONS="/dev/shm/$PREFIX-lab-sessions.dat"
+    rm -f "$JOURNAL" "$JOURNAL.lock" "$SESSIONS" "$SESSIONS.lock"
+    cat >> "$CFG" <<YAML
+tls:
+  sessionCache:
+    path: $SESSIONS
+certificates:
+  - chain: $WORK/tls/cert.pem
+    key: $WORK/tls/key.pem
+services:
+  - name: web
+    mode: direct
+    listen: $SRV_IP:443
+    backendPort: 80
+journal:
+  path: $JOURNAL
+  maxFlows: 1024
+  ringCapacity: 256
+YAML
     DAEMON_LOG="$WORK/appliance.log"
-    log "starting: ip netns exec $NS_A ${APPLIANCE#"$ROOT"/} run --config $CFG (log: $DAEMON_LOG)"
-    ip netns exec "$NS_A" "$APPLIANCE" run --config "$CFG" </dev/null >"$DAEMON_LOG" 2>&1 9>&- &
-    DAEMON_PID=$!
-    t0=$(date +%s)
-    while ! grep -q 'appliance started' "$DAEMON_LOG" 2>/dev/null; do
-        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-            wait "$DAEMON_PID" 2>/dev/null && drc=0 || drc=$?
-            DAEMON_PID=""
-            echo "---- $DAEMON_LOG ----" >&2; tail -n 40 "$DAEMON_LOG" >&2
-            setup_fail appliance-start "the daemon exited (status $drc) before logging 'appliance started' (log: $DAEMON_LOG)"
-        fi
-        if [ $(( $(date +%s) - t0 )) -ge "$START_TIMEOUT" ]; then
-            echo "---- $DAEMON_LOG ----" >&2; tail -n 40 "$DAEMON_LOG" >&2
-            setup_fail appliance-start "no 'appliance started' in $DAEMON_LOG after ${START_TIMEOUT} s"
-        fi
-        sleep 0.2
-    done
-    log "appliance started (pid $DAEMON_PID) after $(( $(date +%s) - t0 )) s"
+    start_daemon "$DAEMON_LOG"
 fi
 
 # --------------------------------------------------------------- checks ----
@@ -527,6 +569,74 @@ if [ "$IPV6" = 1 ]; then
     else
         fail ping6 "${sent:-?} sent, $recv received from $SRV_IP6"
     fi
+fi
+
+# ------------------------------------------------------------- HTTPS ----
+# Through the appliance in direct mode: the client speaks TLS to the server's
+# own address on 443, nginx sees plain HTTP on 80.
+if [ "$BRIDGE" = appliance ]; then
+    https_download() {  # https_download NAME CURL-TLS-OPTIONS...
+        local name=$1 w code speed size sha dl="$WORK/client/https-20m.bin"
+        shift
+        if w=$("${CURL[@]}" -k "$@" -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' \
+                "https://$SRV_IP/file-20m.bin" 2>"$WORK/client/curl-$name.err"); then
+            read -r code speed size <<<"$w"
+            sha=$(sha256sum "$dl" | cut -d' ' -f1)
+            if [ "$code" = 200 ] && [ "$sha" = "$SHA_DL" ]; then pass "$name" "$(human_speed "$speed")"
+            else fail "$name" "HTTP $code, $size bytes, sha256 ${sha:0:16}... != server ${SHA_DL:0:16}..."; fi
+        else
+            fail "$name" "$(tr '\n' ' ' <"$WORK/client/curl-$name.err")"
+        fi
+        rm -f "$dl"
+    }
+    https_download https-tls13-download-20MiB --tlsv1.3
+    https_download https-tls12-download-20MiB --tlsv1.2 --tls-max 1.2
+
+    if w=$("${CURL[@]}" -k -H 'Expect:' -T "$WORK/client/upload-10m.bin" -o /dev/null \
+            -w '%{http_code} %{speed_upload} %{size_upload}' "https://$SRV_IP/upload/https-10m.bin" \
+            2>"$WORK/client/curl-https-up.err"); then
+        read -r code speed size <<<"$w"
+        sha=$(sha256sum "$WORK/server/upload/https-10m.bin" 2>/dev/null | cut -d' ' -f1 || true)
+        if { [ "$code" = 201 ] || [ "$code" = 204 ]; } && [ "$sha" = "$SHA_UP" ]; then
+            pass https-upload-10MiB "$(human_speed "$speed")"
+        else
+            fail https-upload-10MiB "HTTP $code, $size bytes sent, server sha256 '${sha:0:16}...' != client ${SHA_UP:0:16}..."
+        fi
+    else
+        fail https-upload-10MiB "$(tr '\n' ' ' <"$WORK/client/curl-https-up.err")"
+    fi
+    rm -f "$WORK/server/upload/https-10m.bin"
+
+    # A TLS 1.2 session resumed through the appliance (session id cache).
+    sess="$WORK/client/tls12.session"
+    r1=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_2 \
+        -sess_out "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
+    r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_2 \
+        -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
+    if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass tls12-resumed "$r2"
+    else fail tls12-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
+
+    # SIGKILL during a download, start again: the flow continues from the
+    # journal and the file arrives whole.
+    dl="$WORK/client/restart-20m.bin"
+    ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME" \
+        --limit-rate 4M -o "$dl" -w '%{http_code} %{size_download}' "https://$SRV_IP/file-20m.bin" \
+        >"$WORK/client/restart.out" 2>"$WORK/client/restart.err" 9>&- &
+    rcurl=$!
+    sleep 2
+    kill -KILL "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+    start_daemon "$WORK/appliance-restarted.log"
+    wait "$rcurl" 2>/dev/null || true
+    read -r code size <"$WORK/client/restart.out" || true
+    sha=$(sha256sum "$dl" 2>/dev/null | cut -d' ' -f1 || true)
+    if [ "${code:-}" = 200 ] && [ "$sha" = "$SHA_DL" ]; then
+        pass https-sigkill-restart "20 MiB whole after SIGKILL + restart mid-download"
+    else
+        fail https-sigkill-restart "HTTP ${code:-?}, ${size:-?} bytes, sha256 ${sha:0:16}...: $(tr '\n' ' ' <"$WORK/client/restart.err")"
+    fi
+    rm -f "$dl"
+    DAEMON_LOG="$WORK/appliance-restarted.log"
 fi
 
 # -------------------------------------------------------------- capture ----
