@@ -115,17 +115,7 @@ public final class FlowJournal implements AutoCloseable
         {
             JournalFiles.createPrivate(file.toPath());
             final boolean existing = file.length() > 0;
-            final ChronicleMapBuilder<Long, byte[]> builder = ChronicleMapBuilder.of(Long.class, byte[].class)
-                .name("inline-tls-journal")
-                .entries(config.maxFlows() + 1)
-                .constantValueSizeBySample(new byte[config.entryLength()])
-                // entries are updated in place through their memory, which Chronicle's checksums would not see
-                .checksumEntries(false)
-                // room for uneven segments so that maxFlows, not Chronicle, is the limit
-                .maxBloatFactor(2.0)
-                // at JVM exit Chronicle's hook would wait on a segment an agent still holds; the daemon closes the
-                // journal itself, and a journal not closed is recovered at the next open anyway
-                .skipCloseOnExitHook(true);
+            final ChronicleMapBuilder<Long, byte[]> builder = builder(config);
             final boolean recover = existing && !lock.wasClean();
             if (recover)
             {
@@ -153,6 +143,22 @@ public final class FlowJournal implements AutoCloseable
             lock.close();
             throw ex;
         }
+    }
+
+    /** The map's settings, the same for the owner and for {@link JournalReader}. */
+    static ChronicleMapBuilder<Long, byte[]> builder(final JournalConfig config)
+    {
+        return ChronicleMapBuilder.of(Long.class, byte[].class)
+            .name("inline-tls-journal")
+            .entries(config.maxFlows() + 1)
+            .constantValueSizeBySample(new byte[config.entryLength()])
+            // entries are updated in place through their memory, which Chronicle's checksums would not see
+            .checksumEntries(false)
+            // room for uneven segments so that maxFlows, not Chronicle, is the limit
+            .maxBloatFactor(2.0)
+            // at JVM exit Chronicle's hook would wait on a segment an agent still holds; the daemon closes the
+            // journal itself, and a journal not closed is recovered at the next open anyway
+            .skipCloseOnExitHook(true);
     }
 
     public JournalConfig config()
@@ -401,6 +407,12 @@ public final class FlowJournal implements AutoCloseable
      * @param consumer called once per flow with a summary reused between calls.
      */
     public void forEach(final Consumer<FlowSummary> consumer)
+    {
+        forEach(map, config, consumer);
+    }
+
+    static void forEach(final ChronicleMap<Long, byte[]> map, final JournalConfig config,
+        final Consumer<FlowSummary> consumer)
     {
         final FlowSummary summary = new FlowSummary();
         final FlowEntry view = new FlowEntry(config.ringCapacity(), config.checkpointLength());

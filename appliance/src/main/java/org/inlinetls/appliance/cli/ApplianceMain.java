@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         ReplayCommand.class,
         CheckConfigCommand.class,
         StatsCommand.class,
+        FlowsCommand.class,
         CommandLine.HelpCommand.class})
 public final class ApplianceMain
 {

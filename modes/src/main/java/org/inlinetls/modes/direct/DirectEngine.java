@@ -596,6 +596,30 @@ public final class DirectEngine implements FrameClassifier
         return counters[counter.ordinal()];
     }
 
+    /** @return the name of a flow state as the journal stores it, for {@code appliance flows}. */
+    public static String stateName(final int state)
+    {
+        switch (state)
+        {
+            case DirectFlow.STATE_SYN:
+                return "syn";
+            case DirectFlow.STATE_SYN_ACK:
+                return "syn-ack";
+            case DirectFlow.STATE_OPEN:
+                return "open";
+            case DirectFlow.STATE_HANDSHAKE:
+                return "handshake";
+            case DirectFlow.STATE_CUT_THROUGH:
+                return "cut-through";
+            case DirectFlow.STATE_PASS:
+                return "passed";
+            case DirectFlow.STATE_CLOSED:
+                return "closed";
+            default:
+                return "new";
+        }
+    }
+
     /** @return one line per flow with its positions (never keys), for diagnostics. */
     public String describeFlows()
     {

@@ -1,0 +1,58 @@
+package org.inlinetls.seqdb;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.function.Consumer;
+
+import net.openhft.chronicle.map.ChronicleMap;
+
+/**
+ * A second view of a journal for operators' tools ({@code appliance flows}): it maps the same file while the daemon
+ * owns it (Chronicle Map is made for processes sharing one file), takes no owner lock, writes nothing, and hands out
+ * only {@link FlowSummary}s, never key material.
+ */
+public final class JournalReader implements AutoCloseable
+{
+    private final JournalConfig config;
+    private final ChronicleMap<Long, byte[]> map;
+
+    private JournalReader(final JournalConfig config, final ChronicleMap<Long, byte[]> map)
+    {
+        this.config = config;
+        this.map = map;
+    }
+
+    /**
+     * @param config the daemon's journal settings (the same ring capacity and checkpoint length).
+     * @throws NoSuchFileException when there is no journal at the path.
+     */
+    public static JournalReader open(final JournalConfig config) throws IOException
+    {
+        config.validate();
+        final File file = config.path().toAbsolutePath().toFile();
+        if (!file.isFile() || file.length() == 0)
+        {
+            throw new NoSuchFileException(file.toString(), null, "no journal (is the daemon running with services?)");
+        }
+        return new JournalReader(config, FlowJournal.builder(config).createPersistedTo(file));
+    }
+
+    /** Visits every flow (the header entry excluded); the summary object is reused between calls. */
+    public void forEach(final Consumer<FlowSummary> consumer)
+    {
+        FlowJournal.forEach(map, config, consumer);
+    }
+
+    /** @return flows in the journal. */
+    public long size()
+    {
+        return Math.max(0, map.longSize() - 1);
+    }
+
+    @Override
+    public void close()
+    {
+        map.close();
+    }
+}
