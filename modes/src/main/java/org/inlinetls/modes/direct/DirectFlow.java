@@ -548,6 +548,7 @@ final class DirectFlow implements RecordListener
             // but no state: nothing acknowledges past it and no retransmission starts there
             final int blobLength = decoder.saveCheckpoint(blob, 0) ? decoder.checkpointLength() : 0;
             entry.appendCheckpoint(Direction.CLIENT_TO_SERVER, c2sCipherNext, c2sPlainNext, 0, blob, 0, blobLength);
+            entry.recordSequence(Direction.CLIENT_TO_SERVER, decoder.sequence()).lastActivityNs(lastActivityNs);
             c2sRingCount = entry.ringCount(Direction.CLIENT_TO_SERVER);
             sendPlainToServer(plainStart, plain, plainLength, fin);
         }
@@ -1135,6 +1136,7 @@ final class DirectFlow implements RecordListener
             engine.count(DirectCounter.RING_FULL_DROPS);
         }
         s2cRingCount = entry.ringCount(Direction.SERVER_TO_CLIENT);
+        entry.recordSequence(Direction.SERVER_TO_CLIENT, s2cRecordSeq).lastActivityNs(lastActivityNs);
     }
 
     /** Largest content of one record so that record, headers and timestamps fit the client's MSS. */
