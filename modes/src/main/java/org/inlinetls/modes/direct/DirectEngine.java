@@ -323,6 +323,11 @@ public final class DirectEngine implements FrameClassifier
 
     private void afterSegment(final DirectFlow flow, final long nowNs)
     {
+        if (flow.isCloseRequested())
+        {
+            close(flow);
+            return;
+        }
         if (!flow.isClosed() && flow.isFinished() && flow.finishedAtNs == 0)
         {
             flow.finishedAtNs = nowNs;
@@ -332,7 +337,7 @@ public final class DirectEngine implements FrameClassifier
     /** Ends a flow: keys zeroed, journal entry removed, object back to the pool. */
     void close(final DirectFlow flow)
     {
-        if (flow.isClosed())
+        if (!flows.containsKey(flow.id) || flows.get(flow.id) != flow)
         {
             return;
         }
@@ -370,6 +375,11 @@ public final class DirectEngine implements FrameClassifier
         {
             final DirectFlow flow = scan.get(i);
             work += flow.serviceInjected(nowNs);
+            if (flow.isCloseRequested())
+            {
+                close(flow);
+                continue;
+            }
             if (flow.isClosed())
             {
                 continue;

@@ -85,6 +85,7 @@ final class DirectFlow implements RecordListener
     int state;
     /** When both FINs were acknowledged, 0 before: the flow lingers a little for the last ACKs. */
     long finishedAtNs;
+    private boolean closeRequested;
 
     // TCP parameters, from the SYN and SYN-ACK
     private int clientIsn;
@@ -163,6 +164,7 @@ final class DirectFlow implements RecordListener
         id = flowId;
         state = STATE_SYN;
         finishedAtNs = 0;
+        closeRequested = false;
         clientIsn = tcp.sequenceNumber();
         clientShift = Math.max(tcp.windowScale(), -1);
         serverShift = -1;
@@ -235,6 +237,7 @@ final class DirectFlow implements RecordListener
         id = flowId;
         state = STATE_CUT_THROUGH;
         finishedAtNs = 0;
+        closeRequested = false;
         failed = false;
         pendingAlert = -1;
         handshake = null;
@@ -336,6 +339,20 @@ final class DirectFlow implements RecordListener
         state = STATE_CLOSED;
     }
 
+    /**
+     * Ends the flow once the segment being handled is done: the journal entry may be locked by the caller now, and
+     * removing it under that lock would not work. Until then the flow takes no further segment.
+     */
+    private void requestClose()
+    {
+        closeRequested = true;
+    }
+
+    boolean isCloseRequested()
+    {
+        return closeRequested;
+    }
+
     long lastActivityNs()
     {
         return lastActivityNs;
@@ -343,7 +360,7 @@ final class DirectFlow implements RecordListener
 
     boolean isClosed()
     {
-        return state == STATE_CLOSED;
+        return state == STATE_CLOSED || closeRequested;
     }
 
     // ---------------------------------------------------------------------------------------------- client side --
@@ -1361,7 +1378,7 @@ final class DirectFlow implements RecordListener
             engine.buildToServer(this, c2sPlainNext, ackToServer, RST | ACK, 0, null, 0, 0);
         }
         engine.count(DirectCounter.FLOWS_RESET);
-        engine.close(this);
+        requestClose();
     }
 
     private void onServerReset(final TcpHeaderFlyweight tcp)
@@ -1377,7 +1394,7 @@ final class DirectFlow implements RecordListener
             engine.buildToClient(this, seq, ackForClient(), RST | ACK, 0, null, 0, 0);
         }
         engine.count(DirectCounter.FLOWS_RESET);
-        engine.close(this);
+        requestClose();
     }
 
     private void onClientRecordFailure(final int alert)
@@ -1413,7 +1430,7 @@ final class DirectFlow implements RecordListener
             final int n = encoder.encode(ContentType.ALERT, body, 0, 2, s2cRecordSeq++, record, 0);
             sendToClient(s2cCipherNext, record, n, PSH | ACK | FIN);
             s2cCipherNext += n + 1;
-            engine.close(this);
+            requestClose();
             return;
         }
         if (null == injected || injected.isFullyAcknowledged() && injected.unsentBytes() == 0)
@@ -1433,7 +1450,7 @@ final class DirectFlow implements RecordListener
             engine.buildToClient(this, seq, c2sCipherNext, RST | ACK, 0, null, 0, 0);
         }
         engine.count(DirectCounter.FLOWS_RESET);
-        engine.close(this);
+        requestClose();
     }
 
     private int tcpOptions()

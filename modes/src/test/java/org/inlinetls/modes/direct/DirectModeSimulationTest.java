@@ -78,6 +78,36 @@ class DirectModeSimulationTest
     }
 
     @Test
+    void shouldResetTheServerAndAlertTheClientOnAForgedRecord() throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        for (long seed = 900_001; seed <= 900_000 + DirectSimulation.SUITES.size() * 3L; seed++)
+        {
+            final int index = (int)(seed % DirectSimulation.SUITES.size());
+            final DirectSimulation.Setup setup = new DirectSimulation.Setup(seed, DirectSimulation.SUITES.get(index),
+                org.inlinetls.crypto.record.IntegrityMode.DEFERRED, 50_000 + (int)(seed % 1000), 100_000, 1_000,
+                1460, 1460, 65_536, 65_536, seed % 2 == 0, new double[4], 0, 0);
+            // inside the first record (16 KiB) or well into a later one, sometimes in its tag
+            final int offset = (int)(seed * 7919 % 40_000);
+            final String failure = new DirectSimulation(setup, journal).runForgery(offset);
+            if (failure != null)
+            {
+                failures.add("seed " + seed + " flipping app byte " + offset + ": " + failure);
+            }
+        }
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+    }
+
+    @Test
+    void shouldResetAFlowThatDoesNotStartWithATlsHandshake() throws Exception
+    {
+        final DirectSimulation.Setup setup = new DirectSimulation.Setup(77, DirectSimulation.SUITES.get(0),
+            org.inlinetls.crypto.record.IntegrityMode.DEFERRED, 59_000, 1, 0, 1460, 1460, 65_536, 65_536, true,
+            new double[4], 0, 0);
+        assertNull(new DirectSimulation(setup, journal).runNotTls());
+    }
+
+    @Test
     void shouldCarryAPlainTransferWithoutFaults() throws Exception
     {
         final DirectSimulation.Setup base = DirectSimulation.Setup.of(42);

@@ -16,7 +16,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
+import org.inlinetls.crypto.record.AlertDescription;
 import org.inlinetls.crypto.record.IntegrityMode;
+import org.inlinetls.crypto.record.RecordDecoder;
+import org.inlinetls.packet.checksum.Checksums;
 import org.inlinetls.handshake.BcTestClient;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.TestPki;
@@ -134,6 +137,8 @@ final class DirectSimulation
     private byte[] clientPending = new byte[0];
     private int clientPendingOffset;
     private int uploadWritten;
+    private long clientBytesWritten;
+    private int clientIsnSent;
     private boolean tlsClosed;
     private boolean clientTcpClosed;
     // server application
@@ -151,6 +156,13 @@ final class DirectSimulation
     private boolean clientIsnKnown;
     private boolean serverIsnKnown;
     private final byte[] buffer = new byte[1 << 16];
+    /** Client stream offset (after its handshake) whose byte an attacker flips on the way in, or -1. */
+    private int forgeAtAppOffset = -1;
+    private int forgeAt = -1;
+    private boolean forged;
+    private long handshakeBytes = -1;
+    private int maxPlainSent;
+    private int firstForgedPlain = Integer.MAX_VALUE;
 
     DirectSimulation(final Setup setup, final FlowJournal journal) throws NoSuchAlgorithmException
     {
@@ -210,6 +222,112 @@ final class DirectSimulation
             suite.name().contains("RSA") ? TestPki.RSA_HOST : TestPki.EC_HOST);
     }
 
+    /**
+     * Flips one bit of the client's ciphertext on the way to the appliance, {@code appOffset} bytes after the
+     * client's handshake, and runs until the dust settles.
+     *
+     * @return null when the forgery was handled as it must be: the server reset before it got the forged record's
+     * end (and only authentic plaintext before that), the client told bad_record_mac; else what went wrong.
+     */
+    String runForgery(final int appOffset)
+    {
+        forgeAtAppOffset = appOffset;
+        try
+        {
+            server.listen();
+            client.connect(nowNs);
+            tls.connect();
+            for (int step = 0; step < MAX_STEPS; step++)
+            {
+                boolean progress = false;
+                try
+                {
+                    progress = clientApp();
+                }
+                catch (final IOException ex)
+                {
+                    // BouncyCastle raises the fatal alert it received
+                }
+                progress |= serverApp();
+                progress |= pump();
+                if (tls.alertReceived == AlertDescription.BAD_RECORD_MAC && server.isAborted())
+                {
+                    if (server.abortReason() != org.inlinetls.packet.tcp.AbortReason.RESET_RECEIVED)
+                    {
+                        return "server aborted for " + server.abortReason() + "\n" + state();
+                    }
+                    if (serverGot.size() >= upload.length)
+                    {
+                        return "the server got the whole upload despite the forgery\n" + state();
+                    }
+                    if (firstForgedPlain != Integer.MAX_VALUE)
+                    {
+                        // the client wrote the upload in 16 KiB pieces, one record each
+                        final int recordEnd = (firstForgedPlain / 16_384 + 1) * 16_384;
+                        if (maxPlainSent > Math.min(upload.length, recordEnd) - RecordDecoder.HELD_TAIL_MAX)
+                        {
+                            return "the server was sent plaintext up to " + maxPlainSent + ", past the forged " +
+                                "record's held end " + (recordEnd - RecordDecoder.HELD_TAIL_MAX) + "\n" + state();
+                        }
+                    }
+                    return forged ? null : "nothing was forged\n" + state();
+                }
+                if (!progress && !advanceClock())
+                {
+                    return "stalled: client alert " + tls.alertReceived + ", server aborted " + server.isAborted() +
+                        "\n" + state();
+                }
+            }
+            return "did not settle\n" + state();
+        }
+        catch (final RuntimeException | AssertionError ex)
+        {
+            return ex + "\n" + state();
+        }
+    }
+
+    /**
+     * A client that speaks plain HTTP to port 443: the appliance (configured to reset such flows) resets both ends.
+     *
+     * @return null when both ends were reset and nothing reached the server's application, else what went wrong.
+     */
+    String runNotTls()
+    {
+        try
+        {
+            server.listen();
+            client.connect(nowNs);
+            final byte[] request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            int written = 0;
+            for (int step = 0; step < MAX_STEPS; step++)
+            {
+                boolean progress = false;
+                if (client.isEstablished() && written < request.length)
+                {
+                    final int n = client.write(request, written, request.length - written);
+                    written += n;
+                    progress = n > 0;
+                }
+                progress |= serverApp();
+                progress |= pump();
+                if (client.isAborted() && server.isAborted())
+                {
+                    return serverGot.size() == 0 && engine.counter(DirectCounter.FLOWS_NOT_TLS_RESET) == 1 ? null :
+                        "server application got " + serverGot.size() + " bytes\n" + state();
+                }
+                if (!progress && !advanceClock())
+                {
+                    return "stalled\n" + state();
+                }
+            }
+            return "did not settle\n" + state();
+        }
+        catch (final RuntimeException | AssertionError ex)
+        {
+            return ex + "\n" + state();
+        }
+    }
+
     /** Runs the seed to its end; returns null when everything held, else what went wrong. */
     String run()
     {
@@ -231,17 +349,7 @@ final class DirectSimulation
         for (int step = 0; step < MAX_STEPS; step++)
         {
             boolean progress = clientApp() | serverApp();
-            progress |= client.poll(nowNs, (b, o, l) -> sendFrom(clientToAppliance, b, o, l)) > 0;
-            progress |= server.poll(nowNs, (b, o, l) -> sendFrom(serverToAppliance, b, o, l)) > 0;
-            progress |= clientToAppliance.deliver(nowNs, outside::inject) > 0;
-            progress |= serverToAppliance.deliver(nowNs, inside::inject) > 0;
-            progress |= bridge.doWork() > 0;
-            progress |= outside.drainSent((b, o, l, ts) -> toClient(b, o, l), Integer.MAX_VALUE) > 0;
-            progress |= inside.drainSent((b, o, l, ts) -> toServer(b, o, l), Integer.MAX_VALUE) > 0;
-            progress |= applianceToClient.deliver(nowNs, f -> client.onFrame(new UnsafeBuffer(f), 0, f.length,
-                nowNs)) > 0;
-            progress |= applianceToServer.deliver(nowNs, f -> server.onFrame(new UnsafeBuffer(f), 0, f.length,
-                nowNs)) > 0;
+            progress |= pump();
             if (client.isAborted() || server.isAborted())
             {
                 return "aborted: client " + client.abortReason() + " server " + server.abortReason() + "\n" + state();
@@ -254,20 +362,44 @@ final class DirectSimulation
             {
                 return verify();
             }
-            if (!progress)
+            if (!progress && !advanceClock())
             {
-                long next = Math.min(client.nextDeadlineNs(), server.nextDeadlineNs());
-                next = Math.min(next, Math.min(clientToAppliance.nextDeliveryNs(), applianceToClient.nextDeliveryNs()));
-                next = Math.min(next, Math.min(applianceToServer.nextDeliveryNs(), serverToAppliance.nextDeliveryNs()));
-                next = Math.min(next, engine.nextDeadlineNs());
-                if (next == Long.MAX_VALUE || next - 1_000_000_000L > MAX_SIM_NS)
-                {
-                    return "stalled with nothing scheduled\n" + state();
-                }
-                nowNs = Math.max(nowNs + 1, next);
+                return "stalled with nothing scheduled\n" + state();
             }
         }
         return "did not finish in " + MAX_STEPS + " steps\n" + state();
+    }
+
+    /** Moves frames one step through endpoints, links and the engine; true when anything moved. */
+    private boolean pump()
+    {
+        boolean progress = client.poll(nowNs, (b, o, l) -> sendFrom(clientToAppliance, b, o, l)) > 0;
+        progress |= server.poll(nowNs, (b, o, l) -> sendFrom(serverToAppliance, b, o, l)) > 0;
+        progress |= clientToAppliance.deliver(nowNs, outside::inject) > 0;
+        progress |= serverToAppliance.deliver(nowNs, inside::inject) > 0;
+        progress |= bridge.doWork() > 0;
+        progress |= outside.drainSent((b, o, l, ts) -> toClient(b, o, l), Integer.MAX_VALUE) > 0;
+        progress |= inside.drainSent((b, o, l, ts) -> toServer(b, o, l), Integer.MAX_VALUE) > 0;
+        progress |= applianceToClient.deliver(nowNs, f -> client.onFrame(new UnsafeBuffer(f), 0, f.length,
+            nowNs)) > 0;
+        progress |= applianceToServer.deliver(nowNs, f -> server.onFrame(new UnsafeBuffer(f), 0, f.length,
+            nowNs)) > 0;
+        return progress;
+    }
+
+    /** Jumps the clock to the next deadline; false when there is none within the simulation's limit. */
+    private boolean advanceClock()
+    {
+        long next = Math.min(client.nextDeadlineNs(), server.nextDeadlineNs());
+        next = Math.min(next, Math.min(clientToAppliance.nextDeliveryNs(), applianceToClient.nextDeliveryNs()));
+        next = Math.min(next, Math.min(applianceToServer.nextDeliveryNs(), serverToAppliance.nextDeliveryNs()));
+        next = Math.min(next, engine.nextDeadlineNs());
+        if (next == Long.MAX_VALUE || next - 1_000_000_000L > MAX_SIM_NS)
+        {
+            return false;
+        }
+        nowNs = Math.max(nowNs + 1, next);
+        return true;
     }
 
     private String verify()
@@ -288,6 +420,14 @@ final class DirectSimulation
         final byte[] copy = new byte[length];
         b.getBytes(offset, copy);
         trace(link == clientToAppliance ? "client  -> appl  " : "server  -> appl  ", copy);
+        if (link == clientToAppliance && copy.length >= 54 && (copy[47] & TcpHeaderFlyweight.SYN) != 0)
+        {
+            clientIsnSent = new UnsafeBuffer(copy).getInt(38, java.nio.ByteOrder.BIG_ENDIAN);
+        }
+        if (link == clientToAppliance && forgeAt >= 0)
+        {
+            forge(copy);
+        }
         link.send(copy, nowNs);
         return true;
     }
@@ -312,6 +452,7 @@ final class DirectSimulation
         {
             final int n = client.write(clientPending, clientPendingOffset, clientPending.length - clientPendingOffset);
             clientPendingOffset += n;
+            clientBytesWritten += n;
             progress |= n > 0;
         }
         // TCP input to TLS
@@ -323,6 +464,14 @@ final class DirectSimulation
         }
         if (!tls.protocol.isHandshaking() && tls.protocol.isConnected() && !tlsClosed)
         {
+            if (handshakeBytes < 0)
+            {
+                handshakeBytes = clientBytesWritten;
+                if (forgeAtAppOffset >= 0)
+                {
+                    forgeAt = (int)handshakeBytes + forgeAtAppOffset;
+                }
+            }
             if (uploadWritten < upload.length && tls.protocol.getAvailableOutputBytes() < 64 * 1024)
             {
                 final int chunk = Math.min(upload.length - uploadWritten, 16_384);
@@ -378,6 +527,24 @@ final class DirectSimulation
             progress = true;
         }
         return progress;
+    }
+
+    /** Flips a bit of the byte at client stream offset {@link #forgeAt}, in every copy of it that is sent. */
+    private void forge(final byte[] frame)
+    {
+        final UnsafeBuffer view = new UnsafeBuffer(frame);
+        if (parser.parse(view, 0, frame.length, parsed) != FrameAnomaly.NONE || parsed.payloadLength <= 0)
+        {
+            return;
+        }
+        tcp.wrap(view, parsed.l4Offset);
+        final int at = forgeAt - (tcp.sequenceNumber() - clientIsnSent - 1);
+        if (at >= 0 && at < parsed.payloadLength)
+        {
+            frame[parsed.payloadOffset + at] ^= 0x10;
+            Checksums.writeTcpChecksumIpv4(view, parsed.l3Offset, parsed.l4Offset, parsed.l4Length);
+            forged = true;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ oracles --
@@ -444,11 +611,18 @@ final class DirectSimulation
                 throw new AssertionError("plaintext sent to the server at " + position + "+" + parsed.payloadLength +
                     " outside the " + upload.length + " bytes the client sent");
             }
+            maxPlainSent = Math.max(maxPlainSent, position + parsed.payloadLength);
             for (int i = 0; i < parsed.payloadLength; i++)
             {
                 if (frame[parsed.payloadOffset + i] != upload[position + i])
                 {
-                    throw new AssertionError("plaintext sent to the server differs at position " + (position + i));
+                    if (forgeAt < 0)
+                    {
+                        throw new AssertionError("plaintext sent to the server differs at position " +
+                            (position + i));
+                    }
+                    // deferred authentication: a forged record's pieces before its end may reach the server
+                    firstForgedPlain = Math.min(firstForgedPlain, position + i);
                 }
             }
         }
