@@ -102,6 +102,7 @@ public final class PacketSocket implements AutoCloseable
         boolean ignoreOutgoing = true;
         boolean qdiscBypass;
         int txSlots = 256;
+        boolean receiving = true;
 
         /**
          * @return 8 blocks of 1 MiB, 2 KiB frames, 1 ms block retire, promiscuous, ignoring outgoing frames, a 256
@@ -181,6 +182,18 @@ public final class PacketSocket implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param on false for a transmit-only socket: no receive ring is mapped, no promiscuous membership is taken
+         *           and the socket is bound with protocol 0, so the kernel queues no frame to it ({@link #receive}
+         *           returns 0); frames go out through {@link #txQueue()} as usual. A dedicated worker's own transmit
+         *           socket beside the dispatcher's ring on the same interface.
+         */
+        public Config receiving(final boolean on)
+        {
+            receiving = on;
+            return this;
+        }
+
         void validate()
         {
             final int page = 4096;
@@ -253,7 +266,7 @@ public final class PacketSocket implements AutoCloseable
         this.ringAddress = ringAddress;
         this.ringLength = ringLength;
         this.ignoringOutgoing = ignoringOutgoing;
-        this.ring = Pointer.wrap(LibC.runtime(), ringAddress, ringLength);
+        this.ring = ringLength == 0 ? null : Pointer.wrap(LibC.runtime(), ringAddress, ringLength);
         this.statisticsCall = "PACKET_STATISTICS, " + ifName;
         // last: open() unmaps the ring and closes the descriptor if this fails
         this.txQueue = TxQueue.allocate(config.txSlots, TX_SLOT_BYTES, this::sendBatch, ifName);
@@ -295,7 +308,7 @@ public final class PacketSocket implements AutoCloseable
             throw ex;
         }
         long ringAddress = 0;
-        final long ringLength = (long)config.blockSize * config.blockCount;
+        final long ringLength = config.receiving ? (long)config.blockSize * config.blockCount : 0;
         try
         {
             setInt(fd, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION TPACKET_V3, " + ifName);
@@ -304,17 +317,11 @@ public final class PacketSocket implements AutoCloseable
             {
                 setInt(fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS, " + ifName);
             }
-            final Pointer req = LibC.allocate(TPACKET_REQ3_SIZE);
-            req.putInt(TPACKET_REQ3_BLOCK_SIZE_OFFSET, config.blockSize);
-            req.putInt(TPACKET_REQ3_BLOCK_NR_OFFSET, config.blockCount);
-            req.putInt(TPACKET_REQ3_FRAME_SIZE_OFFSET, config.frameSize);
-            req.putInt(TPACKET_REQ3_FRAME_NR_OFFSET, config.blockSize / config.frameSize * config.blockCount);
-            req.putInt(TPACKET_REQ3_RETIRE_TOV_OFFSET, config.retireTimeoutMs);
-            LibC.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, TPACKET_REQ3_SIZE,
-                "PACKET_RX_RING " + config.blockCount + " x " + config.blockSize + " B, " + ifName);
-            ringAddress = LibC.mmap(ringLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-                ringLength + " B RX ring of " + ifName);
-            if (config.promiscuous)
+            if (config.receiving)
+            {
+                ringAddress = mapReceiveRing(fd, config, ringLength, ifName);
+            }
+            if (config.receiving && config.promiscuous)
             {
                 final Pointer mreq = LibC.allocate(PACKET_MREQ_SIZE);
                 mreq.putInt(PACKET_MREQ_IFINDEX_OFFSET, ifIndex);
@@ -324,7 +331,8 @@ public final class PacketSocket implements AutoCloseable
             }
             final Pointer sll = LibC.allocate(SOCKADDR_LL_SIZE);
             sll.putShort(SOCKADDR_LL_FAMILY_OFFSET, (short)AF_PACKET);
-            sll.putShort(SOCKADDR_LL_PROTOCOL_OFFSET, Short.reverseBytes((short)ETH_P_ALL)); // htons on LE hosts
+            // htons on LE hosts; protocol 0 (transmit-only) binds the interface without joining its receive path
+            sll.putShort(SOCKADDR_LL_PROTOCOL_OFFSET, config.receiving ? Short.reverseBytes((short)ETH_P_ALL) : 0);
             sll.putInt(SOCKADDR_LL_IFINDEX_OFFSET, ifIndex);
             LibC.bind(fd, sll, SOCKADDR_LL_SIZE, "AF_PACKET ETH_P_ALL, " + ifName);
             return new PacketSocket(ifName, ifIndex, fd, config, ringAddress, ringLength, ignoringOutgoing);
@@ -352,6 +360,20 @@ public final class PacketSocket implements AutoCloseable
             }
             throw ex;
         }
+    }
+
+    private static long mapReceiveRing(final int fd, final Config config, final long ringLength, final String ifName)
+        throws NativeIoException
+    {
+        final Pointer req = LibC.allocate(TPACKET_REQ3_SIZE);
+        req.putInt(TPACKET_REQ3_BLOCK_SIZE_OFFSET, config.blockSize);
+        req.putInt(TPACKET_REQ3_BLOCK_NR_OFFSET, config.blockCount);
+        req.putInt(TPACKET_REQ3_FRAME_SIZE_OFFSET, config.frameSize);
+        req.putInt(TPACKET_REQ3_FRAME_NR_OFFSET, config.blockSize / config.frameSize * config.blockCount);
+        req.putInt(TPACKET_REQ3_RETIRE_TOV_OFFSET, config.retireTimeoutMs);
+        LibC.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, TPACKET_REQ3_SIZE,
+            "PACKET_RX_RING " + config.blockCount + " x " + config.blockSize + " B, " + ifName);
+        return LibC.mmap(ringLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, ringLength + " B RX ring of " + ifName);
     }
 
     /**
@@ -425,6 +447,10 @@ public final class PacketSocket implements AutoCloseable
     {
         ensureOpen();
         final Pointer ring = this.ring;
+        if (ring == null)
+        {
+            return 0; // transmit-only
+        }
         int delivered = 0;
         while (delivered < limit)
         {
@@ -649,7 +675,10 @@ public final class PacketSocket implements AutoCloseable
         {
             try
             {
-                LibC.munmap(ringAddress, ringLength, "RX ring of " + ifName);
+                if (ringLength != 0)
+                {
+                    LibC.munmap(ringAddress, ringLength, "RX ring of " + ifName);
+                }
             }
             finally
             {

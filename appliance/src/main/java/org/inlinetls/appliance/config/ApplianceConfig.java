@@ -115,9 +115,65 @@ public record ApplianceConfig(
     {
     }
 
-    /** Threading. */
-    public record Threading(ThreadingMode mode, Idle idle)
+    /**
+     * Threading.
+     *
+     * @param mode    shared or dedicated.
+     * @param idle    what an idle agent does.
+     * @param workers bridge workers sharded by flow hash, 1..{@link #MAX_WORKERS}; above 1 (dedicated only) a
+     *                dispatcher thread owns the ports' receive side and each worker transmits through its own ports.
+     * @param cpus    the CPU each thread pins itself to, or {@link Cpus#NONE} for no pinning.
+     */
+    public record Threading(ThreadingMode mode, Idle idle, int workers, Cpus cpus)
     {
+        public static final int MAX_WORKERS = 64;
+
+        public Threading
+        {
+            if (workers < 1 || workers > MAX_WORKERS)
+            {
+                throw new IllegalArgumentException("workers must be within 1.." + MAX_WORKERS + ": " + workers);
+            }
+            if (!cpus.workers().isEmpty() && cpus.workers().size() != workers)
+            {
+                throw new IllegalArgumentException("one CPU per worker: " + cpus.workers() + " for " + workers);
+            }
+        }
+
+        /** One worker, no pinning. */
+        public Threading(final ThreadingMode mode, final Idle idle)
+        {
+            this(mode, idle, 1, Cpus.NONE);
+        }
+    }
+
+    /**
+     * CPU pinning of the dedicated threads; {@link #UNPINNED} where a thread is not pinned.
+     *
+     * @param dispatcher the dispatcher's CPU (workers &gt; 1 only).
+     * @param workers    each worker's CPU in worker order (the bridge's with one worker), or empty.
+     * @param conductor  the conductor's CPU.
+     */
+    public record Cpus(int dispatcher, List<Integer> workers, int conductor)
+    {
+        public static final int UNPINNED = -1;
+        public static final Cpus NONE = new Cpus(UNPINNED, List.of(), UNPINNED);
+
+        public Cpus
+        {
+            workers = List.copyOf(workers);
+        }
+
+        public boolean isEmpty()
+        {
+            return dispatcher == UNPINNED && workers.isEmpty() && conductor == UNPINNED;
+        }
+
+        /** The worker's CPU, or {@link #UNPINNED}. */
+        public int worker(final int index)
+        {
+            return workers.isEmpty() ? UNPINNED : workers.get(index);
+        }
     }
 
     /** How a service handles its flows (DESIGN §1). */
@@ -234,7 +290,9 @@ public record ApplianceConfig(
             .append(" disableOffloads=").append(nic.disableOffloads().stream().map(YamlSection::wordOf).toList())
             .append('\n')
             .append("  threading: mode=").append(YamlSection.wordOf(threading.mode()))
-            .append(" idle=").append(YamlSection.wordOf(threading.idle())).append('\n')
+            .append(" idle=").append(YamlSection.wordOf(threading.idle()))
+            .append(" workers=").append(threading.workers())
+            .append(threading.cpus().isEmpty() ? "" : " cpus=" + threading.cpus()).append('\n')
             .append("  malformed: action=").append(YamlSection.wordOf(malformed)).append('\n')
             .append("  runtime: directory=").append(runtimeDirectory)
             .append(" countersLogIntervalSec=").append(countersLogIntervalSec).append('\n');

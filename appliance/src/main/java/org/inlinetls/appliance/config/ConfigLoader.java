@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -164,10 +165,72 @@ public final class ConfigLoader
             return new ApplianceConfig.Threading(ApplianceConfig.ThreadingMode.SHARED, ApplianceConfig.Idle.BACKOFF);
         }
         final YamlSection threading = top.section("threading");
-        threading.requireKnownKeys(Set.of("mode", "idle"));
+        threading.requireKnownKeys(Set.of("mode", "idle", "workers", "cpus"));
+        final ApplianceConfig.ThreadingMode mode =
+            threading.choice("mode", ApplianceConfig.ThreadingMode.class, ApplianceConfig.ThreadingMode.SHARED);
+        final int workers = (int)threading.integer("workers", 1, 1, ApplianceConfig.Threading.MAX_WORKERS);
+        if (workers > 1 && mode != ApplianceConfig.ThreadingMode.DEDICATED)
+        {
+            throw threading.errorAt("workers", "more than one worker needs mode: dedicated " +
+                "(shared runs every agent on one thread)");
+        }
+        if (workers > 1 && top.has("services") && !top.sections("services").isEmpty())
+        {
+            throw threading.errorAt("workers", "must be 1 while services are configured: the direct-mode engine " +
+                "and its journal run on one thread for now");
+        }
+        final ApplianceConfig.Cpus cpus = threading.has("cpus") ?
+            cpus(threading, mode, workers) : ApplianceConfig.Cpus.NONE;
         return new ApplianceConfig.Threading(
-            threading.choice("mode", ApplianceConfig.ThreadingMode.class, ApplianceConfig.ThreadingMode.SHARED),
-            threading.choice("idle", ApplianceConfig.Idle.class, ApplianceConfig.Idle.BACKOFF));
+            mode, threading.choice("idle", ApplianceConfig.Idle.class, ApplianceConfig.Idle.BACKOFF), workers, cpus);
+    }
+
+    /** {@code threading.cpus}: {dispatcher: N, workers: [N, ...], conductor: N}, each key optional. */
+    private static ApplianceConfig.Cpus cpus(
+        final YamlSection threading, final ApplianceConfig.ThreadingMode mode, final int workers)
+        throws ConfigException
+    {
+        if (mode != ApplianceConfig.ThreadingMode.DEDICATED)
+        {
+            throw threading.errorAt("cpus", "pinning needs mode: dedicated (shared runs on the caller's CPUs; " +
+                "use taskset)");
+        }
+        final YamlSection cpus = threading.section("cpus");
+        cpus.requireKnownKeys(Set.of("dispatcher", "workers", "conductor"));
+        final int unpinned = ApplianceConfig.Cpus.UNPINNED;
+        final int maxCpu = 1023; // a cpu_set_t names CPUs 0..1023 (glibc __CPU_SETSIZE)
+        if (workers == 1 && cpus.has("dispatcher"))
+        {
+            throw cpus.errorAt("dispatcher", "only with threading.workers > 1 (one worker reads the ports itself; " +
+                "pin it with cpus.workers: [N])");
+        }
+        final int dispatcher = (int)cpus.integer("dispatcher", unpinned, 0, maxCpu);
+        final int conductor = (int)cpus.integer("conductor", unpinned, 0, maxCpu);
+        final List<String> texts = cpus.strings("workers", List.of());
+        if (cpus.has("workers") && texts.size() != workers)
+        {
+            throw cpus.errorAt("workers", "needs one CPU per worker (threading.workers is " + workers + "), had " +
+                texts.size());
+        }
+        final List<Integer> workerCpus = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++)
+        {
+            final int cpu;
+            try
+            {
+                cpu = Integer.parseInt(texts.get(i).replace("_", ""));
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw cpus.errorAtItem("workers", i, "must be a whole number, was '" + texts.get(i) + "'");
+            }
+            if (cpu < 0 || cpu > maxCpu)
+            {
+                throw cpus.errorAtItem("workers", i, "must be within 0.." + maxCpu + ", was " + cpu);
+            }
+            workerCpus.add(cpu);
+        }
+        return new ApplianceConfig.Cpus(dispatcher, workerCpus, conductor);
     }
 
     private static ApplianceConfig.MalformedAction malformed(final YamlSection top) throws ConfigException

@@ -1,6 +1,7 @@
 package org.inlinetls.appliance.daemon;
 
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -30,6 +31,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.BiFunction;
 
 /**
@@ -46,6 +48,10 @@ public final class Daemon implements AutoCloseable
     private final ApplianceConfig config;
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
+    /** The thread factory of each runner, same index; null for the caller's default (shared mode). */
+    private final List<ThreadFactory> threadFactories = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private FlowWorkers flowWorkers;
     private CountersFile countersFile;
     private ConductorAgent conductor;
     private PacketPort outsidePort;
@@ -96,6 +102,10 @@ public final class Daemon implements AutoCloseable
     {
         final NanoClock clock = SystemNanoClock.INSTANCE;
         final NanoClock epochClock = () -> System.currentTimeMillis() * 1_000_000L;
+        final ApplianceConfig.Threading threading = config.threading();
+        final boolean dispatched = threading.mode() == ApplianceConfig.ThreadingMode.DEDICATED &&
+            threading.workers() > 1;
+        PinnedThreadFactory.checkAllowed(threading.cpus());
 
         closeInReverse.add(NicPreparation.prepare(config, config.outside()));
         closeInReverse.add(NicPreparation.prepare(config, config.inside()));
@@ -104,12 +114,44 @@ public final class Daemon implements AutoCloseable
         ioDriver = ports.driver();
         closeInReverse.add(ports.outside());
         closeInReverse.add(ports.inside());
+        if (dispatched && ioDriver != ApplianceConfig.IoDriver.RING)
+        {
+            throw new IllegalStateException("threading.workers: " + threading.workers() + " needs the ring I/O " +
+                "driver (each worker transmits through AF_PACKET sockets of its own), but the ports were opened " +
+                "with pcap" + (config.io().driver() == ApplianceConfig.IoDriver.RING ?
+                " after the ring failed (see the warning above)" : " (io.driver: pcap)") +
+                "; use io.driver: ring or threading.workers: 1");
+        }
+        countersFile = openCountersFile(config.runtimeDirectory(), maxCounters(threading.workers()));
+        final CountersManager manager = countersFile.newManager();
+        conductor = new ConductorAgent(countersFile.reader(), clock, config.countersLogIntervalSec() * 1_000_000_000L);
+        if (dispatched)
+        {
+            startFlowWorkers(ports, manager, clock);
+        }
+        else
+        {
+            startBridge(ports, manager, clock);
+        }
+        for (int i = 0; i < runners.size(); i++)
+        {
+            final ThreadFactory factory = threadFactories.get(i);
+            threads.add(factory == null ?
+                AgentRunner.startOnThread(runners.get(i)) : AgentRunner.startOnThread(runners.get(i), factory));
+        }
+        started = true;
+        LOG.info("appliance started: bridging {} <-> {} ({} threading{}, {} I/O)", config.outside(), config.inside(),
+            threading.mode().name().toLowerCase(), dispatched ? ", " + threading.workers() + " workers" : "",
+            ioDriver.name().toLowerCase());
+    }
+
+    /** Shared (one thread) or dedicated with one worker (bridge thread and conductor thread): today's layout. */
+    private void startBridge(final PortOpening.Ports ports, final CountersManager manager, final NanoClock clock)
+        throws Exception
+    {
         outsidePort = EngineWiring.withFaults(config, Side.OUTSIDE, ports.outside());
         insidePort = EngineWiring.withFaults(config, Side.INSIDE, ports.inside());
         final ApplianceConfig.Io io = config.io();
-
-        countersFile = openCountersFile(config.runtimeDirectory());
-        final CountersManager manager = countersFile.newManager();
         outsideCounters = new PortCounters(manager, Side.OUTSIDE.label());
         insideCounters = new PortCounters(manager, Side.INSIDE.label());
 
@@ -122,32 +164,64 @@ public final class Daemon implements AutoCloseable
         }
         final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
             classifier, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
-        conductor = new ConductorAgent(countersFile.reader(), clock, config.countersLogIntervalSec() * 1_000_000_000L);
-
+        final ApplianceConfig.Cpus cpus = config.threading().cpus();
         if (config.threading().mode() == ApplianceConfig.ThreadingMode.SHARED)
         {
-            runners.add(new AgentRunner(idleStrategy(), this::onAgentError, null,
-                new CompositeAgent(bridge, conductor)));
+            addRunner(idleStrategy(), new CompositeAgent(bridge, conductor), null);
         }
         else
         {
-            runners.add(new AgentRunner(idleStrategy(), this::onAgentError, null, bridge));
-            runners.add(new AgentRunner(new SleepingMillisIdleStrategy(10), this::onAgentError, null, conductor));
+            addRunner(idleStrategy(), bridge, new PinnedThreadFactory("bridge", cpus.worker(0)));
+            addRunner(new SleepingMillisIdleStrategy(10), conductor,
+                new PinnedThreadFactory("conductor", cpus.conductor()));
         }
-        for (final AgentRunner runner : runners)
-        {
-            AgentRunner.startOnThread(runner);
-        }
-        started = true;
-        LOG.info("appliance started: bridging {} <-> {} ({} threading, {} I/O)", config.outside(), config.inside(),
-            config.threading().mode().name().toLowerCase(), ioDriver.name().toLowerCase());
     }
 
-    private static CountersFile openCountersFile(final Path directory) throws IOException
+    /**
+     * Dedicated with N workers: a dispatcher thread reading both ports, N bridge workers each with its own transmit
+     * sockets, and the conductor (which also keeps the per-side counter totals) on a thread of its own.
+     */
+    private void startFlowWorkers(final PortOpening.Ports ports, final CountersManager manager, final NanoClock clock)
+    {
+        outsidePort = ports.outside();
+        insidePort = ports.inside();
+        flowWorkers = new FlowWorkers(config, outsidePort, insidePort, manager, clock,
+            FlowWorkers.ringTxPorts(config), EngineWiring.malformedPolicy(config));
+        closeInReverse.add(flowWorkers);
+        final ApplianceConfig.Cpus cpus = config.threading().cpus();
+        addRunner(idleStrategy(), flowWorkers.dispatcher, new PinnedThreadFactory("dispatcher", cpus.dispatcher()));
+        for (int i = 0; i < flowWorkers.workers.length; i++)
+        {
+            addRunner(idleStrategy(), flowWorkers.workers[i], new PinnedThreadFactory("worker-" + i, cpus.worker(i)));
+        }
+        addRunner(new SleepingMillisIdleStrategy(10), new CompositeAgent(conductor, flowWorkers.totalsAgent(clock)),
+            new PinnedThreadFactory("conductor", cpus.conductor()));
+    }
+
+    private void addRunner(final IdleStrategy idle, final Agent agent, final PinnedThreadFactory threadFactory)
+    {
+        runners.add(new AgentRunner(idle, this::onAgentError, null,
+            threadFactory == null ? agent : new RoleNamedAgent(agent, threadFactory.threadName())));
+        threadFactories.add(threadFactory);
+    }
+
+    /** Counter slots: two sides of per-port and per-anomaly counters per worker and in total, with room to grow. */
+    private static int maxCounters(final int workers)
+    {
+        return Math.max(MAX_COUNTERS, workers > 1 ? FlowWorkers.counterCount(workers) : 0);
+    }
+
+    private static CountersFile openCountersFile(final Path directory, final int maxCounters) throws IOException
     {
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
             PosixFilePermissions.fromString("rwxr-xr-x")));
-        return CountersFile.create(directory.resolve(COUNTERS_FILE_NAME), MAX_COUNTERS);
+        return CountersFile.create(directory.resolve(COUNTERS_FILE_NAME), maxCounters);
+    }
+
+    /** The agents' threads, in start order; empty after {@link #close()}. */
+    List<Thread> threads()
+    {
+        return List.copyOf(threads);
     }
 
     private IdleStrategy idleStrategy()
@@ -191,8 +265,14 @@ public final class Daemon implements AutoCloseable
     {
         CloseHelper.closeAll(runners);
         runners.clear();
+        threadFactories.clear();
+        threads.clear();
         if (countersFile != null)
         {
+            if (flowWorkers != null)
+            {
+                flowWorkers.recordFinalCounters();
+            }
             recordFaultCounters(outsidePort, outsideCounters);
             recordFaultCounters(insidePort, insideCounters);
             recordPortErrors(outsidePort, outsideCounters);

@@ -85,6 +85,76 @@ class ConfigLoaderTest
     }
 
     @Test
+    void shouldDefaultToOneUnpinnedWorker() throws ConfigException
+    {
+        final ApplianceConfig config = ConfigLoader.parse(FILE,
+            "interfaces: {outside: a0, inside: b0}\nthreading: {mode: dedicated}\n");
+        assertEquals(1, config.threading().workers());
+        assertTrue(config.threading().cpus().isEmpty());
+        assertEquals(ApplianceConfig.Cpus.UNPINNED, config.threading().cpus().worker(0));
+    }
+
+    @Test
+    void shouldReadWorkersAndCpus() throws ConfigException
+    {
+        final ApplianceConfig config = ConfigLoader.parse(FILE, String.join("\n",
+            "interfaces: {outside: a0, inside: b0}",
+            "threading:",
+            "  mode: dedicated",
+            "  workers: 2",
+            "  cpus:",
+            "    dispatcher: 0",
+            "    workers: [1, 2]",
+            "    conductor: 0",
+            ""));
+        assertEquals(2, config.threading().workers());
+        assertEquals(new ApplianceConfig.Cpus(0, List.of(1, 2), 0), config.threading().cpus());
+        assertEquals(2, config.threading().cpus().worker(1));
+        assertTrue(config.describe().contains("workers=2 cpus="), config.describe());
+    }
+
+    @Test
+    void shouldAllowPartialPinning() throws ConfigException
+    {
+        final ApplianceConfig config = ConfigLoader.parse(FILE,
+            "interfaces: {outside: a0, inside: b0}\nthreading: {mode: dedicated, workers: 64, cpus: {conductor: 3}}\n");
+        assertEquals(64, config.threading().workers());
+        assertEquals(new ApplianceConfig.Cpus(ApplianceConfig.Cpus.UNPINNED, List.of(), 3),
+            config.threading().cpus());
+        assertEquals(ApplianceConfig.Cpus.UNPINNED, config.threading().cpus().worker(63));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "workers zero            | threading: {mode: dedicated, workers: 0}                       | 2 | threading.workers | within 1..64",
+        "workers over 64         | threading: {mode: dedicated, workers: 65}                      | 2 | threading.workers | within 1..64",
+        "workers not a number    | threading: {mode: dedicated, workers: many}                    | 2 | threading.workers | whole number",
+        "workers in shared mode  | threading: {mode: shared, workers: 2}                          | 2 | threading.workers | needs mode: dedicated",
+        "workers, default mode   | threading:\\n  workers: 2                                       | 3 | threading.workers | needs mode: dedicated",
+        "workers with services   | threading: {mode: dedicated, workers: 2}\\nservices:\\n  - {name: www, listen: 192.0.2.10} | 2 | threading.workers | must be 1 while services are configured",
+        "cpus in shared mode     | threading: {mode: shared, cpus: {conductor: 0}}                | 2 | threading.cpus | needs mode: dedicated",
+        "cpus not a mapping      | threading: {mode: dedicated, cpus: [0, 1]}                     | 2 | threading.cpus | must be a mapping",
+        "unknown cpus key        | threading:\\n  mode: dedicated\\n  cpus:\\n    bridge: 1      | 5 | threading.cpus.bridge | unknown key",
+        "dispatcher, one worker  | threading:\\n  mode: dedicated\\n  cpus: {dispatcher: 0}     | 4 | threading.cpus.dispatcher | only with threading.workers > 1",
+        "dispatcher negative     | threading: {mode: dedicated, workers: 2, cpus: {dispatcher: -1}} | 2 | threading.cpus.dispatcher | within 0..1023",
+        "conductor too high      | threading: {mode: dedicated, cpus: {conductor: 1024}}          | 2 | threading.cpus.conductor | within 0..1023",
+        "too few worker cpus     | threading: {mode: dedicated, workers: 3, cpus: {workers: [1, 2]}} | 2 | threading.cpus.workers | one CPU per worker (threading.workers is 3), had 2",
+        "too many worker cpus    | threading: {mode: dedicated, cpus: {workers: [1, 2]}}          | 2 | threading.cpus.workers | one CPU per worker",
+        "worker cpus not a list  | threading: {mode: dedicated, cpus: {workers: 1}}               | 2 | threading.cpus.workers | must be a list",
+        "worker cpu not a number | threading:\\n  mode: dedicated\\n  workers: 2\\n  cpus:\\n    workers:\\n      - 1\\n      - one | 8 | threading.cpus.workers[1] | whole number",
+        "worker cpu out of range | threading: {mode: dedicated, workers: 2, cpus: {workers: [1, 5000]}} | 2 | threading.cpus.workers[1] | within 0..1023",
+    })
+    void shouldNameFileLineAndFieldOfEachThreadingError(
+        final String name, final String yaml, final int line, final String field, final String reason)
+    {
+        final ConfigException error = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(FILE, "interfaces: {outside: a0, inside: b0}\n" + yaml.replace("\\n", "\n")));
+        final String message = error.getMessage();
+        assertTrue(message.startsWith("test.yaml:" + line + ": field '" + field + "'"), message);
+        assertTrue(message.contains(reason), message);
+    }
+
+    @Test
     void shouldReportYamlSyntaxErrorsWithTheirLine()
     {
         final ConfigException error = assertThrows(ConfigException.class,

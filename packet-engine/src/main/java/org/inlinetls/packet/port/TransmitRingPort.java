@@ -1,0 +1,146 @@
+package org.inlinetls.packet.port;
+
+import java.io.IOException;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.inlinetls.shim.PacketSocket;
+import org.inlinetls.shim.TxQueue;
+
+/**
+ * A transmit-only port on a network interface: an AF_PACKET socket with a {@code sendmmsg(2)} {@link TxQueue} and no
+ * receive ring, bound with protocol 0 so the kernel never queues a frame to it.
+ * <p>
+ * The dedicated threading mode gives each worker one of these per side, beside the dispatcher's {@link RingPort} on
+ * the same interface: the worker owns its queue and socket, so no transmit path is shared between threads.
+ * {@link #receive} always returns 0. {@link #send} and {@link #flush} behave as {@link RingPort}'s: frames are copied
+ * into the queue's native slots and go out in batches; frames the device cannot take yet stay queued, in order, and
+ * {@link #txRoom()} shrinks. One owning thread; nothing on the send or flush path allocates.
+ */
+public final class TransmitRingPort implements PacketPort
+{
+    private final String name;
+    private final PacketSocket socket;
+    private final TxQueue txQueue;
+    private final UnsafeBuffer txSlots;
+    private final int txSlotBytes;
+    private long rejectedFrames;
+
+    private TransmitRingPort(final String name, final PacketSocket socket)
+    {
+        this.name = name;
+        this.socket = socket;
+        this.txQueue = socket.txQueue();
+        this.txSlotBytes = txQueue.slotBytes();
+        this.txSlots = new UnsafeBuffer(txQueue.slotsAddress(), txQueue.capacity() * txSlotBytes);
+    }
+
+    /**
+     * Opens a transmit-only socket on an interface of the calling thread's network namespace.
+     *
+     * @param name     of the port in logs, e.g. {@code w1 outside tx}.
+     * @param txSlots  frames the queue holds between flushes, in [{@link PacketSocket.Config#MIN_TX_SLOTS},
+     *                 {@link TxQueue#MAX_SLOTS}].
+     * @param qdiscBypass send past the qdisc layer (see {@link PacketSocket.Config#qdiscBypass}).
+     * @throws IOException naming the interface, the call and errno that failed.
+     */
+    public static TransmitRingPort open(
+        final String interfaceName, final String name, final int txSlots, final boolean qdiscBypass)
+        throws IOException
+    {
+        final PacketSocket.Config config = PacketSocket.Config.defaults()
+            .receiving(false)
+            .promiscuous(false)
+            .txSlots(txSlots)
+            .qdiscBypass(qdiscBypass);
+        return new TransmitRingPort(name, PacketSocket.open(interfaceName, config));
+    }
+
+    @Override
+    public String name()
+    {
+        return name;
+    }
+
+    /** Nothing is ever received here. */
+    @Override
+    public int receive(final FrameHandler handler, final int limit)
+    {
+        return 0;
+    }
+
+    /**
+     * Queues a copy of the frame for the next {@link #flush}; when the queue is full, flushes first.
+     *
+     * @return false when the frame is empty or larger than a TX slot (counted in {@link #txErrors()}), or when the
+     *         queue is still full after a flush (the device is congested; the caller counts it).
+     */
+    @Override
+    public boolean send(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length > txSlotBytes || length <= 0)
+        {
+            rejectedFrames++;
+            return false;
+        }
+        int slot = txQueue.claim();
+        if (slot < 0)
+        {
+            txQueue.flush();
+            slot = txQueue.claim();
+            if (slot < 0)
+            {
+                return false;
+            }
+        }
+        txSlots.putBytes(slot * txSlotBytes, buffer, offset, length);
+        txQueue.commit(length);
+        return true;
+    }
+
+    /** @return frames that left the queue. */
+    @Override
+    public int flush(final long nowNs)
+    {
+        return socket.isOpen() ? txQueue.flush() : 0;
+    }
+
+    @Override
+    public int txRoom()
+    {
+        return txQueue.room();
+    }
+
+    /** Frames refused by {@link #send} for their length, plus queued frames dropped for a hard send error. */
+    @Override
+    public long txErrors()
+    {
+        return rejectedFrames + txQueue.framesDropped();
+    }
+
+    /** @return frames queued and not yet sent. */
+    public int txQueued()
+    {
+        return txQueue.size();
+    }
+
+    /** The socket under this port. */
+    public PacketSocket socket()
+    {
+        return socket;
+    }
+
+    @Override
+    public void close()
+    {
+        txSlots.wrap(0, 0); // a stale view must not touch unmapped memory
+        try
+        {
+            socket.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("closing " + socket + ": " + ex.getMessage(), ex);
+        }
+    }
+}
