@@ -607,6 +607,23 @@ if [ "$BRIDGE" = appliance ]; then
     fi
     rm -f "$WORK/server/upload/https-10m.bin"
 
+    # Every AEAD suite the lab certificate (EC P-256) allows, each negotiated alone.
+    sha64=$(sha256sum "$WORK/server/www/file-64k.bin" | cut -d' ' -f1)
+    suites_ok=()
+    suites_bad=()
+    for suite in tls13:TLS_AES_128_GCM_SHA256 tls13:TLS_AES_256_GCM_SHA384 tls13:TLS_CHACHA20_POLY1305_SHA256 \
+            tls12:ECDHE-ECDSA-AES128-GCM-SHA256 tls12:ECDHE-ECDSA-AES256-GCM-SHA384 \
+            tls12:ECDHE-ECDSA-CHACHA20-POLY1305; do
+        name=${suite#*:}
+        if [ "${suite%%:*}" = tls13 ]; then opts=(--tlsv1.3 --tls13-ciphers "$name")
+        else opts=(--tlsv1.2 --tls-max 1.2 --ciphers "$name"); fi
+        got=$("${CURL[@]}" -k "${opts[@]}" -o - "https://$SRV_IP/file-64k.bin" 2>"$WORK/client/curl-suite.err" |
+            sha256sum | cut -d' ' -f1)
+        if [ "$got" = "$sha64" ]; then suites_ok+=("$name"); else suites_bad+=("$name"); fi
+    done
+    if [ ${#suites_bad[@]} -eq 0 ]; then pass https-every-suite "${#suites_ok[@]} suites: ${suites_ok[*]}"
+    else fail https-every-suite "failed: ${suites_bad[*]} ($(tr '\n' ' ' <"$WORK/client/curl-suite.err"))"; fi
+
     # A TLS 1.2 session resumed through the appliance (session id cache).
     sess="$WORK/client/tls12.session"
     r1=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_2 \
