@@ -448,34 +448,36 @@ public final class DirectEngine implements FrameClassifier
     /** Sends a SYN or SYN-ACK on with the service's ports, the client's MSS lowered for record overhead and no SACK. */
     void forwardSyn(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
     {
-        final int length = copyFrame(buffer, frame);
-        reparse(length);
-        final Service service = fromClient ?
-            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).destinationAddress(), outFrame.dstPort, true) :
-            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).sourceAddress(), outFrame.srcPort, false);
-        rewriter.wrap(frameOut, outFrame);
+        final int length = copyWithServicePorts(buffer, frame, fromClient);
         if (fromClient)
         {
-            rewriter.destinationPort(service.backendPort());
             final int mss = rewriter.mss();
             rewriter.clampMss((mss > 0 ? mss : 536) - settings.maxRecordOverhead());
         }
-        else
-        {
-            rewriter.sourcePort(service.listenPort());
-        }
         stripSackPermitted();
-        send(fromClient ? false : true, length);
+        send(!fromClient, length);
     }
 
     /** Bridges a segment of a flow that is passed as plain TCP (not TLS): only the port changes. */
     void forwardPassing(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
     {
+        send(!fromClient, copyWithServicePorts(buffer, frame, fromClient));
+    }
+
+    /**
+     * Copies a frame into the output buffer with the service's port swapped (443 to the backend port toward the
+     * server, back toward the client), leaving the rewriter on the copy.
+     *
+     * @return the copy's length.
+     */
+    private int copyWithServicePorts(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
+    {
         final int length = copyFrame(buffer, frame);
         reparse(length);
+        ipv4.wrap(frameOut, outFrame.l3Offset);
         final Service service = fromClient ?
-            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).destinationAddress(), outFrame.dstPort, true) :
-            serviceFor(ipv4.wrap(frameOut, outFrame.l3Offset).sourceAddress(), outFrame.srcPort, false);
+            serviceFor(ipv4.destinationAddress(), outFrame.dstPort, true) :
+            serviceFor(ipv4.sourceAddress(), outFrame.srcPort, false);
         rewriter.wrap(frameOut, outFrame);
         if (fromClient)
         {
@@ -485,7 +487,7 @@ public final class DirectEngine implements FrameClassifier
         {
             rewriter.sourcePort(service.listenPort());
         }
-        send(!fromClient, length);
+        return length;
     }
 
     private final ParsedFrame outFrame = new ParsedFrame();

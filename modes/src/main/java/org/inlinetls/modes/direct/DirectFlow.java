@@ -70,6 +70,10 @@ final class DirectFlow implements RecordListener
     private static final int S2C_BLOB_FLAGS = 12;
     private static final int S2C_FLAG_FIN = 1;
     private static final int DEFAULT_MSS = 536;
+    private static final java.lang.invoke.VarHandle LONG =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.invoke.VarHandle INT =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
     /** Duplicate ACKs that trigger a fast retransmit (RFC 5681 §3.2). */
     private static final int FAST_RETRANSMIT_DUPLICATES = 3;
     /** TCP options word in the journal: bits 0-3 client window scale, 4-7 server's, then these flags. */
@@ -1554,38 +1558,22 @@ final class DirectFlow implements RecordListener
 
     private static void putLong(final byte[] b, final int at, final long v)
     {
-        for (int i = 0; i < 8; i++)
-        {
-            b[at + i] = (byte)(v >>> (56 - 8 * i));
-        }
+        LONG.set(b, at, v);
     }
 
     private static long getLong(final byte[] b, final int at)
     {
-        long v = 0;
-        for (int i = 0; i < 8; i++)
-        {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
+        return (long)LONG.get(b, at);
     }
 
     private static void putInt(final byte[] b, final int at, final int v)
     {
-        for (int i = 0; i < 4; i++)
-        {
-            b[at + i] = (byte)(v >>> (24 - 8 * i));
-        }
+        INT.set(b, at, v);
     }
 
     private static int getInt(final byte[] b, final int at)
     {
-        int v = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
+        return (int)INT.get(b, at);
     }
 
     @Override
