@@ -404,6 +404,16 @@ final class DirectSimulation
 
     private String verify()
     {
+        // after the FIN exchange the flow lingers briefly for the last ACKs, then leaves the engine and the journal
+        nowNs += 3_000_000_000L;
+        for (int i = 0; i < 3; i++)
+        {
+            bridge.doWork();
+        }
+        if (engine.flowCount() != 0)
+        {
+            return "the flow is still held after both ends closed\n" + state();
+        }
         if (!Arrays.equals(serverGot.toByteArray(), upload))
         {
             return "server got " + serverGot.size() + " bytes, not the " + upload.length + " sent\n" + state();
