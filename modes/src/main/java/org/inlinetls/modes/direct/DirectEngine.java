@@ -64,6 +64,7 @@ public final class DirectEngine implements FrameClassifier
 
     private static final int SCRATCH = 1 << 16;
     private static final long SCAN_INTERVAL_NS = 100_000_000L;
+    private static final int JOURNAL_EXPIRY_PER_SWEEP = 64;
 
     private final Settings settings;
     private final FlowJournal journal;
@@ -112,11 +113,33 @@ public final class DirectEngine implements FrameClassifier
                 "records, which needs the proxy handling of flows that is not implemented yet)");
         }
         this.settings = settings;
+        removeUnrestorableEntries(journal);
         this.journal = journal;
         this.out = out;
         this.checkpoint = new byte[Math.max(256, journal.config().checkpointLength())];
         this.compare = new byte[checkpoint.length];
         this.ringCapacity = journal.config().ringCapacity();
+    }
+
+    /**
+     * At start, entries a previous run left for flows still in their handshake cannot be continued (the handshake
+     * state is not journaled): they go at once. Flows in cut-through stay, to be rebuilt by their next segment, or
+     * expired idle like any other.
+     */
+    private static void removeUnrestorableEntries(final FlowJournal journal)
+    {
+        final List<FlowKey> stale = new ArrayList<>();
+        journal.forEach(summary ->
+        {
+            if (summary.state() != DirectFlow.STATE_CUT_THROUGH)
+            {
+                stale.add(summary.key(new FlowKey()));
+            }
+        });
+        for (final FlowKey key : stale)
+        {
+            journal.remove(key);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ classification --
@@ -360,6 +383,13 @@ public final class DirectEngine implements FrameClassifier
         {
             nextScanNs = nowNs + SCAN_INTERVAL_NS;
             expirePlainFlows(nowNs);
+            // entries no live flow of this process refreshes (left by a previous run and never resumed); live
+            // flows expire from the heap table first, their entries with them
+            final int orphans = journal.expireIdle(nowNs, 2 * settings.idleTimeoutNs(), JOURNAL_EXPIRY_PER_SWEEP);
+            for (int i = 0; i < orphans; i++)
+            {
+                count(DirectCounter.FLOWS_EXPIRED);
+            }
         }
         int work = 0;
         scan.clear();
