@@ -96,6 +96,8 @@ public final class TcpSegmentBuilder
     private int payloadOffset;
     private int payloadLength;
     private int maxSegmentSize = DEFAULT_MAX_SEGMENT_SIZE;
+    private final int[] sackEdges = new int[2 * TcpOption.MAX_SACK_BLOCKS];
+    private int sackBlockCount;
 
     /**
      * Takes the addressing of a received frame and clears the segment fields.
@@ -209,6 +211,22 @@ public final class TcpSegmentBuilder
         return this;
     }
 
+    /**
+     * SACK blocks (RFC 2018) for the next segments, laid out as NOP, NOP, SACK after the timestamps; at most three
+     * with timestamps, four without (the 40 option bytes).
+     *
+     * @param edges      left and right edge of each block, in pairs.
+     * @param blockCount blocks to take from {@code edges}; 0 for none.
+     * @return this.
+     */
+    public TcpSegmentBuilder sackBlocks(final int[] edges, final int blockCount)
+    {
+        final int max = hasTimestamps ? TcpOption.MAX_SACK_BLOCKS - 1 : TcpOption.MAX_SACK_BLOCKS;
+        sackBlockCount = Math.max(0, Math.min(blockCount, max));
+        System.arraycopy(edges, 0, sackEdges, 0, 2 * sackBlockCount);
+        return this;
+    }
+
     /** Clears seq, ack, flags, window, timestamps and payload, keeping the template and IP settings. */
     public TcpSegmentBuilder clearSegment()
     {
@@ -219,6 +237,7 @@ public final class TcpSegmentBuilder
         hasTimestamps = false;
         timestampValue = 0;
         timestampEchoReply = 0;
+        sackBlockCount = 0;
         return noPayload();
     }
 
@@ -448,6 +467,10 @@ public final class TcpSegmentBuilder
         {
             header.appendNop().appendNop().appendTimestamps(timestampValue, timestampEchoReply);
         }
+        if (sackBlockCount > 0)
+        {
+            header.appendNop().appendNop().appendSack(sackEdges, sackBlockCount);
+        }
         final int headerLength = header.endOptions();
         final int payloadAt = l4Offset + headerLength;
         if (null != payloadArray)
@@ -499,7 +522,8 @@ public final class TcpSegmentBuilder
 
     private int tcpHeaderLength()
     {
-        return TcpHeaderFlyweight.MIN_HEADER_LENGTH + (hasTimestamps ? TIMESTAMPS_OPTION_SPACE : 0);
+        return TcpHeaderFlyweight.MIN_HEADER_LENGTH + (hasTimestamps ? TIMESTAMPS_OPTION_SPACE : 0) +
+            (sackBlockCount > 0 ? 2 + TcpOption.SACK_BASE_LENGTH + sackBlockCount * TcpOption.SACK_BLOCK_LENGTH : 0);
     }
 
     /** SEG.SEQ + SEG.LEN, where SYN and FIN each take one sequence number (RFC 9293 §3.4). */

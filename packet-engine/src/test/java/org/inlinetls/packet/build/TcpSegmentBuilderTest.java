@@ -284,6 +284,28 @@ class TcpSegmentBuilderTest
     }
 
     @Test
+    void shouldCarrySackBlocksAfterTheTimestampsAndDropThemOnTheNextTemplate()
+    {
+        final TemplateFrames.Spec spec = new TemplateFrames.Spec();
+        receive(spec);
+        builder.ackFor(in, received, true, 100, 512).timestamps(5, 6)
+            .sackBlocks(new int[] {1_000, 2_000, 0xFFFF_FF00, 0x0000_0100, 7, 9, 11, 13}, 4);
+        buildAndParse();
+        assertEquals(5, tcp.timestampValue());
+        assertEquals(3, tcp.sackBlockCount(), "three blocks fit with timestamps");
+        assertEquals(1_000, tcp.sackLeftEdge(0));
+        assertEquals(2_000, tcp.sackRightEdge(0));
+        assertEquals(0xFFFF_FF00, tcp.sackLeftEdge(1));
+        assertEquals(0x0000_0100, tcp.sackRightEdge(1));
+        assertEquals(7, tcp.sackLeftEdge(2));
+        assertEquals(20 + 12 + 4 + 24, tcp.headerLength());
+
+        builder.template(in, received, true).flags(ACK);
+        buildAndParse();
+        assertEquals(0, tcp.sackBlockCount());
+    }
+
+    @Test
     void shouldRefuseABufferTooSmallAndWriteNothing()
     {
         final TemplateFrames.Spec spec = new TemplateFrames.Spec();
