@@ -2,22 +2,16 @@ package org.inlinetls.shim;
 
 import java.util.BitSet;
 
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.annotations.SaveError;
-import jnr.ffi.types.size_t;
-
 /**
  * Pins threads to CPUs with glibc's {@code sched_setaffinity(2)} and reads the allowed set with
  * {@code sched_getaffinity(2)}, so the dedicated threading mode can give the I/O thread and each worker a core.
  *
  * <p>Both calls act on the calling thread (pid 0 means "this thread" for these calls on Linux). The CPU set is
  * glibc's {@code cpu_set_t}: a {@value #CPU_SET_SIZE_BYTES}-byte bitmask of {@value #MAX_CPUS} CPUs, CPU {@code n}
- * in bit {@code n % 8} of byte {@code n / 8} (sched.h {@code __CPU_SETSIZE} = 1024). Loading is lazy and never
- * throws from class initialisation: {@link #isAvailable()} and {@link #unavailabilityCause()} say whether libc could
- * be bound; the fallback is to run unpinned (or under {@code taskset}).
+ * in bit {@code n % 8} of byte {@code n / 8} (sched.h {@code __CPU_SETSIZE} = 1024). The calls are bound in
+ * {@link LibC}; the first use probes them once and never throws from class initialisation: {@link #isAvailable()}
+ * and {@link #unavailabilityCause()} say whether they work here; the fallback is to run unpinned (or under
+ * {@code taskset}).
  */
 public final class CpuAffinity
 {
@@ -29,47 +23,26 @@ public final class CpuAffinity
     /** {@code pid} argument meaning the calling thread. */
     private static final int CALLING_THREAD = 0;
 
-    private static final class Holder
+    private static final class Probe
     {
-        /**
-         * The raw binding (glibc sched.h prototypes); public for JNR-FFI's class loader, private in the language by
-         * nesting, like {@link LibC}'s.
-         */
-        public interface Native
+        static final Throwable CAUSE = probe();
+
+        /** Proves the calls really link and work, not only that libc was bound. */
+        private static Throwable probe()
         {
-            @SaveError int sched_setaffinity(int pid, @size_t long cpuSetSize, @In byte[] mask);
-
-            @SaveError int sched_getaffinity(int pid, @size_t long cpuSetSize, @Out byte[] mask);
-        }
-
-        static final Native LIB;
-        static final Runtime RUNTIME;
-        static final Throwable CAUSE;
-
-        static
-        {
-            Native lib = null;
-            Runtime runtime = null;
-            Throwable cause = null;
+            if (!LibC.isAvailable())
+            {
+                return LibC.unavailabilityCause();
+            }
             try
             {
-                lib = LibraryLoader.create(Native.class).failImmediately().load("c");
-                runtime = Runtime.getRuntime(lib);
-                // proves the binding really links, not only that the loader returned a proxy
-                if (lib.sched_getaffinity(CALLING_THREAD, CPU_SET_SIZE_BYTES, new byte[CPU_SET_SIZE_BYTES]) != 0)
-                {
-                    throw new IllegalStateException("sched_getaffinity failed, errno " + runtime.getLastError());
-                }
+                LibC.schedGetaffinity(CALLING_THREAD, new byte[CPU_SET_SIZE_BYTES]);
+                return null;
             }
             catch (final Throwable t)
             {
-                lib = null;
-                runtime = null;
-                cause = t;
+                return t;
             }
-            LIB = lib;
-            RUNTIME = runtime;
-            CAUSE = cause;
         }
     }
 
@@ -82,7 +55,7 @@ public final class CpuAffinity
      */
     public static boolean isAvailable()
     {
-        return Holder.CAUSE == null;
+        return Probe.CAUSE == null;
     }
 
     /**
@@ -90,7 +63,7 @@ public final class CpuAffinity
      */
     public static Throwable unavailabilityCause()
     {
-        return Holder.CAUSE;
+        return Probe.CAUSE;
     }
 
     /**
@@ -119,9 +92,11 @@ public final class CpuAffinity
             throw new IllegalArgumentException("empty CPU set: a thread needs at least one CPU");
         }
         checkCpu(cpus.length() - 1);
-        if (lib().sched_setaffinity(CALLING_THREAD, CPU_SET_SIZE_BYTES, toMask(cpus)) != 0)
+        checkAvailable();
+        final int rc = LibC.schedSetaffinityOrErrno(CALLING_THREAD, toMask(cpus));
+        if (rc < 0)
         {
-            final int errno = Holder.RUNTIME.getLastError();
+            final int errno = -rc;
             throw new NativeIoException(
                 "sched_setaffinity(cpus " + describe(cpus) + "; allowed " + describeAllowed() + ")",
                 errno, LibC.strerror(errno));
@@ -134,12 +109,9 @@ public final class CpuAffinity
      */
     public static BitSet allowedCpus() throws NativeIoException
     {
+        checkAvailable();
         final byte[] mask = new byte[CPU_SET_SIZE_BYTES];
-        if (lib().sched_getaffinity(CALLING_THREAD, CPU_SET_SIZE_BYTES, mask) != 0)
-        {
-            final int errno = Holder.RUNTIME.getLastError();
-            throw new NativeIoException("sched_getaffinity", errno, LibC.strerror(errno));
-        }
+        LibC.schedGetaffinity(CALLING_THREAD, mask);
         return BitSet.valueOf(mask);
     }
 
@@ -197,12 +169,11 @@ public final class CpuAffinity
         }
     }
 
-    private static Holder.Native lib()
+    private static void checkAvailable()
     {
-        if (Holder.CAUSE != null)
+        if (Probe.CAUSE != null)
         {
-            throw new IllegalStateException("sched_setaffinity is not available through JNR-FFI", Holder.CAUSE);
+            throw new IllegalStateException("sched_setaffinity is not available through JNR-FFI", Probe.CAUSE);
         }
-        return Holder.LIB;
     }
 }

@@ -5,6 +5,7 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
@@ -70,6 +71,10 @@ public final class LibC
             @SaveError Pointer mmap(Pointer addr, @size_t long length, int prot, int flags, int fd, @off_t long offset);
 
             @SaveError int munmap(long addr, long length);
+
+            @SaveError int sched_setaffinity(int pid, @size_t long cpuSetSize, @In byte[] mask);
+
+            @SaveError int sched_getaffinity(int pid, @size_t long cpuSetSize, @Out byte[] mask);
         }
 
         static final Native LIB;
@@ -308,6 +313,7 @@ public final class LibC
         }
         return n;
     }
+
     /**
      * {@code bind(2)} with a prepared socket address; {@code what} names the socket and the address.
      */
@@ -412,6 +418,29 @@ public final class LibC
         if (lib().munmap(address, lengthBytes) < 0)
         {
             throw failure("munmap(" + what + ")");
+        }
+    }
+
+    /**
+     * {@code sched_setaffinity(2)} with a {@code cpu_set_t} of {@code mask.length} bytes. Returns {@code -errno}
+     * instead of throwing so that {@link CpuAffinity} can name the allowed set in its message, read only after a
+     * failure.
+     *
+     * @return 0, or {@code -errno} when the kernel refused the set.
+     */
+    static int schedSetaffinityOrErrno(final int pid, final byte[] mask)
+    {
+        return lib().sched_setaffinity(pid, mask.length, mask) != 0 ? -lastErrno() : 0;
+    }
+
+    /**
+     * {@code sched_getaffinity(2)} into a {@code cpu_set_t} of {@code mask.length} bytes.
+     */
+    static void schedGetaffinity(final int pid, final byte[] mask) throws NativeIoException
+    {
+        if (lib().sched_getaffinity(pid, mask.length, mask) != 0)
+        {
+            throw failure("sched_getaffinity");
         }
     }
 }

@@ -1,5 +1,8 @@
 package org.inlinetls.shim;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,10 +15,12 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * A throw-away network namespace holding one veth pair ({@code a} and {@code b}), driven with iproute2 and ethtool;
- * it never touches the host's own interfaces or addresses.
+ * A throw-away network namespace holding one veth pair ({@code a} and {@code b}), and more on demand, driven with
+ * iproute2 and ethtool; it never touches the host's own interfaces or addresses. Also the root tests' shared checks of
+ * this JVM's sockets and mappings.
  */
 public final class NetnsLab implements AutoCloseable
 {
@@ -33,6 +38,16 @@ public final class NetnsLab implements AutoCloseable
     public static boolean toolsPresent()
     {
         return IP != null && ETHTOOL != null;
+    }
+
+    /**
+     * What a root test in a lab checks first: skipped unless root on Linux, failed when iproute2 or ethtool is
+     * missing.
+     */
+    public static void assumeRootWithTools()
+    {
+        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
+        assertTrue(toolsPresent(), "root tests need iproute2 and ethtool installed");
     }
 
     /**
@@ -67,10 +82,8 @@ public final class NetnsLab implements AutoCloseable
         final NetnsLab lab = create();
         try
         {
-            for (final String dev : new String[] {"a", "b"})
-            {
-                lab.exec(ETHTOOL, "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
-            }
+            lab.offloadsOff("a");
+            lab.offloadsOff("b");
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -78,6 +91,72 @@ public final class NetnsLab implements AutoCloseable
             throw ex;
         }
         return lab;
+    }
+
+    /**
+     * Adds a second veth pair, both ends up, then with offloads off (in {@link #createWithOffloadsOff()}'s order).
+     *
+     * @return this lab.
+     */
+    public NetnsLab addVethPairWithOffloadsOff(final String end, final String peer) throws IOException
+    {
+        exec(IP, "link", "add", "name", end, "type", "veth", "peer", "name", peer);
+        for (final String dev : new String[] {end, peer})
+        {
+            exec(IP, "link", "set", "dev", dev, "up");
+            offloadsOff(dev);
+        }
+        return this;
+    }
+
+    private void offloadsOff(final String dev) throws IOException
+    {
+        exec(ETHTOOL, "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
+    }
+
+    /**
+     * Waits until each device is up with its real qdisc attached. Right after {@code ip link set up} a veth keeps the
+     * {@code noop} qdisc until the link watcher activates it, and noop drops every frame while {@code send} and
+     * {@code sendmmsg} report success (NET_XMIT_CN maps to no error): a test sending then would lose frames silently.
+     *
+     * @return this lab.
+     */
+    public NetnsLab awaitLinksUp(final String... devices) throws IOException
+    {
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        for (final String dev : devices)
+        {
+            String link = exec(IP, "link", "show", "dev", dev);
+            while (!(link.contains("state UP") && !link.contains("qdisc noop")))
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException(dev + " not up after 5 s: " + link);
+                }
+                Thread.onSpinWait();
+                link = exec(IP, "link", "show", "dev", dev);
+            }
+        }
+        return this;
+    }
+
+    /** Something opened while the calling thread is inside the lab's namespace, e.g. a port on one of its veths. */
+    @FunctionalInterface
+    public interface Opening<T, E extends Exception>
+    {
+        T open() throws E;
+    }
+
+    /**
+     * Opens something inside the namespace: the calling thread enters it for the call only, and what was opened
+     * (a socket, a daemon's ports) stays bound to the lab's interfaces.
+     */
+    public <T, E extends Exception> T openInside(final Opening<T, E> opening) throws E, IOException
+    {
+        try (NetNamespace.Entered ignored = NetNamespace.enter(name))
+        {
+            return opening.open();
+        }
     }
 
     /**
@@ -150,6 +229,44 @@ public final class NetnsLab implements AutoCloseable
         finally
         {
             p.destroy();
+        }
+    }
+
+    /**
+     * Open socket descriptors of this JVM: only sockets are counted, because the JVM opens and closes other files
+     * (class-path jars, /proc reads) on its own at any time.
+     */
+    public static long openSockets() throws IOException
+    {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
+        {
+            return fds.filter(fd ->
+            {
+                try
+                {
+                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                }
+                catch (final IOException ex)
+                {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    /** @return true when a mapping of this JVM covers {@code address}. */
+    public static boolean isMapped(final long address) throws IOException
+    {
+        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
+        {
+            // a range test, not a start test: an anonymous mapping may merge with a neighbour of the same flags
+            return maps.anyMatch(line ->
+            {
+                final int dash = line.indexOf('-');
+                final long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                final long end = Long.parseUnsignedLong(line.substring(dash + 1, line.indexOf(' ')), 16);
+                return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
+            });
         }
     }
 

@@ -1,5 +1,7 @@
 package org.inlinetls.shim;
 
+import static org.inlinetls.shim.NetnsLab.isMapped;
+import static org.inlinetls.shim.NetnsLab.openSockets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
@@ -39,18 +38,14 @@ class PacketSocketTest
     @Test
     void shouldOpenMapAndReleaseARing() throws IOException
     {
-        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
-        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
+        NetnsLab.assumeRootWithTools();
         assertNull(PacketSocket.unavailabilityCause());
         try (NetnsLab lab = NetnsLab.create())
         {
-            final long fdsBefore = openDescriptors();
-            final PacketSocket socket;
-            try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name))
-            {
-                socket = PacketSocket.open("a", PacketSocket.Config.defaults().blockCount(2));
-            }
-            assertEquals(fdsBefore + 1, openDescriptors());
+            final long fdsBefore = openSockets();
+            final PacketSocket socket =
+                lab.openInside(() -> PacketSocket.open("a", PacketSocket.Config.defaults().blockCount(2)));
+            assertEquals(fdsBefore + 1, openSockets());
             assertTrue(socket.isIgnoringOutgoing());
             assertEquals(2 << 20, socket.ringLength());
             assertEquals(1, lab.promiscuity("a"), "promiscuous membership held by the ring socket");
@@ -69,7 +64,7 @@ class PacketSocketTest
             assertFalse(tx.isOpen());
             assertFalse(isMapped(socket.ringAddress()), "RX ring unmapped");
             assertFalse(isMapped(tx.slotsAddress()), "TX arena unmapped");
-            assertEquals(fdsBefore, openDescriptors());
+            assertEquals(fdsBefore, openSockets());
             assertEquals(0, lab.promiscuity("a"));
             assertThrows(IllegalStateException.class, () -> socket.receive((offset, length, ts) -> { }, 1));
         }
@@ -86,43 +81,6 @@ class PacketSocketTest
             assertTrue(ex.getMessage().startsWith("no network interface 'itls-nope0' in network namespace net:["),
                 ex.getMessage());
             assertEquals(LinuxConstants.ENODEV, ((NativeIoException)ex.getCause()).errno());
-        }
-    }
-
-    private static boolean isMapped(final long address) throws IOException
-    {
-        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
-        {
-            // a range test, not a start test: an anonymous mapping may merge with a neighbour of the same flags
-            return maps.anyMatch(line ->
-            {
-                final int dash = line.indexOf('-');
-                final long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                final long end = Long.parseUnsignedLong(line.substring(dash + 1, line.indexOf(' ')), 16);
-                return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
-            });
-        }
-    }
-
-    /**
-     * Open socket descriptors of this JVM: only sockets are counted, because the JVM opens and closes other files
-     * (class-path jars, /proc reads) on its own at any time.
-     */
-    private static long openDescriptors() throws IOException
-    {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
-        {
-            return fds.filter(fd ->
-            {
-                try
-                {
-                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
-                }
-                catch (final IOException ex)
-                {
-                    return false;
-                }
-            }).count();
         }
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -21,14 +20,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.inlinetls.appliance.config.ApplianceConfig;
-import org.inlinetls.appliance.config.ConfigLoader;
 import org.inlinetls.packet.counter.CountersFile;
 import org.inlinetls.packet.port.RingPort;
 import org.inlinetls.shim.CpuAffinity;
-import org.inlinetls.shim.NativeShim;
 import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
-import org.inlinetls.shim.Privileges;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,15 +53,7 @@ class DaemonThreadingTest
     @BeforeEach
     void createLab() throws IOException
     {
-        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
-        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
-        lab = NetnsLab.createWithOffloadsOff();
-        lab.exec(NetnsLab.IP, "link", "add", "name", "c", "type", "veth", "peer", "name", "d");
-        for (final String dev : new String[] {"c", "d"})
-        {
-            lab.exec(NetnsLab.IP, "link", "set", "dev", dev, "up");
-            lab.exec(NetnsLab.ETHTOOL, "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
-        }
+        lab = DaemonLab.create();
     }
 
     @AfterEach
@@ -198,19 +186,12 @@ class DaemonThreadingTest
 
     private ApplianceConfig config(final String extra) throws Exception
     {
-        final String yaml = "interfaces: {outside: b, inside: c}\n" +
-            "runtime: {directory: " + runtime + "}\n" + extra;
-        final Path file = runtime.resolve("appliance.yaml");
-        Files.writeString(file, yaml);
-        return ConfigLoader.parse(file, yaml);
+        return DaemonLab.config(runtime, extra);
     }
 
     private Daemon startInLab(final ApplianceConfig config) throws Exception
     {
-        try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name))
-        {
-            return Daemon.start(config);
-        }
+        return lab.openInside(() -> Daemon.start(config));
     }
 
     private Map<String, Long> readCounters() throws IOException

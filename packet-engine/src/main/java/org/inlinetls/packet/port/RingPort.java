@@ -33,14 +33,10 @@ public final class RingPort implements PacketPort
 
     private final String name;
     private final PacketSocket socket;
-    private final TxQueue txQueue;
+    private final TxQueueSender sender;
     private final UnsafeBuffer ringView;
-    /** The TX arena's slots: frames are copied here and read by the kernel from here. */
-    private final UnsafeBuffer txSlots;
-    private final int txSlotBytes;
     private final PacketSocket.FrameConsumer consumer = this::onRingFrame;
     private FrameHandler handler;
-    private long rejectedFrames;
     private long statisticsErrors;
     private boolean statisticsRead;
     private long statisticsReadNs;
@@ -49,10 +45,8 @@ public final class RingPort implements PacketPort
     {
         this.name = socket.interfaceName();
         this.socket = socket;
-        this.txQueue = socket.txQueue();
+        this.sender = new TxQueueSender(socket.txQueue());
         this.ringView = new UnsafeBuffer(socket.ringAddress(), socket.ringLength());
-        this.txSlotBytes = txQueue.slotBytes();
-        this.txSlots = new UnsafeBuffer(txQueue.slotsAddress(), txQueue.capacity() * txSlotBytes);
     }
 
     /**
@@ -116,24 +110,7 @@ public final class RingPort implements PacketPort
     @Override
     public boolean send(final DirectBuffer buffer, final int offset, final int length)
     {
-        if (length > txSlotBytes || length <= 0)
-        {
-            rejectedFrames++;
-            return false;
-        }
-        int slot = txQueue.claim();
-        if (slot < 0)
-        {
-            txQueue.flush();
-            slot = txQueue.claim();
-            if (slot < 0)
-            {
-                return false;
-            }
-        }
-        txSlots.putBytes(slot * txSlotBytes, buffer, offset, length);
-        txQueue.commit(length);
-        return true;
+        return sender.send(buffer, offset, length);
     }
 
     /**
@@ -149,7 +126,7 @@ public final class RingPort implements PacketPort
         {
             return 0;
         }
-        final int work = txQueue.flush();
+        final int work = sender.flush();
         if (!statisticsRead || nowNs - statisticsReadNs >= STATISTICS_INTERVAL_NS)
         {
             statisticsRead = true;
@@ -175,7 +152,7 @@ public final class RingPort implements PacketPort
     @Override
     public int txRoom()
     {
-        return txQueue.room();
+        return sender.txRoom();
     }
 
     /**
@@ -192,19 +169,19 @@ public final class RingPort implements PacketPort
     @Override
     public long txErrors()
     {
-        return rejectedFrames + txQueue.framesDropped();
+        return sender.txErrors();
     }
 
     /** The errno of the last hard send error (ENETDOWN, EMSGSIZE, ...), 0 if none; EAGAIN/ENOBUFS are no error. */
     public int lastTxErrno()
     {
-        return txQueue.lastErrno();
+        return sender.lastTxErrno();
     }
 
     /** @return frames queued and not yet sent. */
     public int txQueued()
     {
-        return txQueue.size();
+        return sender.txQueued();
     }
 
     /**
@@ -227,7 +204,7 @@ public final class RingPort implements PacketPort
     public void close()
     {
         ringView.wrap(0, 0); // a stale view must not touch unmapped memory
-        txSlots.wrap(0, 0);
+        sender.unmap();
         try
         {
             socket.close();

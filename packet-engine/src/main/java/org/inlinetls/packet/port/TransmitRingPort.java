@@ -3,7 +3,6 @@ package org.inlinetls.packet.port;
 import java.io.IOException;
 
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.inlinetls.shim.PacketSocket;
 import org.inlinetls.shim.TxQueue;
 
@@ -21,18 +20,13 @@ public final class TransmitRingPort implements PacketPort
 {
     private final String name;
     private final PacketSocket socket;
-    private final TxQueue txQueue;
-    private final UnsafeBuffer txSlots;
-    private final int txSlotBytes;
-    private long rejectedFrames;
+    private final TxQueueSender sender;
 
     private TransmitRingPort(final String name, final PacketSocket socket)
     {
         this.name = name;
         this.socket = socket;
-        this.txQueue = socket.txQueue();
-        this.txSlotBytes = txQueue.slotBytes();
-        this.txSlots = new UnsafeBuffer(txQueue.slotsAddress(), txQueue.capacity() * txSlotBytes);
+        this.sender = new TxQueueSender(socket.txQueue());
     }
 
     /**
@@ -78,50 +72,33 @@ public final class TransmitRingPort implements PacketPort
     @Override
     public boolean send(final DirectBuffer buffer, final int offset, final int length)
     {
-        if (length > txSlotBytes || length <= 0)
-        {
-            rejectedFrames++;
-            return false;
-        }
-        int slot = txQueue.claim();
-        if (slot < 0)
-        {
-            txQueue.flush();
-            slot = txQueue.claim();
-            if (slot < 0)
-            {
-                return false;
-            }
-        }
-        txSlots.putBytes(slot * txSlotBytes, buffer, offset, length);
-        txQueue.commit(length);
-        return true;
+        return sender.send(buffer, offset, length);
     }
 
     /** @return frames that left the queue. */
     @Override
     public int flush(final long nowNs)
     {
-        return socket.isOpen() ? txQueue.flush() : 0;
+        return socket.isOpen() ? sender.flush() : 0;
     }
 
     @Override
     public int txRoom()
     {
-        return txQueue.room();
+        return sender.txRoom();
     }
 
     /** Frames refused by {@link #send} for their length, plus queued frames dropped for a hard send error. */
     @Override
     public long txErrors()
     {
-        return rejectedFrames + txQueue.framesDropped();
+        return sender.txErrors();
     }
 
     /** @return frames queued and not yet sent. */
     public int txQueued()
     {
-        return txQueue.size();
+        return sender.txQueued();
     }
 
     /** The socket under this port. */
@@ -133,7 +110,7 @@ public final class TransmitRingPort implements PacketPort
     @Override
     public void close()
     {
-        txSlots.wrap(0, 0); // a stale view must not touch unmapped memory
+        sender.unmap();
         try
         {
             socket.close();

@@ -2,7 +2,6 @@ package org.inlinetls.packet.port;
 
 import static org.inlinetls.packet.port.RingFrames.SEQ_OFFSET;
 import static org.inlinetls.packet.port.RingFrames.TEST_ETHER_TYPE;
-import static org.inlinetls.packet.port.RingFrames.awaitLinksUp;
 import static org.inlinetls.packet.port.RingFrames.testFrame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,11 +24,8 @@ import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.engine.BridgeAgent;
 import org.inlinetls.packet.engine.FrameClassifier;
 import org.inlinetls.packet.engine.MalformedPolicy;
-import org.inlinetls.shim.NativeShim;
-import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
 import org.inlinetls.shim.PacketSocket;
-import org.inlinetls.shim.Privileges;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +34,6 @@ import org.junit.jupiter.api.Test;
  * Root-only: a {@link BridgeAgent} over two ring ports in a namespace wired {@code b ── a [bridge] c ── d}; the test
  * plays the client on {@code b} and the server on {@code d}, also through ring ports.
  */
-@SuppressWarnings("try") // namespace handles are held for their scope, not referenced
 class RingBridgeTest
 {
     private static final long SEED = Long.getLong("ringbridge.seed", System.nanoTime());
@@ -49,16 +44,9 @@ class RingBridgeTest
     @BeforeEach
     void createLab() throws IOException
     {
-        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
-        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
+        NetnsLab.assumeRootWithTools();
         lab = NetnsLab.createWithOffloadsOff();
-        lab.exec(NetnsLab.IP, "link", "add", "name", "c", "type", "veth", "peer", "name", "d");
-        for (final String dev : new String[] {"c", "d"})
-        {
-            lab.exec(NetnsLab.ETHTOOL, "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
-            lab.exec(NetnsLab.IP, "link", "set", "dev", dev, "up");
-        }
-        awaitLinksUp(lab, "a", "b", "c", "d");
+        lab.addVethPairWithOffloadsOff("c", "d").awaitLinksUp("a", "b", "c", "d");
     }
 
     @AfterEach
@@ -72,12 +60,10 @@ class RingBridgeTest
 
     private RingPort open(final String ifName) throws IOException
     {
-        try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name))
-        {
-            // sparse traffic closes a block per retire timeout (1 ms): 64 small blocks ride out a 64 ms stall of this
-            // single test thread (GC, a busy CPU) where 4 large ones overflow after 4 ms and the kernel drops frames
-            return RingPort.open(ifName, PacketSocket.Config.defaults().blockSize(1 << 16).blockCount(64));
-        }
+        // sparse traffic closes a block per retire timeout (1 ms): 64 small blocks ride out a 64 ms stall of this
+        // single test thread (GC, a busy CPU) where 4 large ones overflow after 4 ms and the kernel drops frames
+        return lab.openInside(
+            () -> RingPort.open(ifName, PacketSocket.Config.defaults().blockSize(1 << 16).blockCount(64)));
     }
 
     @Test

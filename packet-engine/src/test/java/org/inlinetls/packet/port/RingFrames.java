@@ -9,11 +9,10 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.inlinetls.shim.NetnsLab;
 
 /**
  * Test frames and the ring tests' shared checks: numbered frames of a local experimental EtherType, draining a port
- * into a map, and counting this JVM's descriptors and mappings.
+ * into a map, and counting this JVM's descriptors and mappings (sockets: {@code NetnsLab.openSockets}).
  */
 final class RingFrames
 {
@@ -67,51 +66,6 @@ final class RingFrames
         }
     }
 
-    /**
-     * Open socket descriptors of this JVM: only sockets are counted, because the JVM opens and closes other files
-     * (class-path jars, /proc reads) on its own at any time.
-     */
-    static long openSockets() throws IOException
-    {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
-        {
-            return fds.filter(fd ->
-            {
-                try
-                {
-                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
-                }
-                catch (final IOException ex)
-                {
-                    return false;
-                }
-            }).count();
-        }
-    }
-
-    /**
-     * Waits until each device is up with its real qdisc attached. Right after {@code ip link set up} a veth keeps the
-     * {@code noop} qdisc until the link watcher activates it, and noop drops every frame while {@code send} and
-     * {@code sendmmsg} report success (NET_XMIT_CN maps to no error): a test sending then would lose frames silently.
-     */
-    static void awaitLinksUp(final NetnsLab lab, final String... devices) throws IOException
-    {
-        final long deadline = System.nanoTime() + 5_000_000_000L;
-        for (final String dev : devices)
-        {
-            String link = lab.exec(NetnsLab.IP, "link", "show", "dev", dev);
-            while (!(link.contains("state UP") && !link.contains("qdisc noop")))
-            {
-                if (System.nanoTime() - deadline > 0)
-                {
-                    throw new IllegalStateException(dev + " not up after 5 s: " + link);
-                }
-                Thread.onSpinWait();
-                link = lab.exec(NetnsLab.IP, "link", "show", "dev", dev);
-            }
-        }
-    }
-
     /** @return every open descriptor of this JVM. */
     static long openDescriptors() throws IOException
     {
@@ -127,22 +81,6 @@ final class RingFrames
         try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
         {
             return maps.count();
-        }
-    }
-
-    /** @return true when a mapping of this JVM covers {@code address}. */
-    static boolean isMapped(final long address) throws IOException
-    {
-        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
-        {
-            // a range test, not a start test: an anonymous mapping may merge with a neighbour of the same flags
-            return maps.anyMatch(line ->
-            {
-                final int dash = line.indexOf('-');
-                final long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                final long end = Long.parseUnsignedLong(line.substring(dash + 1, line.indexOf(' ')), 16);
-                return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
-            });
         }
     }
 }

@@ -1,21 +1,19 @@
 package org.inlinetls.packet.port;
 
 import static org.inlinetls.packet.port.RingFrames.TEST_ETHER_TYPE;
-import static org.inlinetls.packet.port.RingFrames.awaitLinksUp;
 import static org.inlinetls.packet.port.RingFrames.collector;
 import static org.inlinetls.packet.port.RingFrames.drain;
-import static org.inlinetls.packet.port.RingFrames.isMapped;
 import static org.inlinetls.packet.port.RingFrames.mappings;
 import static org.inlinetls.packet.port.RingFrames.openDescriptors;
-import static org.inlinetls.packet.port.RingFrames.openSockets;
 import static org.inlinetls.packet.port.RingFrames.testFrame;
+import static org.inlinetls.shim.NetnsLab.isMapped;
+import static org.inlinetls.shim.NetnsLab.openSockets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
@@ -25,11 +23,8 @@ import java.util.Random;
 
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.inlinetls.shim.NativeShim;
-import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
 import org.inlinetls.shim.PacketSocket;
-import org.inlinetls.shim.Privileges;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +33,6 @@ import org.junit.jupiter.api.Test;
  * Root-only: each test builds its own namespace with a veth pair a/b and moves frames between two ring ports.
  * Skipped (not failed) only when not root.
  */
-@SuppressWarnings("try") // namespace handles are held for their scope, not referenced
 class RingPortTest
 {
     private static final long SEED = Long.getLong("ringport.seed", System.nanoTime());
@@ -48,10 +42,9 @@ class RingPortTest
     @BeforeEach
     void createLab() throws IOException
     {
-        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
-        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
+        NetnsLab.assumeRootWithTools();
         lab = NetnsLab.createWithOffloadsOff();
-        awaitLinksUp(lab, "a", "b");
+        lab.awaitLinksUp("a", "b");
     }
 
     @AfterEach
@@ -70,10 +63,7 @@ class RingPortTest
 
     private RingPort open(final String ifName, final PacketSocket.Config config) throws IOException
     {
-        try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name))
-        {
-            return RingPort.open(ifName, config);
-        }
+        return lab.openInside(() -> RingPort.open(ifName, config));
     }
 
     @Test

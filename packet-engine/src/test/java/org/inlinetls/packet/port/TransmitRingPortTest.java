@@ -1,14 +1,12 @@
 package org.inlinetls.packet.port;
 
-import static org.inlinetls.packet.port.RingFrames.awaitLinksUp;
 import static org.inlinetls.packet.port.RingFrames.drain;
-import static org.inlinetls.packet.port.RingFrames.openSockets;
 import static org.inlinetls.packet.port.RingFrames.testFrame;
+import static org.inlinetls.shim.NetnsLab.openSockets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.util.HashMap;
@@ -16,11 +14,8 @@ import java.util.Map;
 import java.util.Random;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.inlinetls.shim.NativeShim;
-import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
 import org.inlinetls.shim.PacketSocket;
-import org.inlinetls.shim.Privileges;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +23,6 @@ import org.junit.jupiter.api.Test;
 /**
  * Root-only: a transmit-only port on a of a veth pair a/b sends to a ring port on b, and never receives anything.
  */
-@SuppressWarnings("try") // namespace handles are held for their scope, not referenced
 class TransmitRingPortTest
 {
     private static final long SEED = Long.getLong("txring.seed", System.nanoTime());
@@ -39,10 +33,9 @@ class TransmitRingPortTest
     @BeforeEach
     void createLab() throws IOException
     {
-        assumeTrue(NativeShim.isAvailable() && Privileges.isRoot(), "needs root on Linux");
-        assertTrue(NetnsLab.toolsPresent(), "root tests need iproute2 and ethtool installed");
+        NetnsLab.assumeRootWithTools();
         lab = NetnsLab.createWithOffloadsOff();
-        awaitLinksUp(lab, "a", "b");
+        lab.awaitLinksUp("a", "b");
     }
 
     @AfterEach
@@ -61,9 +54,8 @@ class TransmitRingPortTest
         final Map<Integer, byte[]> sent = new HashMap<>();
         final Map<Integer, byte[]> received = new HashMap<>();
         final Map<Integer, byte[]> readBackOnTx = new HashMap<>();
-        try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name);
-            TransmitRingPort tx = TransmitRingPort.open("a", "w0 a tx", 64, false);
-            RingPort b = RingPort.open("b", PacketSocket.Config.defaults().blockCount(4)))
+        try (TransmitRingPort tx = lab.openInside(() -> TransmitRingPort.open("a", "w0 a tx", 64, false));
+            RingPort b = lab.openInside(() -> RingPort.open("b", PacketSocket.Config.defaults().blockCount(4))))
         {
             assertEquals(0, tx.socket().ringLength(), "no receive ring is mapped");
             for (int seq = 0; seq < FRAMES; seq++)
@@ -106,8 +98,8 @@ class TransmitRingPortTest
         final long before = openSockets();
         for (int i = 0; i < 20; i++)
         {
-            try (NetNamespace.Entered ignored = NetNamespace.enter(lab.name);
-                TransmitRingPort tx = TransmitRingPort.open("a", "tx", PacketSocket.Config.MIN_TX_SLOTS, false))
+            try (TransmitRingPort tx =
+                lab.openInside(() -> TransmitRingPort.open("a", "tx", PacketSocket.Config.MIN_TX_SLOTS, false)))
             {
                 assertFalse(tx.name().isEmpty());
                 assertEquals(PacketSocket.Config.MIN_TX_SLOTS, tx.txRoom());
