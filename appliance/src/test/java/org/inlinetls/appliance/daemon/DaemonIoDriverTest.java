@@ -37,6 +37,8 @@ class DaemonIoDriverTest
 {
     private static final int TEST_ETHER_TYPE = 0x88B5;
     private static final int FRAMES = 500;
+    /** Frames of the 1,000 the pcap fallback may have to carry twice (see assertBridgesBothWays). */
+    private static final int PCAP_MAX_RESENDS = 10;
 
     @TempDir
     Path runtime;
@@ -65,7 +67,7 @@ class DaemonIoDriverTest
         try (Daemon daemon = startInLab(config, PortOpening::new))
         {
             assertEquals(ApplianceConfig.IoDriver.RING, daemon.ioDriver());
-            assertBridgesBothWays();
+            assertBridgesBothWays(0);
         }
     }
 
@@ -83,7 +85,7 @@ class DaemonIoDriverTest
             assertTrue(appender.list.stream().anyMatch(e -> e.getFormattedMessage()
                     .equals("falling back to the pcap driver: simulated: no AF_PACKET here")),
                 "the fallback and its reason are logged: " + appender.list);
-            assertBridgesBothWays();
+            assertBridgesBothWays(PCAP_MAX_RESENDS);
         }
         finally
         {
@@ -102,7 +104,7 @@ class DaemonIoDriverTest
         {
             assertEquals(ApplianceConfig.IoDriver.PCAP, daemon.ioDriver());
             assertEquals(List.of(), appender.list);
-            assertBridgesBothWays();
+            assertBridgesBothWays(PCAP_MAX_RESENDS);
         }
         finally
         {
@@ -122,7 +124,12 @@ class DaemonIoDriverTest
         return lab.openInside(() -> Daemon.start(config, opening));
     }
 
-    private void assertBridgesBothWays() throws Exception
+    /**
+     * Numbered frames both ways must all arrive. The ring driver must lose none; libpcap (the fallback) may lose a
+     * frame under CPU load (a known limit of the pcap path, which is why the ring is the default), so a frame still
+     * missing after a second is sent again, at most {@code maxResends} times in all.
+     */
+    private void assertBridgesBothWays(final int maxResends) throws Exception
     {
         final RingPort a;
         final RingPort d;
@@ -133,13 +140,17 @@ class DaemonIoDriverTest
         }
         try (a; d)
         {
+            resends = 0;
             assertEquals(FRAMES, pass(a, d, 0), "outside to inside");
             assertEquals(FRAMES, pass(d, a, FRAMES), "inside to outside");
+            assertTrue(resends <= maxResends, resends + " frames had to be sent again, at most " + maxResends);
         }
     }
 
+    private int resends;
+
     /** Sends numbered frames on one port and counts the distinct numbers arriving on the other. */
-    private static int pass(final RingPort from, final RingPort to, final int firstNumber) throws InterruptedException
+    private int pass(final RingPort from, final RingPort to, final int firstNumber) throws InterruptedException
     {
         final UnsafeBuffer frame = new UnsafeBuffer(new byte[600]);
         for (int i = 0; i < 12; i++)
@@ -150,8 +161,29 @@ class DaemonIoDriverTest
         final Set<Integer> seen = new HashSet<>();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         int sent = 0;
+        long lastProgressNs = System.nanoTime();
+        int lastSeen = 0;
         while (seen.size() < FRAMES && System.nanoTime() < deadline)
         {
+            if (seen.size() != lastSeen)
+            {
+                lastSeen = seen.size();
+                lastProgressNs = System.nanoTime();
+            }
+            else if (sent == FRAMES && System.nanoTime() - lastProgressNs > TimeUnit.SECONDS.toNanos(1))
+            {
+                for (int n = 0; n < FRAMES; n++)
+                {
+                    if (!seen.contains(firstNumber + n))
+                    {
+                        frame.putInt(14, firstNumber + n);
+                        from.send(frame, 0, frame.capacity());
+                        resends++;
+                    }
+                }
+                from.flush(System.nanoTime());
+                lastProgressNs = System.nanoTime();
+            }
             if (sent < FRAMES && sent - seen.size() < 32)
             {
                 frame.putInt(14, firstNumber + sent);
