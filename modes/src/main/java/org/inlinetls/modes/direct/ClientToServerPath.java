@@ -1,0 +1,434 @@
+package org.inlinetls.modes.direct;
+
+import static org.inlinetls.modes.direct.DirectFlow.STATE_CUT_THROUGH;
+import static org.inlinetls.modes.direct.DirectFlow.STATE_HANDSHAKE;
+import static org.inlinetls.modes.direct.DirectFlow.STATE_OPEN;
+import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.ACK;
+import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.FIN;
+import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.PSH;
+
+import org.agrona.DirectBuffer;
+import org.inlinetls.crypto.record.AlertDescription;
+import org.inlinetls.crypto.record.ContentType;
+import org.inlinetls.crypto.record.RecordDecoder;
+import org.inlinetls.crypto.record.RecordListener;
+import org.inlinetls.handshake.HandshakeEngine;
+import org.inlinetls.seqdb.Direction;
+import org.inlinetls.seqdb.FlowEntry;
+
+/**
+ * The client→server role of a {@link DirectFlow}: decrypts the client's records at the frontier, replays client
+ * retransmissions from the checkpoints (each interval checked against the decoder state saved at its end), processes
+ * held client segments, translates the server's ACKs into the client's cipher space and sends the plaintext, ACKs and
+ * windows the server sees. It is the client decoder's {@link RecordListener}.
+ *
+ * <p>Single-threaded, like its flow; the flow's state lives in the flow.
+ */
+final class ClientToServerPath implements RecordListener
+{
+    private final DirectFlow flow;
+    private final DirectEngine engine;
+    // plaintext collected from the decoder for one segment
+    private byte[] plain;
+    private int plainLength;
+
+    ClientToServerPath(final DirectFlow flow, final DirectEngine engine)
+    {
+        this.flow = flow;
+        this.engine = engine;
+        this.plain = new byte[4096];
+    }
+
+    /** Processes held client segments the frontier has reached, in order. */
+    void drainHeldFromClient(final long nowNs)
+    {
+        final SegmentPool pool = engine.segmentPool();
+        int i;
+        while (flow.state == STATE_CUT_THROUGH && !flow.failed &&
+            (i = flow.heldFromClient.find(pool, flow.c2sCipherNext)) >= 0)
+        {
+            final int before = flow.c2sCipherNext;
+            onClientData(flow.heldFromClient.data(i), 0, flow.heldFromClient.length(i), flow.heldFromClient.seq(i),
+                flow.heldFromClient.fin(i), nowNs);
+            flow.heldFromClient.release(pool, i);
+            if (flow.c2sCipherNext == before)
+            {
+                break; // not usable now (ring full): the client resends it
+            }
+        }
+    }
+
+    void onClientData(final DirectBuffer buffer, final int payloadOffset, final int length, final int seq,
+        final boolean fin, final long nowNs)
+    {
+        if (flow.state == STATE_OPEN)
+        {
+            if (seq != flow.c2sCipherNext)
+            {
+                return; // not the first byte: wait for it
+            }
+            if (length == 0 || !flow.handshakePhase.looksLikeHandshake(buffer, payloadOffset, length))
+            {
+                flow.handshakePhase.onNotTls(buffer, payloadOffset, length, seq, fin);
+                return;
+            }
+            flow.state = STATE_HANDSHAKE;
+            flow.handshake = new HandshakeEngine(engine.handshakeConfig());
+            flow.injected.reset(flow.serverIsn + 1);
+            engine.needsTimer(flow);
+        }
+        if (flow.state == STATE_HANDSHAKE)
+        {
+            flow.handshakePhase.onHandshakeBytes(buffer, payloadOffset, length, seq, nowNs);
+            return;
+        }
+        if (flow.state != STATE_CUT_THROUGH)
+        {
+            return;
+        }
+        final int offsetFromFrontier = seq - flow.c2sCipherNext;
+        if (offsetFromFrontier > 0)
+        {
+            engine.count(DirectCounter.CLIENT_OUT_OF_ORDER);
+            if (!flow.heldFromClient.hold(engine.segmentPool(), buffer, payloadOffset, length, seq, fin))
+            {
+                engine.count(DirectCounter.OUT_OF_ORDER_DROPPED);
+            }
+            duplicateAcksToClient();
+            return;
+        }
+        if (offsetFromFrontier < 0)
+        {
+            onClientRetransmission(buffer, payloadOffset, length, seq, fin);
+            return;
+        }
+        processClientRecords(buffer, payloadOffset, length, fin);
+    }
+
+    /** New client bytes at the frontier, decrypted by the flow's decoder. */
+    void processClientRecords(final DirectBuffer buffer, final int payloadOffset, final int length,
+        final boolean fin)
+    {
+        final FlowEntry entry = engine.acquire(flow.key);
+        if (null == entry)
+        {
+            return;
+        }
+        try
+        {
+            if (entry.ringFree(Direction.CLIENT_TO_SERVER) < 1)
+            {
+                engine.count(DirectCounter.RING_FULL_DROPS);
+                flow.serverPath.sendAckToClient();
+                return;
+            }
+            plainLength = 0;
+            final byte[] cipher = engine.payloadScratch(length);
+            buffer.getBytes(payloadOffset, cipher, 0, length);
+            final int result = length > 0 ? flow.decoder.onSegment(cipher, 0, length, this) : RecordDecoder.OK;
+            if (result != RecordDecoder.OK)
+            {
+                flow.onClientRecordFailure(result);
+                return;
+            }
+            final int plainStart = flow.c2sPlainNext;
+            flow.c2sCipherNext += length;
+            flow.c2sPlainNext += plainLength;
+            if (fin && !flow.clientFinSeen)
+            {
+                flow.clientFinSeen = true;
+                flow.c2sCipherNext++;
+                flow.c2sPlainNext++;
+                entry.tcpOptions(flow.tcpOptions());
+            }
+            final byte[] blob = engine.checkpointScratch();
+            // a boundary the decoder cannot resume from (inside a small record it holds whole) keeps its positions
+            // but no state: nothing acknowledges past it and no retransmission starts there
+            final int blobLength = flow.decoder.saveCheckpoint(blob, 0) ? flow.decoder.checkpointLength() : 0;
+            entry.appendCheckpoint(Direction.CLIENT_TO_SERVER, flow.c2sCipherNext, flow.c2sPlainNext, 0, blob, 0,
+                blobLength);
+            entry.recordSequence(Direction.CLIENT_TO_SERVER, flow.decoder.sequence())
+                .lastActivityNs(flow.lastActivityNs);
+            flow.c2sRingCount = entry.ringCount(Direction.CLIENT_TO_SERVER);
+            sendPlainToServer(plainStart, plain, plainLength, fin);
+        }
+        finally
+        {
+            entry.close();
+        }
+    }
+
+    /**
+     * A client segment starting below the frontier: decrypted again from the checkpoint where it starts, interval
+     * by interval, each checked against the checkpoint at its end; a part past the frontier is new data.
+     */
+    private void onClientRetransmission(final DirectBuffer buffer, final int payloadOffset, final int length,
+        final int seq, final boolean fin)
+    {
+        final int end = seq + length + (fin ? 1 : 0);
+        final FlowEntry entry = engine.acquire(flow.key);
+        if (null == entry)
+        {
+            return;
+        }
+        boolean reachedFrontier = false;
+        try
+        {
+            final Direction dir = Direction.CLIENT_TO_SERVER;
+            final int count = entry.ringCount(dir);
+            int k = 0;
+            while (k < count && (entry.checkpointCipherSeq(dir, k) - seq < 0 ||
+                entry.checkpointBlobLength(dir, k) == 0 && k < count - 1))
+            {
+                k++;
+            }
+            if (k == count || entry.checkpointCipherSeq(dir, k) - end >= 0)
+            {
+                engine.count(DirectCounter.CLIENT_RETRANSMISSIONS_UNUSABLE);
+                flow.serverPath.sendAckToClient();
+                return;
+            }
+            engine.count(DirectCounter.CLIENT_RETRANSMISSIONS);
+            final byte[] cipher = engine.payloadScratch(length);
+            buffer.getBytes(payloadOffset, cipher, 0, length);
+            k = replayIntervals(entry, cipher, seq, end, k, count);
+            if (k < 0)
+            {
+                return;
+            }
+            final byte[] blob = engine.checkpointScratch();
+            // back to the frontier state (its blob is empty when it cannot be resumed: then the decoder that
+            // just re-ran up to it holds exactly that state, since the frontier is where the loop stopped)
+            if (entry.checkpointBlobLength(dir, count - 1) > 0)
+            {
+                entry.getCheckpointBlob(dir, count - 1, blob, 0);
+                flow.decoder.restoreCheckpoint(blob, 0);
+            }
+            reachedFrontier = k == count - 1 && end - flow.c2sCipherNext > 0;
+        }
+        finally
+        {
+            entry.close();
+        }
+        if (reachedFrontier)
+        {
+            final int skip = flow.c2sCipherNext - seq;
+            processClientRecords(buffer, payloadOffset + skip, length - skip, fin);
+        }
+        else
+        {
+            // the client resent bytes it may not know were acknowledged: tell it again
+            flow.serverPath.sendAckToClient();
+        }
+    }
+
+    /**
+     * Decrypts the retransmitted bytes again from checkpoint {@code first}, interval by interval, each checked
+     * against the checkpoint at its end, and sends each interval's plaintext to the server.
+     *
+     * @return the checkpoint the replay stopped at, or -1 when an interval did not match (the flow failed).
+     */
+    private int replayIntervals(final FlowEntry entry, final byte[] cipher, final int seq, final int end,
+        final int first, final int count)
+    {
+        final Direction dir = Direction.CLIENT_TO_SERVER;
+        final byte[] blob = engine.checkpointScratch();
+        final byte[] check = engine.compareScratch();
+        final int checkpointLength = flow.decoder.checkpointLength();
+        int k = first;
+        while (k < count - 1)
+        {
+            final int from = entry.checkpointCipherSeq(dir, k);
+            int next = k + 1;
+            while (next < count - 1 && entry.checkpointBlobLength(dir, next) == 0)
+            {
+                next++; // an interval ends at a boundary the state can be compared at
+            }
+            final int to = entry.checkpointCipherSeq(dir, next);
+            if (to - end > 0)
+            {
+                break; // the segment ends inside this interval: that part cannot be checked, so it is not sent
+            }
+            entry.getCheckpointBlob(dir, k, blob, 0);
+            flow.decoder.restoreCheckpoint(blob, 0);
+            plainLength = 0;
+            final int result = flow.decoder.onSegment(cipher, from - seq, to - from - finLength(entry, next), this);
+            entry.getCheckpointBlob(dir, next, blob, 0);
+            final boolean comparable = entry.checkpointBlobLength(dir, next) > 0;
+            flow.decoder.saveCheckpoint(check, 0);
+            final int plainFrom = entry.checkpointPlainSeq(dir, k);
+            final int plainTo = entry.checkpointPlainSeq(dir, next);
+            if (result != RecordDecoder.OK || comparable && !java.util.Arrays.equals(blob, 0, checkpointLength,
+                check, 0, checkpointLength) || plainTo - plainFrom - finLength(entry, next) != plainLength)
+            {
+                flow.decoder.restoreCheckpoint(lastResumableBlob(entry), 0);
+                flow.onClientRecordFailure(AlertDescription.BAD_RECORD_MAC);
+                return -1;
+            }
+            sendPlainToServer(plainFrom, plain, plainLength, finLength(entry, next) == 1);
+            k = next;
+        }
+        return k;
+    }
+
+    private byte[] lastResumableBlob(final FlowEntry entry)
+    {
+        final byte[] blob = engine.checkpointScratch();
+        final Direction dir = Direction.CLIENT_TO_SERVER;
+        int k = entry.ringCount(dir) - 1;
+        while (k > 0 && entry.checkpointBlobLength(dir, k) == 0)
+        {
+            k--;
+        }
+        entry.getCheckpointBlob(dir, k, blob, 0);
+        return blob;
+    }
+
+    /** 1 when the interval ending at checkpoint {@code k} ended with the client's FIN (cipher and plain both +1). */
+    private int finLength(final FlowEntry entry, final int k)
+    {
+        return flow.clientFinSeen && k == entry.ringCount(Direction.CLIENT_TO_SERVER) - 1 ? 1 : 0;
+    }
+
+    private int windowForClient(final int ringFree)
+    {
+        final int window = (int)Math.min(flow.serverWindowBytes,
+            Math.max(0L, ringFree - 2L) * (flow.serverMss - (flow.timestamps ? 12 : 0)));
+        return Math.max(0, window);
+    }
+
+    void onServerAck(final int plainAck)
+    {
+        if (flow.state != STATE_CUT_THROUGH)
+        {
+            return;
+        }
+        final FlowEntry entry = engine.acquire(flow.key);
+        if (null == entry)
+        {
+            return;
+        }
+        try
+        {
+            final Direction dir = Direction.CLIENT_TO_SERVER;
+            int best = -1;
+            for (int k = entry.ringCount(dir) - 1; k >= 0; k--)
+            {
+                if (plainAck - entry.checkpointPlainSeq(dir, k) >= 0 && entry.checkpointBlobLength(dir, k) > 0)
+                {
+                    best = k;
+                    break;
+                }
+            }
+            if (best >= 0)
+            {
+                final int cipherAck = entry.checkpointCipherSeq(dir, best);
+                entry.dropCheckpointsUpTo(dir, cipherAck);
+                if (cipherAck - flow.serverAckInCipher > 0)
+                {
+                    flow.serverAckInCipher = cipherAck;
+                }
+            }
+            flow.c2sRingCount = entry.ringCount(dir);
+        }
+        finally
+        {
+            entry.close();
+        }
+    }
+
+    int ackForClient()
+    {
+        if (flow.state != STATE_CUT_THROUGH)
+        {
+            return flow.c2sCipherNext; // the appliance acknowledges the handshake bytes it absorbed
+        }
+        return flow.serverAckInCipher;
+    }
+
+    private void sendPlainToServer(final int plainStart, final byte[] bytes, final int length, final boolean fin)
+    {
+        final int ack = translateClientAckAndRemember();
+        final int window = flow.serverPath.windowToServerField();
+        int seq = plainStart;
+        int done = 0;
+        final int max = Math.max(1, flow.serverMss - (flow.timestamps ? 12 : 0));
+        while (done < length)
+        {
+            final int n = Math.min(length - done, max);
+            done += n;
+            final int flags = PSH | ACK | (done == length && fin ? FIN : 0);
+            engine.buildToServer(flow, seq, ack, flags, window, bytes, done - n, n);
+            seq += n;
+        }
+        if (length == 0 && fin)
+        {
+            engine.buildToServer(flow, seq, ack, FIN | ACK, window, bytes, 0, 0);
+        }
+        else if (length == 0)
+        {
+            engine.buildToServer(flow, seq, ack, ACK, window, bytes, 0, 0);
+        }
+    }
+
+    private int translateClientAckAndRemember()
+    {
+        final int ack = flow.serverPath.translateClientAck();
+        if (ack - flow.ackToServer > 0)
+        {
+            flow.ackToServer = ack;
+        }
+        return flow.ackToServer;
+    }
+
+    void sendAckToServer()
+    {
+        final int ack = translateClientAckAndRemember();
+        engine.buildToServer(flow, flow.c2sPlainNext, ack, ACK, flow.serverPath.windowToServerField(), null, 0, 0);
+    }
+
+    private void duplicateAcksToClient()
+    {
+        final int ack = ackForClient();
+        final int count = ack == flow.lastHoleAckToClient ? 1 : DirectFlow.FAST_RETRANSMIT_DUPLICATES;
+        flow.lastHoleAckToClient = ack;
+        for (int i = 0; i < count; i++)
+        {
+            flow.serverPath.sendAckToClient();
+        }
+    }
+
+    int windowToClientField()
+    {
+        final int ringFree = flow.state == STATE_CUT_THROUGH ? engine.ringCapacity() - flow.c2sRingCount :
+            Integer.MAX_VALUE / 2;
+        return Math.min(0xFFFF, windowForClient(ringFree) >>> Math.max(0, flow.serverShift));
+    }
+
+    @Override
+    public void onPlaintext(final byte[] buffer, final int offset, final int length)
+    {
+        if (plainLength + length > plain.length)
+        {
+            plain = java.util.Arrays.copyOf(plain, Math.max(plain.length * 2, plainLength + length));
+        }
+        System.arraycopy(buffer, offset, plain, plainLength, length);
+        plainLength += length;
+    }
+
+    @Override
+    public void onRecord(final int contentType, final byte[] buffer, final int offset, final int length)
+    {
+        if (contentType == ContentType.ALERT && length == 2 && buffer[offset + 1] == AlertDescription.CLOSE_NOTIFY)
+        {
+            flow.clientCloseNotify = true;
+        }
+        // other alerts and post-handshake messages (KeyUpdate) are not forwarded: the server speaks plain TCP
+    }
+
+    @Override
+    public void onRecordAuthenticated(final long sequence, final int contentType)
+    {
+        // the decoder releases held plaintext itself; nothing to do per record
+    }
+}
