@@ -330,6 +330,7 @@ final class ClientToServerPath implements RecordListener
                 }
             }
             flow.c2sRingCount = entry.ringCount(dir);
+            entry.lastActivityNs(flow.lastActivityNs());
         }
         finally
         {

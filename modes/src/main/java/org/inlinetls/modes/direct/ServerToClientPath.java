@@ -107,6 +107,7 @@ final class ServerToClientPath
                 flow.clientAckInPlain = entry.checkpointPlainSeq(dir, k);
             }
             flow.s2cRingCount = entry.ringCount(dir);
+            entry.lastActivityNs(flow.lastActivityNs()); // ACK-only periods keep the entry from expiring as orphan
         }
         finally
         {
