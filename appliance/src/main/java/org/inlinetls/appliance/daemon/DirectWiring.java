@@ -101,7 +101,7 @@ final class DirectWiring implements AutoCloseable
         engine = new DirectEngine(new DirectEngine.Settings(services, handshake.build(), tls.integrity(), passNonTls,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
-            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS), journal, out);
+            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, true), journal, out);
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.FIN;
 import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.PSH;
 
 import org.agrona.DirectBuffer;
+import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
 import org.inlinetls.crypto.record.AlertDescription;
 import org.inlinetls.crypto.record.ContentType;
 import org.inlinetls.crypto.record.RecordDecoder;
@@ -297,8 +298,9 @@ final class ClientToServerPath implements RecordListener
         return Math.max(0, window);
     }
 
-    void onServerAck(final int plainAck)
+    void onServerAck(final TcpHeaderFlyweight tcp)
     {
+        final int plainAck = tcp.acknowledgmentNumber();
         if (flow.state != STATE_CUT_THROUGH)
         {
             return;
@@ -331,11 +333,53 @@ final class ClientToServerPath implements RecordListener
             }
             flow.c2sRingCount = entry.ringCount(dir);
             entry.lastActivityNs(flow.lastActivityNs());
+            if (flow.sack && tcp.sackBlockCount() > 0)
+            {
+                translateServerSack(entry, tcp);
+            }
         }
         finally
         {
             entry.close();
         }
+    }
+
+    /**
+     * The server's SACK blocks (ranges of plaintext it holds) as ranges of the client's records: the client
+     * segments between checkpoints whose plaintext lies wholly inside a block.
+     */
+    private void translateServerSack(final FlowEntry entry, final TcpHeaderFlyweight tcp)
+    {
+        final Direction dir = Direction.CLIENT_TO_SERVER;
+        final int count = entry.ringCount(dir);
+        int blocks = 0;
+        for (int b = 0; b < tcp.sackBlockCount() && blocks < DirectFlow.SACK_BLOCKS; b++)
+        {
+            final int left = tcp.sackLeftEdge(b);
+            final int right = tcp.sackRightEdge(b);
+            int first = -1;
+            int last = -1;
+            for (int k = 0; k < count; k++)
+            {
+                final int plainSeq = entry.checkpointPlainSeq(dir, k);
+                if (first < 0 && plainSeq - left >= 0)
+                {
+                    first = k;
+                }
+                if (right - plainSeq >= 0)
+                {
+                    last = k;
+                }
+            }
+            if (first >= 0 && last > first &&
+                entry.checkpointCipherSeq(dir, last) - entry.checkpointCipherSeq(dir, first) > 0)
+            {
+                flow.sackToClient[2 * blocks] = entry.checkpointCipherSeq(dir, first);
+                flow.sackToClient[2 * blocks + 1] = entry.checkpointCipherSeq(dir, last);
+                blocks++;
+            }
+        }
+        flow.sackToClientCount = blocks;
     }
 
     int ackForClient()
@@ -390,6 +434,10 @@ final class ClientToServerPath implements RecordListener
 
     private void duplicateAcksToClient()
     {
+        if (flow.sack)
+        {
+            flow.sackToClientCount = flow.heldFromClient.sackBlocks(flow.sackToClient, DirectFlow.SACK_BLOCKS);
+        }
         final int ack = ackForClient();
         final int count = ack == flow.lastHoleAckToClient ? 1 : DirectFlow.FAST_RETRANSMIT_DUPLICATES;
         flow.lastHoleAckToClient = ack;

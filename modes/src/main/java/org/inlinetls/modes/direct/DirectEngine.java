@@ -36,8 +36,10 @@ import org.inlinetls.seqdb.InsertResult;
  * buffers, and the frames it builds, which go out through a {@link FrameOut}. Never forwards a protected server's
  * plaintext to the outside: a server segment of no known flow is answered with a RST, never bridged.
  * <p>
- * IPv4 services only in this version. Flows live in the heap table for their lifetime; restarting the daemon loses
- * them (the journal keeps their state, but rebuilding flows from it is not done yet).
+ * IPv4 services only in this version. Flows live in the heap table by flow id; a flow the table does not know but
+ * the journal does (the daemon restarted) is rebuilt from its entry on its first segment ({@link FlowRestorer}).
+ * SACK is translated both ways when both ends permit it and {@link Settings#translateSack()} is on, else the
+ * SACK-permitted option is stripped from the SYNs.
  */
 public final class DirectEngine implements FrameClassifier
 {
@@ -54,7 +56,8 @@ public final class DirectEngine implements FrameClassifier
         boolean passNonTls,
         int maxRecordOverhead,
         long idleTimeoutNs,
-        long finLingerNs)
+        long finLingerNs,
+        boolean translateSack)
     {
         /** Record overhead of TLS 1.2 AES-GCM (header 5, explicit nonce 8, tag 16), the largest AEAD one. */
         public static final int AEAD_MAX_RECORD_OVERHEAD = 29;
@@ -484,7 +487,10 @@ public final class DirectEngine implements FrameClassifier
             final int mss = rewriter.mss();
             rewriter.clampMss((mss > 0 ? mss : 536) - settings.maxRecordOverhead());
         }
-        stripSackPermitted();
+        if (!settings.translateSack())
+        {
+            stripSackPermitted();
+        }
         send(!fromClient, length);
     }
 
@@ -557,6 +563,10 @@ public final class DirectEngine implements FrameClassifier
         {
             builder.timestamps(flow.lastClientTsval(), flow.lastServerTsval());
         }
+        if (flow.sackToServerCount > 0)
+        {
+            builder.sackBlocks(flow.sackToServer, flow.sackToServerCount);
+        }
         if (length > 0)
         {
             builder.payload(bytes, offset, length);
@@ -573,6 +583,10 @@ public final class DirectEngine implements FrameClassifier
         if (flow.timestamps())
         {
             builder.timestamps(flow.lastServerTsval(), flow.lastClientTsval());
+        }
+        if (flow.sackToClientCount > 0)
+        {
+            builder.sackBlocks(flow.sackToClient, flow.sackToClientCount);
         }
         if (length > 0)
         {
@@ -689,6 +703,11 @@ public final class DirectEngine implements FrameClassifier
     boolean passNonTls()
     {
         return settings.passNonTls();
+    }
+
+    boolean translatesSack()
+    {
+        return settings.translateSack();
     }
 
     int maxRecordOverhead()

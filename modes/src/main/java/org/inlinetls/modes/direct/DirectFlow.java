@@ -64,11 +64,14 @@ final class DirectFlow
     static final int STATE_CLOSED = 7;
 
     private static final int DEFAULT_MSS = 536;
+    /** SACK blocks relayed: three fit with timestamps. */
+    static final int SACK_BLOCKS = 3;
     /** Duplicate ACKs that trigger a fast retransmit (RFC 5681 §3.2). */
     static final int FAST_RETRANSMIT_DUPLICATES = 3;
     /** TCP options word in the journal: bits 0-3 client window scale, 4-7 server's, then these flags. */
     static final int OPTION_TIMESTAMPS = 1 << 8;
     static final int OPTION_CLIENT_FIN = 1 << 9;
+    static final int OPTION_SACK = 1 << 10;
     private static final int ALERT_LEVEL_FATAL = 2;
 
     final DirectEngine engine;
@@ -85,6 +88,15 @@ final class DirectFlow
     int clientShift;
     int serverShift;
     boolean timestamps;
+    /**
+     * SACK (RFC 2018) agreed by both ends and translated by the appliance: blocks of the peer's ACK mapped into
+     * the other space, for the frames sent while handling that ACK's segment.
+     */
+    boolean sack;
+    final int[] sackToServer = new int[2 * SACK_BLOCKS];
+    int sackToServerCount;
+    final int[] sackToClient = new int[2 * SACK_BLOCKS];
+    int sackToClientCount;
     int clientMss = DEFAULT_MSS;
     int serverMss = DEFAULT_MSS;
     int lastClientTsval;
@@ -163,6 +175,9 @@ final class DirectFlow
         clientShift = Math.max(tcp.windowScale(), -1);
         serverShift = -1;
         timestamps = tcp.hasTimestamps();
+        sack = engine.translatesSack() && tcp.sackPermitted();
+        sackToServerCount = 0;
+        sackToClientCount = 0;
         clientMss = tcp.mss() > 0 ? tcp.mss() : DEFAULT_MSS;
         lastClientTsval = tcp.timestampValue();
         c2sCipherNext = clientIsn + 1;
@@ -305,9 +320,10 @@ final class DirectFlow
         }
         clientWindowBytes = scaledWindow(tcp.window(), clientShift);
         final boolean hasAck = (flags & ACK) != 0;
+        sackToServerCount = 0; // blocks relayed only with frames answering this segment
         if (hasAck)
         {
-            serverPath.onClientAck(tcp.acknowledgmentNumber(), nowNs);
+            serverPath.onClientAck(tcp, nowNs);
         }
         final int seq = tcp.sequenceNumber();
         final int length = frame.payloadLength;
@@ -373,9 +389,10 @@ final class DirectFlow
             return;
         }
         serverWindowBytes = scaledWindow(tcp.window(), serverShift);
+        sackToClientCount = 0;
         if ((flags & ACK) != 0)
         {
-            clientPath.onServerAck(tcp.acknowledgmentNumber());
+            clientPath.onServerAck(tcp);
         }
         final int length = frame.payloadLength;
         final boolean fin = (flags & FIN) != 0;
@@ -406,6 +423,7 @@ final class DirectFlow
             clientShift = 0;
         }
         timestamps &= tcp.hasTimestamps();
+        sack &= tcp.sackPermitted();
         serverMss = tcp.mss() > 0 ? tcp.mss() : DEFAULT_MSS;
         ackToServer = serverIsn + 1;
         s2cPlainNext = serverIsn + 1;
@@ -530,7 +548,7 @@ final class DirectFlow
     int tcpOptions()
     {
         return Math.max(0, clientShift) | Math.max(0, serverShift) << 4 | (timestamps ? OPTION_TIMESTAMPS : 0) |
-            (clientFinSeen ? OPTION_CLIENT_FIN : 0);
+            (clientFinSeen ? OPTION_CLIENT_FIN : 0) | (sack ? OPTION_SACK : 0);
     }
 
     /** True once both FINs were exchanged and acknowledged on both legs. */

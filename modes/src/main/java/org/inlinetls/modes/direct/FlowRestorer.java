@@ -53,6 +53,9 @@ final class FlowRestorer
         flow.serverShift = (options >>> 4) & 0xF;
         flow.timestamps = (options & DirectFlow.OPTION_TIMESTAMPS) != 0;
         flow.clientFinSeen = (options & DirectFlow.OPTION_CLIENT_FIN) != 0;
+        flow.sack = (options & DirectFlow.OPTION_SACK) != 0;
+        flow.sackToServerCount = 0;
+        flow.sackToClientCount = 0;
         flow.clientMss = entry.mss(Direction.CLIENT_TO_SERVER);
         flow.serverMss = entry.mss(Direction.SERVER_TO_CLIENT);
         if (fromServer)

@@ -9,6 +9,7 @@ import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.PSH;
 import java.util.zip.CRC32C;
 
 import org.agrona.DirectBuffer;
+import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
 import org.inlinetls.crypto.record.AlertDescription;
 import org.inlinetls.crypto.record.ContentType;
 import org.inlinetls.seqdb.AppendResult;
@@ -80,8 +81,9 @@ final class ServerToClientPath
         }
     }
 
-    void onClientAck(final int ack, final long nowNs)
+    void onClientAck(final TcpHeaderFlyweight tcp, final long nowNs)
     {
+        final int ack = tcp.acknowledgmentNumber();
         if (null != flow.injected && flow.state >= STATE_HANDSHAKE && !flow.injected.isFullyAcknowledged())
         {
             // an ACK past the flight also covers server data: for the flight's sender it acknowledges all it sent
@@ -108,11 +110,52 @@ final class ServerToClientPath
             }
             flow.s2cRingCount = entry.ringCount(dir);
             entry.lastActivityNs(flow.lastActivityNs()); // ACK-only periods keep the entry from expiring as orphan
+            if (flow.sack && tcp.sackBlockCount() > 0)
+            {
+                translateClientSack(entry, tcp);
+            }
         }
         finally
         {
             entry.close();
         }
+    }
+
+    /**
+     * The client's SACK blocks (ranges of the records it holds) as ranges of the server's plaintext: a block covers
+     * the server segments whose records lie wholly inside it, between the checkpoints at their boundaries.
+     */
+    private void translateClientSack(final FlowEntry entry, final TcpHeaderFlyweight tcp)
+    {
+        final Direction dir = Direction.SERVER_TO_CLIENT;
+        final int count = entry.ringCount(dir);
+        int blocks = 0;
+        for (int b = 0; b < tcp.sackBlockCount() && blocks < DirectFlow.SACK_BLOCKS; b++)
+        {
+            final int left = tcp.sackLeftEdge(b);
+            final int right = tcp.sackRightEdge(b);
+            int first = -1;
+            int last = -1;
+            for (int k = 0; k < count; k++)
+            {
+                final int cipher = entry.checkpointCipherSeq(dir, k);
+                if (first < 0 && cipher - left >= 0)
+                {
+                    first = k;
+                }
+                if (right - cipher >= 0)
+                {
+                    last = k;
+                }
+            }
+            if (first >= 0 && last > first)
+            {
+                flow.sackToServer[2 * blocks] = entry.checkpointPlainSeq(dir, first);
+                flow.sackToServer[2 * blocks + 1] = entry.checkpointPlainSeq(dir, last);
+                blocks++;
+            }
+        }
+        flow.sackToServerCount = blocks;
     }
 
     /** The client's ACK in the server's plain space. */
@@ -349,6 +392,10 @@ final class ServerToClientPath
      */
     private void duplicateAcksToServer()
     {
+        if (flow.sack)
+        {
+            flow.sackToServerCount = flow.heldFromServer.sackBlocks(flow.sackToServer, DirectFlow.SACK_BLOCKS);
+        }
         final int ack = translateClientAck();
         final int count = ack == flow.lastHoleAckToServer ? 1 : DirectFlow.FAST_RETRANSMIT_DUPLICATES;
         flow.lastHoleAckToServer = ack;

@@ -180,7 +180,7 @@ final class DirectSimulation
             .build();
         engine = new DirectEngine(new DirectEngine.Settings(
             List.of(new DirectEngine.Service(SERVER_ADDRESS, 443, 80)), handshake, setup.integrity(), false,
-            DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD, 300_000_000_000L, 2_000_000_000L), journal,
+            DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD, 300_000_000_000L, 2_000_000_000L, true), journal,
             new FrameOut()
             {
                 @Override
