@@ -158,7 +158,7 @@ public final class Daemon implements AutoCloseable
         FrameClassifier classifier = FrameClassifier.BRIDGE_ALL;
         if (!config.services().isEmpty())
         {
-            direct = new DirectWiring(config, outsidePort, insidePort);
+            direct = new DirectWiring(config, outsidePort, insidePort, outsideCounters, insideCounters);
             closeInReverse.add(direct);
             classifier = direct.engine;
         }

@@ -17,6 +17,8 @@ import org.inlinetls.handshake.session.SessionStore;
 import org.inlinetls.handshake.session.TicketKeys;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
+import org.inlinetls.packet.counter.CounterDescriptor;
+import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.port.PacketPort;
 import org.inlinetls.seqdb.FlowJournal;
 
@@ -32,7 +34,12 @@ final class DirectWiring implements AutoCloseable
     final DirectEngine engine;
     final FlowJournal journal;
 
-    DirectWiring(final ApplianceConfig config, final PacketPort outside, final PacketPort inside)
+    /**
+     * @param outsideCounters counted as the bridge counts what it forwards: frames the direct mode builds are
+     *                        frames out (or transmit failures) of their port too.
+     */
+    DirectWiring(final ApplianceConfig config, final PacketPort outside, final PacketPort inside,
+        final PortCounters outsideCounters, final PortCounters insideCounters)
         throws IOException, CertificateStoreException
     {
         final List<DirectEngine.Service> services = new ArrayList<>();
@@ -89,19 +96,33 @@ final class DirectWiring implements AutoCloseable
             @Override
             public boolean toClient(final org.agrona.DirectBuffer buffer, final int offset, final int length)
             {
-                return outside.send(buffer, offset, length);
+                return counted(outside.send(buffer, offset, length), outsideCounters, length);
             }
 
             @Override
             public boolean toServer(final org.agrona.DirectBuffer buffer, final int offset, final int length)
             {
-                return inside.send(buffer, offset, length);
+                return counted(inside.send(buffer, offset, length), insideCounters, length);
             }
         };
         engine = new DirectEngine(new DirectEngine.Settings(services, handshake.build(), tls.integrity(), passNonTls,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
             config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, true), journal, out);
+    }
+
+    private static boolean counted(final boolean sent, final PortCounters counters, final int length)
+    {
+        if (sent)
+        {
+            counters.get(CounterDescriptor.FRAMES_OUT).incrementRelease();
+            counters.get(CounterDescriptor.BYTES_OUT).getAndAddRelease(length);
+        }
+        else
+        {
+            counters.get(CounterDescriptor.TX_FAILED).incrementRelease();
+        }
+        return sent;
     }
 
     @Override
