@@ -633,6 +633,15 @@ if [ "$BRIDGE" = appliance ]; then
     if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass tls12-resumed "$r2"
     else fail tls12-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
 
+    # TLS 1.3: the appliance issues the ticket itself after the hand-over and answers the PSK handshake.
+    sess="$WORK/client/tls13.session"
+    r1=$(sleep 1 | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
+        -sess_out "$sess" 2>&1 | grep -E '^(New|Reused),' | head -1 || true)
+    r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
+        -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
+    if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass tls13-resumed "$r2"
+    else fail tls13-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
+
     # SIGKILL during a download, start again: the flow continues from the
     # journal and the file arrives whole.
     dl="$WORK/client/restart-20m.bin"
