@@ -335,51 +335,13 @@ final class ClientToServerPath implements RecordListener
             entry.lastActivityNs(flow.lastActivityNs());
             if (flow.sack && tcp.sackBlockCount() > 0)
             {
-                translateServerSack(entry, tcp);
+                flow.sackToClientCount = SackBlocks.translate(entry, dir, tcp, false, flow.sackToClient);
             }
         }
         finally
         {
             entry.close();
         }
-    }
-
-    /**
-     * The server's SACK blocks (ranges of plaintext it holds) as ranges of the client's records: the client
-     * segments between checkpoints whose plaintext lies wholly inside a block.
-     */
-    private void translateServerSack(final FlowEntry entry, final TcpHeaderFlyweight tcp)
-    {
-        final Direction dir = Direction.CLIENT_TO_SERVER;
-        final int count = entry.ringCount(dir);
-        int blocks = 0;
-        for (int b = 0; b < tcp.sackBlockCount() && blocks < DirectFlow.SACK_BLOCKS; b++)
-        {
-            final int left = tcp.sackLeftEdge(b);
-            final int right = tcp.sackRightEdge(b);
-            int first = -1;
-            int last = -1;
-            for (int k = 0; k < count; k++)
-            {
-                final int plainSeq = entry.checkpointPlainSeq(dir, k);
-                if (first < 0 && plainSeq - left >= 0)
-                {
-                    first = k;
-                }
-                if (right - plainSeq >= 0)
-                {
-                    last = k;
-                }
-            }
-            if (first >= 0 && last > first &&
-                entry.checkpointCipherSeq(dir, last) - entry.checkpointCipherSeq(dir, first) > 0)
-            {
-                flow.sackToClient[2 * blocks] = entry.checkpointCipherSeq(dir, first);
-                flow.sackToClient[2 * blocks + 1] = entry.checkpointCipherSeq(dir, last);
-                blocks++;
-            }
-        }
-        flow.sackToClientCount = blocks;
     }
 
     int ackForClient()

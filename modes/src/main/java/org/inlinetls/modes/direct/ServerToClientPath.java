@@ -112,50 +112,13 @@ final class ServerToClientPath
             entry.lastActivityNs(flow.lastActivityNs()); // ACK-only periods keep the entry from expiring as orphan
             if (flow.sack && tcp.sackBlockCount() > 0)
             {
-                translateClientSack(entry, tcp);
+                flow.sackToServerCount = SackBlocks.translate(entry, dir, tcp, true, flow.sackToServer);
             }
         }
         finally
         {
             entry.close();
         }
-    }
-
-    /**
-     * The client's SACK blocks (ranges of the records it holds) as ranges of the server's plaintext: a block covers
-     * the server segments whose records lie wholly inside it, between the checkpoints at their boundaries.
-     */
-    private void translateClientSack(final FlowEntry entry, final TcpHeaderFlyweight tcp)
-    {
-        final Direction dir = Direction.SERVER_TO_CLIENT;
-        final int count = entry.ringCount(dir);
-        int blocks = 0;
-        for (int b = 0; b < tcp.sackBlockCount() && blocks < DirectFlow.SACK_BLOCKS; b++)
-        {
-            final int left = tcp.sackLeftEdge(b);
-            final int right = tcp.sackRightEdge(b);
-            int first = -1;
-            int last = -1;
-            for (int k = 0; k < count; k++)
-            {
-                final int cipher = entry.checkpointCipherSeq(dir, k);
-                if (first < 0 && cipher - left >= 0)
-                {
-                    first = k;
-                }
-                if (right - cipher >= 0)
-                {
-                    last = k;
-                }
-            }
-            if (first >= 0 && last > first)
-            {
-                flow.sackToServer[2 * blocks] = entry.checkpointPlainSeq(dir, first);
-                flow.sackToServer[2 * blocks + 1] = entry.checkpointPlainSeq(dir, last);
-                blocks++;
-            }
-        }
-        flow.sackToServerCount = blocks;
     }
 
     /** The client's ACK in the server's plain space. */
