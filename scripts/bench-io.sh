@@ -225,39 +225,15 @@ daemon_pid() {  # the java process in the appliance namespace (empty for the ker
     done
     return 0
 }
-pid_ticks() {  # utime+stime of a whole process (all its threads, live and exited)
-    local s
-    { read -r s <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return 0; }
-    s=${s##*) }
-    # shellcheck disable=SC2086
-    set -- $s
-    echo $((${12} + ${13}))
-}
 machine_busy_ticks() {  # non-idle time of all CPUs: user nice system irq softirq steal (guest is in user)
     awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
 }
 LAB_NETNS=""   # the lab's network namespaces as "net:[inode]" (set when a lab is up)
-lab_netns_ids() {
-    local ns
-    for ns in "$NS_C" "$NS_A" "$NS_S"; do ip netns exec "$ns" readlink /proc/self/ns/net; done | tr '\n' ' '
-}
+# shellcheck source=lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"   # other-load guard, process CPU ticks
 # Other work on the machine: the CPU ticks of each user process outside the lab's namespaces, keyed by pid and
 # start time. Two snapshots give the CPU those processes used in between (a process that exits in between is
 # missed, so this is a lower bound); kernel threads are left out, as they do the lab's forwarding too.
-other_snapshot() {  # other_snapshot FILE
-    { find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%h %l\n' 2>/dev/null || true; } |
-        awk -v lab="$LAB_NETNS" '
-            BEGIN { n = split(lab, ids, " "); for (i = 1; i <= n; i++) skip[ids[i]] = 1 }
-            !($2 in skip) { sub(/\/ns$/, "/stat", $1); print $1 }' |
-        { xargs cat 2>/dev/null || true; } |   # cat goes on past processes that exit meanwhile
-        awk '{
-            pid = $1; line = $0; sub(/.*\) /, "", line); split(line, a, " ")
-            if (pid != 2 && a[2] != 2) print pid ":" a[20], a[12] + a[13]
-        }' >"$1"
-}
-other_ticks_between() {  # other_ticks_between FILE0 FILE1
-    awk 'NR == FNR { t0[$1] = $2; next } { d += ($1 in t0) ? $2 - t0[$1] : $2 } END { print d + 0 }' "$1" "$2"
-}
 bridge_frames() {  # frames that entered the bridge, both directions
     ip netns exec "$NS_A" cat /sys/class/net/out0/statistics/rx_packets /sys/class/net/in0/statistics/rx_packets |
         awk '{ s += $1 } END { print s }'
@@ -296,27 +272,6 @@ iperf_client() {  # iperf_client SECONDS STREAMS DIR JSON_FILE
 
 WAITED_S=0
 NOT_QUIET=0
-wait_quiet() {  # wait (at most QUIET_WAIT s) until processes outside the lab use less than QUIET_CORES
-    [ "$QUIET_WAIT" -gt 0 ] || return 0
-    local start load t0 t1 said=0
-    start=$(date +%s)
-    while :; do
-        other_snapshot "$OUT/.other0"; t0=$(date +%s.%N)
-        sleep 1
-        other_snapshot "$OUT/.other1"; t1=$(date +%s.%N)
-        load=$(awk -v d="$(other_ticks_between "$OUT/.other0" "$OUT/.other1")" -v k="$CLK_TCK" -v a="$t0" -v b="$t1" \
-            'BEGIN { printf "%.2f", d / k / (b - a) }')
-        if awk -v l="$load" -v q="$QUIET_CORES" 'BEGIN { exit !(l < q) }'; then break; fi
-        if [ $(( $(date +%s) - start )) -ge "$QUIET_WAIT" ]; then
-            log "processes outside the lab still use $load cores after ${QUIET_WAIT} s; measuring anyway"
-            NOT_QUIET=$((NOT_QUIET + 1))
-            break
-        fi
-        [ "$said" = 1 ] || log "waiting for other work on the machine to settle ($load cores busy outside the lab)"
-        said=1
-    done
-    WAITED_S=$((WAITED_S + $(date +%s) - start))
-}
 
 FAILED_RUNS=0
 declare -A VARIANT_NOTE=()
@@ -385,6 +340,7 @@ run_variant() {
                 VARIANT_NOTE[$v]="daemon did not report ring I/O (fallback?): $started" ;;
         esac
     fi
+    # shellcheck disable=SC2034  # read by lib/bench.sh
     LAB_NETNS=$(lab_netns_ids)
     if ! start_iperf_server "$v"; then
         VARIANT_NOTE[$v]="iperf3 server did not start"

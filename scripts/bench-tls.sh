@@ -218,14 +218,6 @@ ns_proc() {  # ns_proc NS COMM -> the pid of the first process named COMM in NS
     done
     return 0
 }
-pid_ticks() {  # utime+stime of a whole process (all its threads)
-    local s
-    { read -r s <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return 0; }
-    s=${s##*) }
-    # shellcheck disable=SC2086
-    set -- $s
-    echo $((${12} + ${13}))
-}
 rss_kb() {  # rss_kb PID -> "VmRSS RssAnon RssFile RssShmem" in kB
     awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 }
          END { print r + 0, a + 0, f + 0, s + 0 }' "/proc/$1/status" 2>/dev/null || echo "0 0 0 0"
@@ -245,49 +237,12 @@ heap_used_kb() {  # heap_used_kb TERM -> the daemon's Java heap in use after a f
     echo "${u:--}"
 }
 LAB_NETNS=""
-lab_netns_ids() {
-    local ns
-    for ns in "$NS_C" "$NS_A" "$NS_S"; do ip netns exec "$ns" readlink /proc/self/ns/net; done | tr '\n' ' '
-}
+# shellcheck source=lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"   # other-load guard, process CPU ticks
 # CPU ticks of each user process outside the lab's namespaces (as in bench-io.sh): two snapshots give what other
 # work on the machine took in between (a lower bound: processes that exit in between are missed).
-other_snapshot() {
-    { find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%h %l\n' 2>/dev/null || true; } |
-        awk -v lab="$LAB_NETNS" '
-            BEGIN { n = split(lab, ids, " "); for (i = 1; i <= n; i++) skip[ids[i]] = 1 }
-            !($2 in skip) { sub(/\/ns$/, "/stat", $1); print $1 }' |
-        { xargs cat 2>/dev/null || true; } |
-        awk '{
-            pid = $1; line = $0; sub(/.*\) /, "", line); split(line, a, " ")
-            if (pid != 2 && a[2] != 2) print pid ":" a[20], a[12] + a[13]
-        }' >"$1"
-}
-other_ticks_between() {
-    awk 'NR == FNR { t0[$1] = $2; next } { d += ($1 in t0) ? $2 - t0[$1] : $2 } END { print d + 0 }' "$1" "$2"
-}
 WAITED_S=0
 NOT_QUIET=0
-wait_quiet() {  # wait (at most QUIET_WAIT s) until processes outside the lab use less than QUIET_CORES
-    [ "$QUIET_WAIT" -gt 0 ] || return 0
-    local start load t0 t1 said=0
-    start=$(date +%s)
-    while :; do
-        other_snapshot "$OUT/.other0"; t0=$(date +%s.%N)
-        sleep 1
-        other_snapshot "$OUT/.other1"; t1=$(date +%s.%N)
-        load=$(awk -v d="$(other_ticks_between "$OUT/.other0" "$OUT/.other1")" -v k="$CLK_TCK" -v a="$t0" -v b="$t1" \
-            'BEGIN { printf "%.2f", d / k / (b - a) }')
-        if awk -v l="$load" -v q="$QUIET_CORES" 'BEGIN { exit !(l < q) }'; then break; fi
-        if [ $(( $(date +%s) - start )) -ge "$QUIET_WAIT" ]; then
-            log "processes outside the lab still use $load cores after ${QUIET_WAIT} s; measuring anyway"
-            NOT_QUIET=$((NOT_QUIET + 1))
-            break
-        fi
-        [ "$said" = 1 ] || log "waiting for other work on the machine to settle ($load cores busy outside the lab)"
-        said=1
-    done
-    WAITED_S=$((WAITED_S + $(date +%s) - start))
-}
 
 # -------------------------------------------------------- measurements ----
 FAILED_RUNS=0
@@ -475,6 +430,7 @@ start_lab() {  # start_lab TERM LAB-OPTIONS...
     LABWORK=$(cat "/tmp/$PREFIX-lab.kept" 2>/dev/null || true)
     case "$LABWORK" in "/tmp/$PREFIX-lab."??????) ;; *) note "$term" "no kept lab work dir"; return 1 ;; esac
     [ -d "$LABWORK/server/www" ] || { note "$term" "no $LABWORK/server/www"; return 1; }
+    # shellcheck disable=SC2034  # read by lib/bench.sh
     LAB_NETNS=$(lab_netns_ids)
     # lab.sh's nginx takes 256 connections a worker; each idle TLS flow is a backend connection too (both
     # terminators open it at once), so reload the lab's nginx with room for them (its generated config only)
