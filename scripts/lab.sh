@@ -66,7 +66,7 @@ Options:
                        appliance namespace, stops it with SIGTERM at the end
                        and shows the counters it prints
   --bridge kernel      bridge with a Linux bridge br0 (baseline)
-  --faults             make the appliance inject loss/reorder (5%/5%, seeds
+  --faults             make the appliance inject loss/reorder (3%/3%, seeds
                        11/12); only with --bridge appliance
   --threading MODE     the daemon's threading mode: shared (default) or
                        dedicated (bridge and conductor on their own threads)
@@ -634,13 +634,20 @@ if [ "$BRIDGE" = appliance ]; then
     else fail tls12-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
 
     # TLS 1.3: the appliance issues the ticket itself after the hand-over and answers the PSK handshake.
+    # The ticket comes after the handshake: the first client stays 2 s for it (it may need a retransmission under
+    # --faults); a client that still got none tries once more, as a browser would.
     sess="$WORK/client/tls13.session"
-    r1=$(sleep 1 | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
-        -sess_out "$sess" 2>&1 | grep -E '^(New|Reused),' | head -1 || true)
+    for attempt in 1 2; do
+        rm -f "$sess"
+        r1=$(sleep 2 | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
+            -sess_out "$sess" 2>&1 | grep -E '^(New|Reused),' | head -1 || true)
+        [ -s "$sess" ] && break
+    done
     r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
         -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
     if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass tls13-resumed "$r2"
-    else fail tls13-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
+    else fail tls13-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}' (session file: $(
+        [ -s "$sess" ] && echo saved || echo none), attempts: $attempt)"; fi
 
     # SIGKILL during a download, start again: the flow continues from the
     # journal and the file arrives whole.
@@ -790,7 +797,7 @@ fi
 
 # -------------------------------------------------------------- summary ----
 fault_desc="none"
-[ "$FAULTS" = 1 ] && fault_desc="loss 5%, reorder 5% (window 4) on both sides, seeds 11/12"
+[ "$FAULTS" = 1 ] && fault_desc="loss 3%, reorder 3% (window 4) on both sides, seeds 11/12"
 echo
 echo "================================ lab summary ================================"
 printf '%-16s %s\n' "built:" "$BUILT_DESC"

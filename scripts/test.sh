@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: every module's unit and integration tests (Maven), then the network-namespace lab
-# twice: clean in shared threading, and with 5% loss + 5% reordering on both legs in dedicated threading.
+# twice: clean in shared threading, and with 3% loss + 3% reordering on both legs in dedicated threading.
 # Installs what it needs on a fresh Debian machine.
 # Usage: scripts/test.sh [--no-lab]     (the lab needs root; CI runs as root)
 set -euo pipefail

@@ -105,10 +105,12 @@ final class DirectWiring implements AutoCloseable
                 return counted(inside.send(buffer, offset, length), insideCounters, length);
             }
         };
+        // SACK translation stays off until a lab failure is understood: with it on, one SIGKILL + restart run under
+        // 3% loss + 3% reordering ended in a reset; off, SACK-permitted is stripped from the SYNs (slower under loss)
         engine = new DirectEngine(new DirectEngine.Settings(services, handshake.build(), tls.integrity(), passNonTls,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
-            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, true), journal, out);
+            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, false), journal, out);
     }
 
     private static boolean counted(final boolean sent, final PortCounters counters, final int length)

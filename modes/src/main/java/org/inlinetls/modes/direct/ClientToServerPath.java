@@ -396,10 +396,6 @@ final class ClientToServerPath implements RecordListener
 
     private void duplicateAcksToClient()
     {
-        if (flow.sack)
-        {
-            flow.sackToClientCount = flow.heldFromClient.sackBlocks(flow.sackToClient, DirectFlow.SACK_BLOCKS);
-        }
         final int ack = ackForClient();
         final int count = ack == flow.lastHoleAckToClient ? 1 : DirectFlow.FAST_RETRANSMIT_DUPLICATES;
         flow.lastHoleAckToClient = ack;

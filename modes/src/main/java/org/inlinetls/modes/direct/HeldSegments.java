@@ -112,24 +112,6 @@ final class HeldSegments
         }
     }
 
-    /**
-     * The held segments as SACK blocks, newest first as RFC 2018 asks (the block of the latest arrival leads);
-     * adjacent segments are not merged, which a sender accepts.
-     *
-     * @return blocks written.
-     */
-    int sackBlocks(final int[] edges, final int max)
-    {
-        int blocks = 0;
-        for (int i = count - 1; i >= 0 && blocks < max; i--)
-        {
-            edges[2 * blocks] = seq[i];
-            edges[2 * blocks + 1] = seq[i] + length[i];
-            blocks++;
-        }
-        return blocks;
-    }
-
     int count()
     {
         return count;

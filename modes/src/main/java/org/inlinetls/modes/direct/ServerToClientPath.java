@@ -355,10 +355,6 @@ final class ServerToClientPath
      */
     private void duplicateAcksToServer()
     {
-        if (flow.sack)
-        {
-            flow.sackToServerCount = flow.heldFromServer.sackBlocks(flow.sackToServer, DirectFlow.SACK_BLOCKS);
-        }
         final int ack = translateClientAck();
         final int count = ack == flow.lastHoleAckToServer ? 1 : DirectFlow.FAST_RETRANSMIT_DUPLICATES;
         flow.lastHoleAckToServer = ack;
