@@ -201,6 +201,9 @@ delete_lab_namespaces() {
             ip netns del "$ns" 2>/dev/null || true
         fi
     done
+    # the journal and session cache a kept lab left on tmpfs (they hold session keys)
+    rm -f "/dev/shm/$PREFIX-lab-journal.dat" "/dev/shm/$PREFIX-lab-journal.dat.lock" \
+        "/dev/shm/$PREFIX-lab-sessions.dat" "/dev/shm/$PREFIX-lab-sessions.dat.lock"
     if [ -f "$KEPT_STATE" ]; then
         kept=$(cat "$KEPT_STATE")
         case "$kept" in "/tmp/$PREFIX-lab."??????) rm -rf "$kept" ;; esac
