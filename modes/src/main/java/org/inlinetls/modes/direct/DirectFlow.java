@@ -37,8 +37,9 @@ import org.inlinetls.seqdb.FlowKey;
  * appliance has not processed and (for client records) authenticated.
  *
  * <h2>Loss</h2>
- * Segments are processed in order only: a segment beyond the frontier is dropped (its sender resends it, since the
- * translated ACK never passes the hole). A segment below the frontier is a retransmission: it is processed again
+ * Segments are processed in order only: a segment beyond the frontier is held in a few slots of a pool shared by the
+ * engine's flows ({@link HeldSegments}) and processed when the hole fills, or dropped when no slot is free (its
+ * sender resends it, since the translated ACK never passes the hole). A segment below the frontier is a retransmission: it is processed again
  * from the checkpoint where it starts, interval by interval, each interval checked against the checkpoint at its end
  * (client: the decoder's state must match, or the flow fails as a forgery; server: the plaintext's CRC must match,
  * since encrypting other bytes under the same record number would reuse a nonce). The part past the frontier is

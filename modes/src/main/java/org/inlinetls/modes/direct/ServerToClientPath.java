@@ -348,10 +348,11 @@ final class ServerToClientPath
     }
 
     /**
-     * A segment past a hole is dropped, not kept (no buffering), so the sender sees no later segment arrive and, with
-     * a small congestion window, could not collect the three duplicate ACKs of a fast retransmit: it would wait for
-     * its retransmission timer after every loss. The first drop after the hole opened is answered with the three
-     * duplicate ACKs at once; later ones with one each, as a receiver would.
+     * A segment past a hole is held (or dropped when no slot is free) but not acknowledged, and the sender sees no
+     * later segment acknowledged either; with a small congestion window it could not collect the three duplicate
+     * ACKs of a fast retransmit and would wait for its retransmission timer after every loss. The first segment
+     * after the hole opened is answered with the three duplicate ACKs at once; later ones with one each, as a
+     * receiver would. The client's direction does the same ({@code ClientToServerPath.duplicateAcksToClient}).
      */
     private void duplicateAcksToServer()
     {

@@ -11,8 +11,9 @@ import java.util.Arrays;
  * <p>
  * A segment may hold many records and parts of two; a record may span many segments. Per segment the decoder
  * emits, through a {@link RecordListener}: plaintext runs to forward, whole non-application records for their
- * owners, and at each record's end the authentication verdict. The plaintext of the piece that completes a record's
- * content is held until the tag verifies, so a forged record's last segment never leaves; TLS 1.3's inner content
+ * owners, and at each record's end the authentication verdict. The last {@link #HELD_TAIL_MAX} bytes of a record's
+ * content are held until the tag verifies (in the checkpoint, so every boundary can be resumed), so a forged record
+ * never reaches the server whole; TLS 1.3's inner content
  * type and padding are kept back (the last non-zero byte and a count of zeros) until the record ends. A failure
  * (bad tag, hostile header) is returned as an alert description and the decoder stays failed.
  * <p>
