@@ -659,7 +659,13 @@ if [ "$BRIDGE" = appliance ]; then
         --limit-rate 4M -o "$dl" -w '%{http_code} %{size_download}' "https://$SRV_IP/file-20m.bin" \
         >"$WORK/client/restart.out" 2>"$WORK/client/restart.err" 9>&- &
     rcurl=$!
-    sleep 2
+    # Kill once the download runs (1 MiB in): a handshake in flight cannot survive a restart (its key exchange
+    # is never persisted), and under --faults the handshake alone may take seconds.
+    for _ in $(seq 1 300); do
+        [ "$(stat -c %s "$dl" 2>/dev/null || echo 0)" -ge 1048576 ] && break
+        kill -0 "$rcurl" 2>/dev/null || break
+        sleep 0.1
+    done
     kill -KILL "$DAEMON_PID" 2>/dev/null || true
     wait "$DAEMON_PID" 2>/dev/null || true
     start_daemon "$WORK/appliance-restarted.log"

@@ -316,8 +316,10 @@ public final class DirectEngine implements FrameClassifier
 
     private void onUnknownClientSegment(final DirectBuffer buffer, final ParsedFrame frame)
     {
+        // No state for it (a handshake a restart lost, a flow already expired): a RST lets the client fail at
+        // once instead of waiting out its timeouts; RFC 9293 answers any non-RST segment of no connection so.
         count(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
-        if (frame.payloadLength > 0 && builder.rstFor(buffer, frame, true))
+        if (builder.rstFor(buffer, frame, true))
         {
             emit(true);
         }
