@@ -5,6 +5,9 @@ import org.inlinetls.crypto.record.IntegrityMode;
 import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.KeyShareGroup;
 import org.inlinetls.handshake.cert.CertificateSpec;
+import org.inlinetls.modes.lb.Backend;
+import org.inlinetls.modes.lb.BalancingAlgorithm;
+import org.inlinetls.modes.lb.HealthCheckSettings;
 import org.inlinetls.packet.engine.Side;
 import org.inlinetls.packet.port.FaultProfile;
 import org.inlinetls.seqdb.JournalConfig;
@@ -181,7 +184,10 @@ public record ApplianceConfig(
     {
         /** Transparent: the client talks to the server's own address; only 443 becomes the backend port. */
         DIRECT,
-        /** A virtual address NATed to a pool of backends (not implemented yet). */
+        /**
+         * A virtual address NATed to a pool of backends: validated by check-config, its data path not wired yet
+         * (the daemon refuses to start such a service).
+         */
         LOAD_BALANCING,
         /** A virtual address with TCP terminated on both legs (not implemented yet). */
         FULL_PROXY
@@ -247,15 +253,84 @@ public record ApplianceConfig(
     /**
      * A virtual service: the address whose port 443 flows are intercepted.
      *
-     * @param name        unique label used in logs and counters.
-     * @param mode        how its flows are handled; only {@link ServiceMode#DIRECT} so far.
-     * @param listen      the address and port clients connect to.
-     * @param backendPort the plain-HTTP port of the server that receives the decrypted bytes.
-     * @param onNonTls    what to do with flows that do not start with a TLS handshake.
+     * @param name          unique label used in logs and counters.
+     * @param mode          how its flows are handled.
+     * @param listen        the address and port clients connect to.
+     * @param backendPort   the plain-HTTP port of the server that receives the decrypted bytes (direct mode; a
+     *                      load-balanced service's backends carry their own ports).
+     * @param onNonTls      what to do with flows that do not start with a TLS handshake.
+     * @param loadBalancing the pool and its policies when the mode is {@link ServiceMode#LOAD_BALANCING}, else null.
      */
     public record Service(String name, ServiceMode mode, InetSocketAddress listen, int backendPort,
-        NonTlsAction onNonTls)
+        NonTlsAction onNonTls, LoadBalancing loadBalancing)
     {
+        public Service
+        {
+            if ((mode == ServiceMode.LOAD_BALANCING) != (loadBalancing != null))
+            {
+                throw new IllegalArgumentException("load-balancing settings go with mode load-balancing only: " +
+                    name);
+            }
+        }
+
+        /** A service without a pool (direct mode). */
+        public Service(final String name, final ServiceMode mode, final InetSocketAddress listen, final int backendPort,
+            final NonTlsAction onNonTls)
+        {
+            this(name, mode, listen, backendPort, onNonTls, null);
+        }
+    }
+
+    /**
+     * A load-balanced service's pool and policies (DESIGN §1); the types are the load-balancing mode's own
+     * ({@code org.inlinetls.modes.lb}).
+     *
+     * @param backends      the pool in file order; a backend's index is its id.
+     * @param algorithm     how new flows are spread over the backends that are up.
+     * @param healthCheck   how backends are checked.
+     * @param persistence   how a client is kept on its backend.
+     * @param proxyProtocol whether a PROXY protocol header precedes the plaintext sent to the backend.
+     */
+    public record LoadBalancing(List<Backend> backends, BalancingAlgorithm algorithm, HealthCheckSettings healthCheck,
+        Persistence persistence, ProxyProtocol proxyProtocol)
+    {
+        public LoadBalancing
+        {
+            backends = List.copyOf(backends);
+        }
+    }
+
+    /** How a load-balanced service keeps a client on one backend. */
+    public enum PersistenceType
+    {
+        /** Each new flow is placed by the algorithm alone. */
+        NONE,
+        /** By client address: a bounded table of recent clients and their backends. */
+        SOURCE,
+        /** By a cookie the backends set themselves, its value naming the backend (read from the request). */
+        COOKIE
+    }
+
+    /**
+     * Persistence settings.
+     *
+     * @param type           none, source or cookie.
+     * @param cookieName     the cookie's name ({@link PersistenceType#COOKIE} only, else null).
+     * @param idleTimeoutSec how long a client is remembered after its last new flow ({@link PersistenceType#SOURCE}).
+     * @param maxClients     the most clients remembered ({@link PersistenceType#SOURCE}).
+     */
+    public record Persistence(PersistenceType type, String cookieName, long idleTimeoutSec, int maxClients)
+    {
+        public static final Persistence NONE = new Persistence(PersistenceType.NONE, null, 300, 65_536);
+    }
+
+    /** The PROXY protocol header sent to the backends ahead of the plaintext. */
+    public enum ProxyProtocol
+    {
+        /** None: the backends see the appliance's connection only. */
+        OFF,
+        /** Version 2 (binary), with ALPN, SNI, TLS version and cipher TLVs. */
+        V2
     }
 
     /**
@@ -325,9 +400,16 @@ public record ApplianceConfig(
         {
             text.append("  service ").append(service.name())
                 .append(": mode=").append(YamlSection.wordOf(service.mode()))
-                .append(" listen=").append(ServiceConfigReader.addressText(service.listen()))
-                .append(" backendPort=").append(service.backendPort())
-                .append(" onNonTls=").append(YamlSection.wordOf(service.onNonTls())).append('\n');
+                .append(" listen=").append(ServiceConfigReader.addressText(service.listen()));
+            if (service.loadBalancing() == null)
+            {
+                text.append(" backendPort=").append(service.backendPort());
+            }
+            text.append(" onNonTls=").append(YamlSection.wordOf(service.onNonTls())).append('\n');
+            if (service.loadBalancing() != null)
+            {
+                LoadBalancingConfigReader.describe(service.loadBalancing(), text);
+            }
         }
         text.append("  journal: path=").append(journal.path())
             .append(" maxFlows=").append(journal.maxFlows())

@@ -33,6 +33,9 @@ final class ServiceConfigReader
     private static final Pattern IPV6_BRACKETED = Pattern.compile("\\[([0-9A-Fa-f:.]+)](?::(\\d{1,5}))?");
     private static final Pattern IPV6_BARE = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
+    private static final Set<String> SERVICE_KEYS = union(Set.of("name", "mode", "listen", "backendPort", "onNonTls"),
+        LoadBalancingConfigReader.KEYS);
+
     private ServiceConfigReader()
     {
     }
@@ -85,7 +88,7 @@ final class ServiceConfigReader
         final Map<String, Integer> lineByName = new HashMap<>();
         for (final YamlSection item : items)
         {
-            item.requireKnownKeys(Set.of("name", "mode", "listen", "backendPort", "onNonTls"));
+            item.requireKnownKeys(SERVICE_KEYS);
             final String name = item.string("name", null);
             if (!SERVICE_NAME.matcher(name).matches())
             {
@@ -99,10 +102,10 @@ final class ServiceConfigReader
             }
             final ApplianceConfig.ServiceMode mode =
                 item.choice("mode", ApplianceConfig.ServiceMode.class, ApplianceConfig.ServiceMode.DIRECT);
-            if (mode != ApplianceConfig.ServiceMode.DIRECT)
+            if (mode == ApplianceConfig.ServiceMode.FULL_PROXY)
             {
                 throw item.errorAt("mode", "'" + YamlSection.wordOf(mode) + "' is not implemented yet; only " +
-                    "'direct' is");
+                    "'direct' and 'load-balancing' are");
             }
             final InetSocketAddress listen = listen(item);
             for (int i = 0; i < services.size(); i++)
@@ -114,12 +117,23 @@ final class ServiceConfigReader
                         items.get(i).lineOf("listen") + ")");
                 }
             }
+            final ApplianceConfig.NonTlsAction onNonTls =
+                item.choice("onNonTls", ApplianceConfig.NonTlsAction.class, ApplianceConfig.NonTlsAction.RESET);
+            final ApplianceConfig.LoadBalancing loadBalancing =
+                mode == ApplianceConfig.ServiceMode.LOAD_BALANCING ? LoadBalancingConfigReader.read(item, listen) :
+                LoadBalancingConfigReader.requireAbsent(item, mode);
+            if (loadBalancing != null && onNonTls == ApplianceConfig.NonTlsAction.PASS)
+            {
+                throw item.errorAt("onNonTls", "'pass' needs a server at the listen address; a load-balancing " +
+                    "service's virtual address has none: use 'reset'");
+            }
             services.add(new ApplianceConfig.Service(
                 name,
                 mode,
                 listen,
                 (int)item.integer("backendPort", DEFAULT_BACKEND_PORT, 1, 65_535),
-                item.choice("onNonTls", ApplianceConfig.NonTlsAction.class, ApplianceConfig.NonTlsAction.RESET)));
+                onNonTls,
+                loadBalancing));
         }
         return List.copyOf(services);
     }
@@ -196,7 +210,7 @@ final class ServiceConfigReader
             throw item.errorAt("listen", "must be an IP address with an optional port, e.g. 192.0.2.10:443 or " +
                 "[2001:db8::10]:443, was '" + text + "'");
         }
-        final InetAddress address = ipLiteral(item, host);
+        final InetAddress address = ipLiteral(item, "listen", host);
         final int portNumber = port == null ? DEFAULT_LISTEN_PORT : Integer.parseInt(port);
         if (portNumber < 1 || portNumber > 65_535)
         {
@@ -205,7 +219,8 @@ final class ServiceConfigReader
         return new InetSocketAddress(address, portNumber);
     }
 
-    private static InetAddress ipLiteral(final YamlSection item, final String host) throws ConfigException
+    /** An IPv4 or IPv6 literal, never a name: nothing here looks anything up in DNS. */
+    static InetAddress ipLiteral(final YamlSection item, final String key, final String host) throws ConfigException
     {
         final Matcher ipv4 = IPV4.matcher(host);
         if (ipv4.matches())
@@ -216,11 +231,11 @@ final class ServiceConfigReader
                 final int octet = Integer.parseInt(ipv4.group(i + 1));
                 if (octet > 255)
                 {
-                    throw item.errorAt("listen", "not an IPv4 address: '" + host + "'");
+                    throw item.errorAt(key, "not an IPv4 address: '" + host + "'");
                 }
                 octets[i] = (byte)octet;
             }
-            return byAddress(item, octets);
+            return byAddress(item, key, octets);
         }
         try
         {
@@ -229,11 +244,12 @@ final class ServiceConfigReader
         }
         catch (final UnknownHostException ex)
         {
-            throw item.errorAt("listen", "not an IPv6 address: '" + host + "'");
+            throw item.errorAt(key, "not an IPv6 address: '" + host + "'");
         }
     }
 
-    private static InetAddress byAddress(final YamlSection item, final byte[] octets) throws ConfigException
+    private static InetAddress byAddress(final YamlSection item, final String key, final byte[] octets)
+        throws ConfigException
     {
         try
         {
@@ -241,8 +257,15 @@ final class ServiceConfigReader
         }
         catch (final UnknownHostException ex)
         {
-            throw item.errorAt("listen", "not an IP address: " + ex.getMessage());
+            throw item.errorAt(key, "not an IP address: " + ex.getMessage());
         }
+    }
+
+    private static Set<String> union(final Set<String> a, final Set<String> b)
+    {
+        final Set<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
     }
 
     /** Same port and either the same address or a wildcard of the same family. */

@@ -6,6 +6,10 @@ import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.KeyShareGroup;
 import org.inlinetls.handshake.cert.CertificateSpec;
+import org.inlinetls.modes.lb.Backend;
+import org.inlinetls.modes.lb.BalancingAlgorithm;
+import org.inlinetls.modes.lb.HealthCheckSettings;
+import org.inlinetls.modes.lb.HealthCheckType;
 import org.inlinetls.seqdb.JournalConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +39,9 @@ class ServicesConfigTest
 {
     private static final Path FILE = Path.of("test.yaml");
     private static final String HEAD = "interfaces: {outside: a0, inside: b0}\n";
+    /** Lines 2 to 6: a certificate and a load-balancing service without its backends. */
+    private static final String LB_HEAD =
+        "CERT\nservices:\n  - name: www\n    mode: load-balancing\n    listen: 192.0.2.10";
 
     @TempDir
     Path dir;
@@ -156,6 +165,91 @@ class ServicesConfigTest
     }
 
     @Test
+    void shouldReadALoadBalancingService() throws ConfigException, UnknownHostException
+    {
+        final ApplianceConfig config = ConfigLoader.parse(FILE, withFiles(HEAD + String.join("\n",
+            "certificates: [{chain: A_CHAIN, key: A_KEY}]",
+            "services:",
+            "  - name: shop",
+            "    mode: load-balancing",
+            "    listen: 192.0.2.20:443",
+            "    backends:",
+            "      - {address: 10.0.0.2, port: 80, weight: 3, cookie: web1}",
+            "      - {address: 10.0.0.3, port: 8080, cookie: web2}",
+            "    algorithm: weighted",
+            "    healthCheck:",
+            "      type: http",
+            "      path: /healthz",
+            "      expectStatus: 204",
+            "      intervalMs: 500",
+            "      timeoutMs: 200",
+            "      rise: 3",
+            "      fall: 2",
+            "      sourceAddress: 10.0.0.1",
+            "    persistence: {type: cookie, cookieName: SERVERID}",
+            "    proxyProtocol: v2",
+            "  - name: www",
+            "    listen: 192.0.2.10",
+            "")));
+        final ApplianceConfig.Service shop = config.services().get(0);
+        assertEquals(ApplianceConfig.ServiceMode.LOAD_BALANCING, shop.mode());
+        assertEquals(new InetSocketAddress("192.0.2.20", 443), shop.listen());
+        final ApplianceConfig.LoadBalancing lb = shop.loadBalancing();
+        assertEquals(List.of(
+            new Backend(new InetSocketAddress("10.0.0.2", 80), 3, "web1"),
+            new Backend(new InetSocketAddress("10.0.0.3", 8080), 1, "web2")), lb.backends());
+        assertEquals(BalancingAlgorithm.WEIGHTED, lb.algorithm());
+        assertEquals(new HealthCheckSettings(HealthCheckType.HTTP, "/healthz", 204, 500, 200, 3, 2,
+            InetAddress.getByName("10.0.0.1")), lb.healthCheck());
+        assertEquals(new ApplianceConfig.Persistence(ApplianceConfig.PersistenceType.COOKIE, "SERVERID", 300, 65_536),
+            lb.persistence());
+        assertEquals(ApplianceConfig.ProxyProtocol.V2, lb.proxyProtocol());
+        assertEquals(null, config.services().get(1).loadBalancing(), "a direct service has no pool");
+
+        final String described = config.describe();
+        assertTrue(described.contains("service shop: mode=load-balancing listen=192.0.2.20:443 onNonTls=reset\n" +
+            "    backends: 10.0.0.2:80 weight=3 cookie=web1; 10.0.0.3:8080 weight=1 cookie=web2;\n" +
+            "    algorithm=weighted proxyProtocol=v2\n" +
+            "    healthCheck: type=http path=/healthz expectStatus=204 intervalMs=500 timeoutMs=200 rise=3 fall=2 " +
+            "sourceAddress=10.0.0.1\n" +
+            "    persistence: type=cookie cookieName=SERVERID\n"), described);
+        assertTrue(described.contains("service www: mode=direct listen=192.0.2.10:443 backendPort=80"), described);
+    }
+
+    @Test
+    void shouldApplyLoadBalancingDefaults() throws ConfigException
+    {
+        final ApplianceConfig config = ConfigLoader.parse(FILE, withFiles(HEAD + String.join("\n",
+            "certificates: [{chain: A_CHAIN, key: A_KEY}]",
+            "services:",
+            "  - {name: v6, mode: load-balancing, listen: '[2001:db8::10]', backends: [{address: '2001:db8::2'}],",
+            "     persistence: {type: source}, proxyProtocol: false}",
+            "  - name: lc",
+            "    mode: load-balancing",
+            "    listen: 192.0.2.30",
+            "    algorithm: least-connections",
+            "    backends: [{address: 10.0.0.2}, {address: 10.0.0.3}]",
+            "    persistence: {type: source, idleTimeoutSec: 60, maxClients: 1000}",
+            "    healthCheck: {type: http, intervalMs: 300}",
+            "")));
+        final ApplianceConfig.LoadBalancing v6 = config.services().get(0).loadBalancing();
+        assertEquals(List.of(new Backend(new InetSocketAddress("2001:db8::2", 80), 1, "[2001:db8:0:0:0:0:0:2]:80")),
+            v6.backends());
+        assertEquals(BalancingAlgorithm.ROUND_ROBIN, v6.algorithm());
+        assertEquals(HealthCheckSettings.tcp(2_000, 1_000, 2, 3), v6.healthCheck());
+        assertEquals(new ApplianceConfig.Persistence(ApplianceConfig.PersistenceType.SOURCE, null, 300, 65_536),
+            v6.persistence());
+        assertEquals(ApplianceConfig.ProxyProtocol.OFF, v6.proxyProtocol());
+
+        final ApplianceConfig.LoadBalancing lc = config.services().get(1).loadBalancing();
+        assertEquals(BalancingAlgorithm.LEAST_CONNECTIONS, lc.algorithm());
+        assertEquals("10.0.0.3:80", lc.backends().get(1).cookieValue());
+        assertEquals(new HealthCheckSettings(HealthCheckType.HTTP, "/", 200, 300, 300, 2, 3, null), lc.healthCheck());
+        assertEquals(new ApplianceConfig.Persistence(ApplianceConfig.PersistenceType.SOURCE, null, 60, 1_000),
+            lc.persistence());
+    }
+
+    @Test
     void shouldMakeTheFirstCertificateTheDefaultWhenNoneIsMarked() throws ConfigException
     {
         final ApplianceConfig config = ConfigLoader.parse(FILE, withFiles(HEAD + String.join("\n",
@@ -195,7 +289,11 @@ class ServicesConfigTest
         }
         final ApplianceConfig config = ConfigLoader.parse(FILE, yaml);
         assertEquals(2, config.certificates().size());
-        assertEquals(List.of("www", "www-v6"), config.services().stream().map(ApplianceConfig.Service::name).toList());
+        assertEquals(List.of("www", "www-v6", "shop"),
+            config.services().stream().map(ApplianceConfig.Service::name).toList());
+        final ApplianceConfig.LoadBalancing shop = config.services().get(2).loadBalancing();
+        assertEquals(2, shop.backends().size());
+        assertEquals(ApplianceConfig.PersistenceType.COOKIE, shop.persistence().type());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -239,7 +337,7 @@ class ServicesConfigTest
         "missing service name    | CERT\\nservices:\\n  - listen: 192.0.2.10                      | 4 | services[0].name | is required",
         "bad service name        | CERT\\nservices:\\n  - {name: 'w w', listen: 192.0.2.10}       | 4 | services[0].name | must be 1-63 of",
         "duplicate service name  | CERT\\nservices:\\n  - {name: www, listen: 192.0.2.10}\\n  - {name: www, listen: 192.0.2.11} | 5 | services[1].name | already defined at line 4",
-        "load-balancing mode     | CERT\\nservices:\\n  - name: www\\n    mode: load-balancing\\n    listen: 192.0.2.10 | 5 | services[0].mode | 'load-balancing' is not implemented yet",
+        "load-balancing no pool  | CERT\\nservices:\\n  - name: www\\n    mode: load-balancing\\n    listen: 192.0.2.10 | 4 | services[0].backends | a load-balancing service needs at least one backend",
         "full-proxy mode         | CERT\\nservices:\\n  - {name: www, mode: full-proxy, listen: 192.0.2.10} | 4 | services[0].mode | 'full-proxy' is not implemented yet",
         "unknown mode            | CERT\\nservices:\\n  - {name: www, mode: magic, listen: 192.0.2.10} | 4 | services[0].mode | must be one of [direct, load-balancing, full-proxy]",
         "missing listen          | CERT\\nservices:\\n  - name: www                                  | 4 | services[0].listen | is required",
@@ -252,6 +350,47 @@ class ServicesConfigTest
         "backend port range      | CERT\\nservices:\\n  - {name: www, listen: 192.0.2.10, backendPort: 0} | 4 | services[0].backendPort | within 1..65535",
         "bad onNonTls            | CERT\\nservices:\\n  - {name: www, listen: 192.0.2.10, onNonTls: drop} | 4 | services[0].onNonTls | must be one of [reset, pass]",
         "unknown service key     | CERT\\nservices:\\n  - {name: www, listen: 192.0.2.10, pool: x} | 4 | services[0].pool | unknown key",
+        // load-balancing services (LB: a service whose backends line is line 7; LBHEAD: the same without it)
+        "empty backends          | LBHEAD\\n    backends: []                                  | 7 | services[0].backends | needs at least one backend",
+        "backends not a list     | LBHEAD\\n    backends: {address: 10.0.0.2}                 | 7 | services[0].backends | must be a list",
+        "backend hostname        | LBHEAD\\n    backends: [{address: web1.example}]           | 7 | services[0].backends[0].address | must be an IPv4 or IPv6 address without a port",
+        "backend bad octet       | LBHEAD\\n    backends: [{address: 10.0.0.256}]             | 7 | services[0].backends[0].address | not an IPv4 address",
+        "backend missing address | LBHEAD\\n    backends: [{port: 80}]                        | 7 | services[0].backends[0].address | is required",
+        "backend other family    | LBHEAD\\n    backends: [{address: '2001:db8::2'}]          | 7 | services[0].backends[0].address | must be an IPv4 address like the service's listen address",
+        "backend is the VIP      | LBHEAD\\n    backends: [{address: 192.0.2.10}]             | 7 | services[0].backends[0].address | is the service's own listen address",
+        "duplicate backend       | LBHEAD\\n    backends:\\n      - {address: 10.0.0.2}\\n      - {address: 10.0.0.2, port: 80} | 9 | services[0].backends[1].address | 10.0.0.2:80 is already a backend at line 8",
+        "backend port range      | LBHEAD\\n    backends: [{address: 10.0.0.2, port: 0}]      | 7 | services[0].backends[0].port | within 1..65535",
+        "backend weight zero     | LBHEAD\\n    backends: [{address: 10.0.0.2, weight: 0}]    | 7 | services[0].backends[0].weight | within 1..1000",
+        "backend bad cookie      | LBHEAD\\n    backends: [{address: 10.0.0.2, cookie: 'a;b'}] | 7 | services[0].backends[0].cookie | visible ASCII characters without spaces",
+        "duplicate cookie        | LBHEAD\\n    backends:\\n      - {address: 10.0.0.2, cookie: web}\\n      - {address: 10.0.0.3, cookie: web} | 9 | services[0].backends[1].cookie | already names the backend at line 8",
+        "unknown backend key     | LBHEAD\\n    backends: [{address: 10.0.0.2, check: x}]     | 7 | services[0].backends[0].check | unknown key",
+        "bad algorithm           | LB\\n    algorithm: random                                 | 8 | services[0].algorithm | must be one of [round-robin, weighted, least-connections, source-hash]",
+        "backendPort in LB       | LB\\n    backendPort: 8080                                 | 8 | services[0].backendPort | backends carry their own ports",
+        "onNonTls pass in LB     | LB\\n    onNonTls: pass                                    | 8 | services[0].onNonTls | virtual address has none",
+        "LB key on direct        | CERT\\nservices:\\n  - {name: www, listen: 192.0.2.10, algorithm: weighted} | 4 | services[0].algorithm | only for mode: load-balancing (this service is direct)",
+        "backends on direct      | CERT\\nservices:\\n  - name: www\\n    listen: 192.0.2.10\\n    backends: [{address: 10.0.0.2}] | 6 | services[0].backends | only for mode: load-balancing",
+        "bad check type          | LB\\n    healthCheck: {type: icmp}                         | 8 | services[0].healthCheck.type | must be one of [tcp, http]",
+        "path on a tcp check     | LB\\n    healthCheck: {type: tcp, path: /}                 | 8 | services[0].healthCheck.path | only for type: http",
+        "status on a tcp check   | LB\\n    healthCheck:\\n      expectStatus: 204          | 9 | services[0].healthCheck.expectStatus | only for type: http",
+        "relative check path     | LB\\n    healthCheck: {type: http, path: health}           | 8 | services[0].healthCheck.path | must start with '/'",
+        "check path with space   | LB\\n    healthCheck: {type: http, path: '/a b'}           | 8 | services[0].healthCheck.path | no spaces",
+        "bad expected status     | LB\\n    healthCheck: {type: http, expectStatus: 99}       | 8 | services[0].healthCheck.expectStatus | within 100..599",
+        "timeout over interval   | LB\\n    healthCheck:\\n      intervalMs: 500\\n      timeoutMs: 800 | 10 | services[0].healthCheck.timeoutMs | must not exceed intervalMs (500)",
+        "interval too short      | LB\\n    healthCheck: {intervalMs: 10}                     | 8 | services[0].healthCheck.intervalMs | within 100..3600000",
+        "fall zero               | LB\\n    healthCheck: {fall: 0}                            | 8 | services[0].healthCheck.fall | within 1..100",
+        "rise too large          | LB\\n    healthCheck: {rise: 101}                          | 8 | services[0].healthCheck.rise | within 1..100",
+        "source other family     | LB\\n    healthCheck: {sourceAddress: '2001:db8::1'}       | 8 | services[0].healthCheck.sourceAddress | must be an IPv4 address like the backends",
+        "source hostname         | LB\\n    healthCheck: {sourceAddress: inside.local}        | 8 | services[0].healthCheck.sourceAddress | must be an IPv4 or IPv6 address",
+        "unknown check key       | LB\\n    healthCheck: {port: 81}                           | 8 | services[0].healthCheck.port | unknown key",
+        "check not a mapping     | LB\\n    healthCheck: tcp                                  | 8 | services[0].healthCheck | must be a mapping",
+        "bad persistence type    | LB\\n    persistence: {type: ssl-id}                       | 8 | services[0].persistence.type | must be one of [none, source, cookie]",
+        "cookie without a name   | LB\\n    persistence: {type: cookie}                       | 8 | services[0].persistence.cookieName | is required",
+        "bad cookie name         | LB\\n    persistence: {type: cookie, cookieName: 'SERVER ID'} | 8 | services[0].persistence.cookieName | HTTP token characters",
+        "cookie name on source   | LB\\n    persistence: {type: source, cookieName: S}        | 8 | services[0].persistence.cookieName | only for type: cookie",
+        "idle timeout on cookie  | LB\\n    persistence: {type: cookie, cookieName: S, idleTimeoutSec: 5} | 8 | services[0].persistence.idleTimeoutSec | only for type: source",
+        "source idle timeout 0   | LB\\n    persistence: {type: source, idleTimeoutSec: 0}    | 8 | services[0].persistence.idleTimeoutSec | within 1..86400",
+        "source max clients 0    | LB\\n    persistence: {type: source, maxClients: 0}        | 8 | services[0].persistence.maxClients | within 1..",
+        "proxy protocol v1       | LB\\n    proxyProtocol: v1                                 | 8 | services[0].proxyProtocol | must be false or v2, was 'v1'",
         // journal
         "unknown journal key     | journal:\\n  size: 10                                                | 3 | journal.size | unknown key",
         "journal path relative   | journal:\\n  path: journal.dat                                       | 3 | journal.path | absolute path",
@@ -264,6 +403,8 @@ class ServicesConfigTest
         final String name, final String yaml, final int line, final String field, final String reason)
     {
         final String text = withFiles(HEAD + yaml.replace("\\n", "\n")
+            .replace("LBHEAD", LB_HEAD)
+            .replace("LB", LB_HEAD + "\n    backends: [{address: 10.0.0.2}]")
             .replace("CERT", "certificates: [{chain: A_CHAIN, key: A_KEY}]") + "\n");
         final ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, text));
         final String message = error.getMessage();
