@@ -9,7 +9,9 @@
 #
 # bridges out0<->in0 with either the appliance daemon (default) or a Linux
 # bridge (baseline), then runs checks (ping, ARP, 20 MiB download, 10 MiB PUT
-# upload, IPv6 ping) and prints a summary. See --help.
+# upload, IPv6 ping; with the appliance, HTTPS for every suite with curl and
+# openssl s_client, resumed sessions, SIGKILL + restart, forged records) and
+# prints a summary. See --help.
 #
 # All traffic stays inside the namespaces this script creates; only
 # 198.18.0.0/24 (and fd00:198:18::/64) is used. The host's interfaces are
@@ -36,6 +38,8 @@ MAC_OUT=02:00:c6:12:00:a0
 MAC_IN=02:00:c6:12:00:a1
 
 CURL_MAX_TIME=${LAB_CURL_MAX_TIME:-180}   # seconds, per check transfer
+HTTPS_MIB_DOWN=${LAB_HTTPS_MIB_DOWN:-50}  # MiB, per suite and client, HTTPS download
+HTTPS_MIB_UP=${LAB_HTTPS_MIB_UP:-20}      # MiB, per suite and client, HTTPS upload
 BENCH_MIB=${LAB_BENCH_MIB:-200}
 BENCH_MAX_TIME=${LAB_BENCH_MAX_TIME:-600}
 START_TIMEOUT=${LAB_START_TIMEOUT:-60}
@@ -88,13 +92,18 @@ Environment:
   LAB_PREFIX           namespace prefix (default itls): PREFIX-client,
                        PREFIX-appl, PREFIX-server
   LAB_CURL_MAX_TIME    curl --max-time per check transfer (default 180)
+  LAB_HTTPS_MIB_DOWN   HTTPS download per suite and client in MiB (default 50)
+  LAB_HTTPS_MIB_UP     HTTPS upload per suite and client in MiB (default 20)
   LAB_BENCH_MIB        size of the --bench download in MiB (default 200)
   LAB_START_TIMEOUT    seconds to wait for "appliance started" (default 60)
   LAB_STOP_TIMEOUT     seconds to wait for the daemon to exit on SIGTERM (20)
   LAB_APPLIANCE        the daemon launcher (default scripts/appliance)
+  LAB_KEYLOG           export every handshake's secrets to this NSS key log
+                       file (export.keyLog; scripts/capture-replay.sh)
 
 Needs root. Installs iproute2, ethtool, nginx-light, curl, iputils-ping
-(and tcpdump for --capture, maven + JDK 17 for the appliance) when missing.
+(and tcpdump for --capture; maven + JDK 17, python3 and tcpdump for the
+appliance) when missing.
 EOF
 }
 
@@ -137,6 +146,9 @@ case "$DRIVER" in ring|pcap) ;; *) die "--driver must be 'ring' or 'pcap', not '
 if [ "$FAULTS" = 1 ] && [ "$BRIDGE" = kernel ]; then
     die "--faults needs --bridge appliance (faults are injected by the appliance; this kernel has no netem)"
 fi
+for v in HTTPS_MIB_DOWN HTTPS_MIB_UP; do
+    [[ "${!v}" =~ ^[1-9][0-9]{0,4}$ ]] || die "LAB_$v must be a whole number of MiB from 1, not '${!v}'"
+done
 [[ "$PREFIX" =~ ^[A-Za-z0-9_.-]{1,20}$ ]] || die "LAB_PREFIX must be 1-20 characters of [A-Za-z0-9_.-]"
 if [ -n "$CAPTURE" ]; then
     case "$CAPTURE" in /*) ;; *) CAPTURE="$PWD/$CAPTURE" ;; esac
@@ -313,6 +325,7 @@ ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils
     openssl:openssl
 [ -n "$CAPTURE" ] && ensure_pkgs tcpdump:tcpdump
 [ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
+[ "$BRIDGE" = appliance ] && ensure_pkgs python3:python3 tcpdump:tcpdump   # the HTTPS forgery checks
 nginx -V 2>&1 | grep -q -- --with-http_dav_module || die "this nginx lacks the DAV module (install nginx-light or nginx)"
 
 
@@ -489,6 +502,8 @@ journal:
   maxFlows: 1024
   ringCapacity: 256
 YAML
+    # Opt-in key log export (scripts/capture-replay.sh records the replay test's captures with it).
+    [ -z "${LAB_KEYLOG:-}" ] || printf 'export:\n  keyLog: %s\n' "$LAB_KEYLOG" >> "$CFG"
     DAEMON_LOG="$WORK/appliance.log"
     start_daemon "$DAEMON_LOG"
 fi
@@ -578,54 +593,109 @@ fi
 # Through the appliance in direct mode: the client speaks TLS to the server's
 # own address on 443, nginx sees plain HTTP on 80.
 if [ "$BRIDGE" = appliance ]; then
-    https_download() {  # https_download NAME CURL-TLS-OPTIONS...
-        local name=$1 w code speed size sha dl="$WORK/client/https-20m.bin"
-        shift
+    # Every AEAD suite the lab certificate (EC P-256) allows, each negotiated
+    # alone, with curl and with openssl s_client: a download and a PUT upload
+    # each, sha256 compared (sizes: LAB_HTTPS_MIB_DOWN / LAB_HTTPS_MIB_UP).
+    log "HTTPS: generating ${HTTPS_MIB_DOWN} MiB to download, ${HTTPS_MIB_UP} MiB to upload"
+    head -c $((HTTPS_MIB_DOWN * 1048576)) /dev/urandom > "$WORK/server/www/file-https.bin"
+    head -c $((HTTPS_MIB_UP * 1048576)) /dev/urandom > "$WORK/client/upload-https.bin"
+    SHA_HTTPS_DL=$(sha256sum "$WORK/server/www/file-https.bin" | cut -d' ' -f1)
+    SHA_HTTPS_UP=$(sha256sum "$WORK/client/upload-https.bin" | cut -d' ' -f1)
+    mib_per_s() {  # mib_per_s BYTES SECONDS
+        awk -v b="$1" -v t="$2" 'BEGIN { if (t <= 0) t = 0.001; printf "%.1f MiB/s", b / t / 1048576 }'
+    }
+    seconds_since() {  # seconds_since T0 (from date +%s.%N)
+        awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'
+    }
+    # the server's copy of an upload, checked and removed: upload_result NAME CODE -> "" or what is wrong
+    upload_result() {
+        local f="$WORK/server/upload/$1" sha
+        sha=$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1 || true)
+        rm -f "$f"
+        if { [ "$2" = 201 ] || [ "$2" = 204 ]; } && [ "$sha" = "$SHA_HTTPS_UP" ]; then return 0; fi
+        echo "upload: HTTP $2, server sha256 '${sha:0:16}' != client ${SHA_HTTPS_UP:0:16}"
+        return 1
+    }
+
+    https_curl() {  # https_curl CHECK SUITE CURL-TLS-OPTIONS...
+        local check=$1 suite=$2 w code speed size sha bad="" down="" up="" err="$WORK/client/curl-$1.err"
+        local dl="$WORK/client/https-dl.bin"
+        shift 2
         if w=$("${CURL[@]}" -k "$@" -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' \
-                "https://$SRV_IP/file-20m.bin" 2>"$WORK/client/curl-$name.err"); then
+                "https://$SRV_IP/file-https.bin" 2>"$err"); then
             read -r code speed size <<<"$w"
             sha=$(sha256sum "$dl" | cut -d' ' -f1)
-            if [ "$code" = 200 ] && [ "$sha" = "$SHA_DL" ]; then pass "$name" "$(human_speed "$speed")"
-            else fail "$name" "HTTP $code, $size bytes, sha256 ${sha:0:16}... != server ${SHA_DL:0:16}..."; fi
+            if [ "$code" = 200 ] && [ "$sha" = "$SHA_HTTPS_DL" ]; then
+                down="down ${HTTPS_MIB_DOWN} MiB $(mib_per_s "$speed" 1)"
+            else bad="download: HTTP $code, $size bytes, sha256 ${sha:0:16} != server ${SHA_HTTPS_DL:0:16}; "; fi
         else
-            fail "$name" "$(tr '\n' ' ' <"$WORK/client/curl-$name.err")"
+            bad="download: $(tr '\n' ' ' <"$err"); "
         fi
         rm -f "$dl"
-    }
-    https_download https-tls13-download-20MiB --tlsv1.3
-    https_download https-tls12-download-20MiB --tlsv1.2 --tls-max 1.2
-
-    if w=$("${CURL[@]}" -k -H 'Expect:' -T "$WORK/client/upload-10m.bin" -o /dev/null \
-            -w '%{http_code} %{speed_upload} %{size_upload}' "https://$SRV_IP/upload/https-10m.bin" \
-            2>"$WORK/client/curl-https-up.err"); then
-        read -r code speed size <<<"$w"
-        sha=$(sha256sum "$WORK/server/upload/https-10m.bin" 2>/dev/null | cut -d' ' -f1 || true)
-        if { [ "$code" = 201 ] || [ "$code" = 204 ]; } && [ "$sha" = "$SHA_UP" ]; then
-            pass https-upload-10MiB "$(human_speed "$speed")"
+        if w=$("${CURL[@]}" -k "$@" -H 'Expect:' -T "$WORK/client/upload-https.bin" -o /dev/null \
+                -w '%{http_code} %{speed_upload}' "https://$SRV_IP/upload/$check.bin" 2>"$err"); then
+            read -r code speed <<<"$w"
+            if w=$(upload_result "$check.bin" "$code"); then up="up ${HTTPS_MIB_UP} MiB $(mib_per_s "$speed" 1)"
+            else bad+="$w"; fi
         else
-            fail https-upload-10MiB "HTTP $code, $size bytes sent, server sha256 '${sha:0:16}...' != client ${SHA_UP:0:16}..."
+            bad+="upload: $(tr '\n' ' ' <"$err")"
+            rm -f "$WORK/server/upload/$check.bin"
         fi
-    else
-        fail https-upload-10MiB "$(tr '\n' ' ' <"$WORK/client/curl-https-up.err")"
-    fi
-    rm -f "$WORK/server/upload/https-10m.bin"
+        if [ -z "$bad" ]; then pass "$check" "$suite: $down, $up"; else fail "$check" "$suite: $bad"; fi
+    }
 
-    # Every AEAD suite the lab certificate (EC P-256) allows, each negotiated alone.
-    sha64=$(sha256sum "$WORK/server/www/file-64k.bin" | cut -d' ' -f1)
-    suites_ok=()
-    suites_bad=()
-    for suite in tls13:TLS_AES_128_GCM_SHA256 tls13:TLS_AES_256_GCM_SHA384 tls13:TLS_CHACHA20_POLY1305_SHA256 \
-            tls12:ECDHE-ECDSA-AES128-GCM-SHA256 tls12:ECDHE-ECDSA-AES256-GCM-SHA384 \
-            tls12:ECDHE-ECDSA-CHACHA20-POLY1305; do
-        name=${suite#*:}
-        if [ "${suite%%:*}" = tls13 ]; then opts=(--tlsv1.3 --tls13-ciphers "$name")
-        else opts=(--tlsv1.2 --tls-max 1.2 --ciphers "$name"); fi
-        got=$("${CURL[@]}" -k "${opts[@]}" -o - "https://$SRV_IP/file-64k.bin" 2>"$WORK/client/curl-suite.err" |
-            sha256sum | cut -d' ' -f1)
-        if [ "$got" = "$sha64" ]; then suites_ok+=("$name"); else suites_bad+=("$name"); fi
+    # openssl s_client -quiet: no commands on stdin, stdin's end does not close the connection; the server
+    # closes it (Connection: close). http_sha256.py strips the response header and hashes the body.
+    s_client_errors() {  # what s_client said, without its certificate chatter
+        grep -v -e '^depth=' -e '^verify ' -e 'SSL_get_servername' "$1" | tr '\n' ' ' || true
+    }
+    https_s_client() {  # https_s_client CHECK SUITE S_CLIENT-TLS-OPTIONS...
+        local check=$1 suite=$2 r t0 t1 code size sha bad="" down="" up="" err="$WORK/client/s_client-$1.err"
+        shift 2
+        t0=$(date +%s.%N)
+        r=$(printf 'GET /file-https.bin HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$SRV_IP" |
+            ip netns exec "$NS_C" timeout "$CURL_MAX_TIME" openssl s_client -quiet -connect "$SRV_IP:443" "$@" \
+                2>"$err" | python3 "$LABDIR/http_sha256.py") || true
+        t1=$(seconds_since "$t0")
+        read -r code size sha <<<"${r:-000 0 -}"
+        if [ "$code" = 200 ] && [ "$sha" = "$SHA_HTTPS_DL" ]; then
+            down="down ${HTTPS_MIB_DOWN} MiB $(mib_per_s "$size" "$t1")"
+        else
+            bad="download: HTTP $code, $size bytes, sha256 ${sha:0:16} != server ${SHA_HTTPS_DL:0:16} ($(
+                s_client_errors "$err")); "
+        fi
+        size=$(stat -c %s "$WORK/client/upload-https.bin")
+        t0=$(date +%s.%N)
+        r=$({ printf 'PUT /upload/%s.bin HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' \
+                "$check" "$SRV_IP" "$size"; cat "$WORK/client/upload-https.bin"; } |
+            ip netns exec "$NS_C" timeout "$CURL_MAX_TIME" openssl s_client -quiet -connect "$SRV_IP:443" "$@" \
+                2>"$err" | python3 "$LABDIR/http_sha256.py") || true
+        t1=$(seconds_since "$t0")
+        read -r code _ <<<"${r:-000}"
+        if r=$(upload_result "$check.bin" "$code"); then
+            up="up ${HTTPS_MIB_UP} MiB $(mib_per_s "$size" "$t1")"
+        else
+            bad+="$r ($(s_client_errors "$err"))"
+        fi
+        if [ -z "$bad" ]; then pass "$check" "$suite: $down, $up"; else fail "$check" "$suite: $bad"; fi
+    }
+
+    t_matrix=$(date +%s)
+    for suite in tls13:TLS_AES_128_GCM_SHA256:aes128-gcm tls13:TLS_AES_256_GCM_SHA384:aes256-gcm \
+            tls13:TLS_CHACHA20_POLY1305_SHA256:chacha20 tls12:ECDHE-ECDSA-AES128-GCM-SHA256:aes128-gcm \
+            tls12:ECDHE-ECDSA-AES256-GCM-SHA384:aes256-gcm tls12:ECDHE-ECDSA-CHACHA20-POLY1305:chacha20; do
+        IFS=: read -r ver name short <<<"$suite"
+        if [ "$ver" = tls13 ]; then
+            https_curl "https-curl-$ver-$short" "$name" --tlsv1.3 --tls13-ciphers "$name"
+            https_s_client "https-s_client-$ver-$short" "$name" -tls1_3 -ciphersuites "$name"
+        else
+            https_curl "https-curl-$ver-$short" "$name" --tlsv1.2 --tls-max 1.2 --ciphers "$name"
+            https_s_client "https-s_client-$ver-$short" "$name" -tls1_2 -cipher "$name"
+        fi
     done
-    if [ ${#suites_bad[@]} -eq 0 ]; then pass https-every-suite "${#suites_ok[@]} suites: ${suites_ok[*]}"
-    else fail https-every-suite "failed: ${suites_bad[*]} ($(tr '\n' ' ' <"$WORK/client/curl-suite.err"))"; fi
+    rm -f "$WORK/server/www/file-https.bin" "$WORK/client/upload-https.bin"
+    log "HTTPS: 6 suites x 2 clients x (${HTTPS_MIB_DOWN} MiB down + ${HTTPS_MIB_UP} MiB up)" \
+        "in $(( $(date +%s) - t_matrix )) s"
 
     # A TLS 1.2 session resumed through the appliance (session id cache).
     sess="$WORK/client/tls12.session"
@@ -679,6 +749,118 @@ if [ "$BRIDGE" = appliance ]; then
     fi
     rm -f "$dl"
     DAEMON_LOG="$WORK/appliance-restarted.log"
+
+    # A forged record: a client (forge_record.py) completes a real handshake, sends a PUT whose body spans
+    # records, one bit flipped in the middle of one record's ciphertext, nothing after it. The client must
+    # get a bad_record_mac alert, and the server (tcpdump on srv0, read by pcap_flow.py) a RST before that
+    # record's last plaintext bytes; nginx must not store the upload. Runs on the restarted daemon, whose
+    # auth_failed counter is checked when it stops (https-forged-counted). Under --faults a RST the fault
+    # injector drops is never sent again (RSTs are not retransmitted), so one failed attempt may be repeated,
+    # and the check line says so.
+    forge_check() {  # forge_check CHECK TLS-VERSION SUITE
+        local check=$1 tls=$2 suite=$3 pcap="$WORK/$1.pcap" out crc facts prc port end result attempt first=""
+        local why
+        for attempt in 1 2; do
+            rm -f "$pcap"
+            ip netns exec "$NS_S" tcpdump -i srv0 -n -Z root -s 128 -U -w "$pcap" "tcp port 80" \
+                >"$WORK/$check.tcpdump.log" 2>&1 9>&- &
+            CAP_PID=$!
+            for _ in $(seq 1 50); do
+                grep -q 'listening on' "$WORK/$check.tcpdump.log" 2>/dev/null && break
+                sleep 0.1
+            done
+            out=$(ip netns exec "$NS_C" timeout 90 python3 "$LABDIR/forge_record.py" --connect "$SRV_IP:443" \
+                --tls "$tls" --cipher "$suite" --path "/upload/$check.bin" --timeout-s 30 2>&1) && crc=0 || crc=$?
+            sleep 1   # the RST to the server, and anything after it, into the capture
+            stop_pid_tree "$CAP_PID" INT 5 || stop_pid_tree "$CAP_PID" KILL 2
+            CAP_PID=""
+            echo "$out" >"$WORK/$check.client.log"
+            port=$(sed -n 's/^local_port=//p' <<<"$out")
+            end=$(sed -n 's/^forged_plain_end=//p' <<<"$out")
+            result=$(sed -n 's/^result=//p' <<<"$out")
+            [ "$crc" = 0 ] && FORGERIES_DETECTED=$((FORGERIES_DETECTED + 1))
+            facts="no capture analysis (no connection or no forged record)"
+            prc=2
+            if [ -n "$port" ] && [ -n "$end" ]; then
+                facts=$(python3 "$LABDIR/pcap_flow.py" "$pcap" --client-port "$port" --max-bytes "$end" 2>&1) &&
+                    prc=0 || prc=$?
+            fi
+            why=""
+            [ "$crc" = 0 ] || why="client: ${result:-$(tr '\n' ' ' <<<"$out")}; "
+            [ "$prc" = 0 ] || why+="server leg (forged record ends at byte ${end:-?}): $facts; "
+            [ ! -e "$WORK/server/upload/$check.bin" ] || why+="nginx stored the forged upload; "
+            rm -f "$WORK/server/upload/$check.bin"
+            if [ -z "$why" ]; then
+                why="$(sed -n 's/^cipher=//p' <<<"$out"): alert bad_record_mac; server got $(
+                    sed -n 's/.*received_bytes=\([0-9]*\).*/\1/p' <<<"$facts") of ${end} bytes, then RST"
+                pass "$check" "$why${first:+; attempt 2, attempt 1 failed: $first}"
+                return
+            fi
+            if [ "$FAULTS" = 1 ] && [ "$attempt" = 1 ]; then first=$why; continue; fi
+            fail "$check" "$why${first:+ (attempt 1: $first)}"
+            return
+        done
+    }
+    FORGERIES_DETECTED=0
+    forge_check https-forged-record-tls13 1.3 TLS_AES_256_GCM_SHA384
+    forge_check https-forged-record-tls12 1.2 ECDHE-ECDSA-CHACHA20-POLY1305
+
+    # Reload while a download runs: the file renamed into place (a service added, the web service's settings
+    # changed), a broken file rejected with its line, SIGHUP; the download finishes whole on the service it started
+    # with. Then the web service removed: 443 is bridged to nginx (which does not listen there); then restored.
+    await_log() {  # await_log TEXT: wait up to 20 s for TEXT in the daemon's log
+        for _ in $(seq 1 200); do grep -qF -- "$1" "$DAEMON_LOG" 2>/dev/null && return 0; sleep 0.1; done
+        return 1
+    }
+    cp "$CFG" "$WORK/appliance.yaml.orig"
+    dl="$WORK/client/reload-20m.bin"
+    ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME" \
+        --limit-rate 4M -o "$dl" -w '%{http_code} %{size_download}' "https://$SRV_IP/file-20m.bin" \
+        >"$WORK/client/reload.out" 2>"$WORK/client/reload.err" 9>&- &
+    rcurl=$!
+    for _ in $(seq 1 300); do
+        [ "$(stat -c %s "$dl" 2>/dev/null || echo 0)" -ge 1048576 ] && break
+        kill -0 "$rcurl" 2>/dev/null || break
+        sleep 0.1
+    done
+    reload_notes=()
+    sed -e 's/^    backendPort: 80$/    backendPort: 80\n    onNonTls: pass/' \
+        -e "s/^services:$/services:\n  - {name: other, listen: 198.18.0.3:443}/" "$WORK/appliance.yaml.orig" \
+        >"$CFG.new" && mv "$CFG.new" "$CFG"
+    await_log "config reloaded (file changed): services +other ~web" || reload_notes+=("no reload on rename")
+    printf 'services:\n  - {name: web, listen: %s:443, backendPort: 0}\n' "$SRV_IP" >>"$CFG"
+    await_log "reload rejected: $CFG:" || reload_notes+=("broken file not rejected")
+    head -n -2 "$CFG" >"$CFG.new" && mv "$CFG.new" "$CFG"   # both lines in one step: no half-edited file
+    kill -HUP "$DAEMON_PID" 2>/dev/null || true
+    await_log "config reloaded (SIGHUP): nothing" || reload_notes+=("no reload on SIGHUP")
+    wait "$rcurl" 2>/dev/null || true
+    read -r code size <"$WORK/client/reload.out" || true
+    sha=$(sha256sum "$dl" 2>/dev/null | cut -d' ' -f1 || true)
+    if [ "${code:-}" = 200 ] && [ "$sha" = "$SHA_DL" ] && [ ${#reload_notes[@]} -eq 0 ]; then
+        pass https-reload-in-flight "20 MiB whole across a rename-into-place reload, a rejected file and SIGHUP"
+    else
+        fail https-reload-in-flight "HTTP ${code:-?}, ${size:-?} bytes, sha256 ${sha:0:16}...; ${reload_notes[*]:-}: $(tr '\n' ' ' <"$WORK/client/reload.err")"
+    fi
+    rm -f "$dl"
+    grep -v "^  - name: web$\|^    mode: direct$\|^    listen: $SRV_IP:443$\|^    backendPort: 80$" \
+        "$WORK/appliance.yaml.orig" | sed -e "s/^services:$/services:\n  - {name: other, listen: 198.18.0.3:443}/" \
+        >"$CFG.new" && mv "$CFG.new" "$CFG"
+    if await_log "services -web"; then
+        if "${CURL[@]}" -k -o /dev/null "https://$SRV_IP/file-64k.bin" 2>"$WORK/client/curl-removed.err"; then
+            fail https-service-removed "HTTPS still answered after the service was removed"
+        else
+            pass https-service-removed "443 bridged: $(tr '\n' ' ' <"$WORK/client/curl-removed.err")"
+        fi
+    else
+        fail https-service-removed "no reload removing the service in $DAEMON_LOG"
+    fi
+    cp "$WORK/appliance.yaml.orig" "$CFG.new" && mv "$CFG.new" "$CFG"
+    if await_log "services +web" && "${CURL[@]}" -k -o /dev/null "https://$SRV_IP/file-64k.bin" \
+            2>"$WORK/client/curl-restored.err"; then
+        pass https-service-restored "intercepted again after the reload"
+    else
+        fail https-service-restored "$(tr '\n' ' ' <"$WORK/client/curl-restored.err")"
+    fi
 fi
 
 # -------------------------------------------------------------- capture ----
@@ -802,6 +984,17 @@ if [ -n "$DAEMON_PID" ] && [ "$KEEP" = 0 ]; then
     echo
     echo "---- appliance exit counters (from $DAEMON_LOG) ----"
     if [ -n "$COUNTERS" ]; then echo "$COUNTERS"; else echo "(the daemon printed nothing after SIGTERM)"; fi
+    # The forged records the clients saw rejected, counted by the daemon that ran them (the direct mode's
+    # counters are in its exit log only: `appliance stats` shows the port counters).
+    if [ "${FORGERIES_DETECTED:-0}" -gt 0 ]; then
+        auth=$(awk '$1 == "auth_failed" { gsub(",", "", $2); n = $2 } END { print n + 0 }' <<<"$COUNTERS")
+        if [ "$auth" -ge "$FORGERIES_DETECTED" ]; then
+            pass https-forged-counted "auth_failed $auth (forged records rejected: $FORGERIES_DETECTED)"
+        else
+            fail https-forged-counted \
+                "auth_failed $auth in the exit counters, forged records rejected: $FORGERIES_DETECTED"
+        fi
+    fi
 fi
 
 # -------------------------------------------------------------- summary ----
@@ -815,7 +1008,7 @@ printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
 [ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"
 for i in "${!CHECK_NAMES[@]}"; do
-    printf '  %-20s %s\n' "${CHECK_NAMES[$i]}" "${CHECK_RESULTS[$i]}"
+    printf '  %-32s %s\n' "${CHECK_NAMES[$i]}" "${CHECK_RESULTS[$i]}"
 done
 printf '%-16s %s\n' "download speed:" "$SPEED_DL"
 printf '%-16s %s\n' "upload speed:" "$SPEED_UP"

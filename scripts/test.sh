@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: every module's unit and integration tests (Maven), then the network-namespace lab
 # twice: clean in shared threading, and with 3% loss + 3% reordering on both legs in dedicated threading.
+# HTTPS sizes per suite and client (6 suites x curl and openssl s_client): the clean lab uses the lab's
+# defaults (50 MiB down, 20 MiB up: ~1 min of transfers on 2 shared cores); the faults lab moves ~1.5 MiB/s per
+# HTTPS transfer while SACK translation is off, so it gets 16/6 MiB (~3 min) unless TEST_FAULTS_HTTPS_MIB_DOWN /
+# TEST_FAULTS_HTTPS_MIB_UP say otherwise.
 # Installs what it needs on a fresh Debian machine.
 # Usage: scripts/test.sh [--no-lab]     (the lab needs root; CI runs as root)
 set -euo pipefail
@@ -31,10 +35,15 @@ PY
 )
 lab_passed=0; lab_failed=0
 if (( run_lab )); then
+    faults_sizes=(LAB_HTTPS_MIB_DOWN="${TEST_FAULTS_HTTPS_MIB_DOWN:-16}"
+        LAB_HTTPS_MIB_UP="${TEST_FAULTS_HTTPS_MIB_UP:-6}")
     for args in "" "--faults --threading dedicated"; do
         echo "== lab ${args:-(clean)}"
+        sizes=()
+        [[ -z "$args" ]] || sizes=("${faults_sizes[@]}")
         log=$(mktemp)
-        if ! "$root/scripts/lab.sh" $args 2>&1 | tee "$log"; then status=1; fi
+        # shellcheck disable=SC2086 # args is a list of options
+        if ! env "${sizes[@]}" "$root/scripts/lab.sh" $args 2>&1 | tee "$log"; then status=1; fi
         if line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1); then
             lab_passed=$(( lab_passed + $(sed -E 's/^lab: ([0-9]+) passed.*/\1/' <<<"$line") ))
             lab_failed=$(( lab_failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line") ))

@@ -16,6 +16,7 @@ import org.bouncycastle.tls.TlsUtils;
 import org.inlinetls.crypto.keys.Secrets;
 import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.cert.ServerCredential;
+import org.inlinetls.handshake.keylog.KeyLogEntry;
 import org.inlinetls.handshake.session.SessionResumption;
 import org.inlinetls.handshake.session.SessionState;
 import org.inlinetls.handshake.tls13.PskServerHandshake;
@@ -411,6 +412,34 @@ final class ApplianceTlsServer extends DefaultTlsServer
             Secrets.zero(resumptionMasterSecret);
             resumptionMasterSecret = null;
         }
+    }
+
+    /**
+     * The secrets of the completed handshake for the key log export (copies; the caller owns the entry), or null when
+     * the crypto captured none (key log off) or the handshake is not complete. Call before {@link #buildKeys}.
+     */
+    KeyLogEntry takeKeyLogEntry()
+    {
+        final byte[] clientRandom = crypto.clientRandom();
+        if (!complete || null == clientRandom)
+        {
+            return null;
+        }
+        if (TlsUtils.isTLSv13(version))
+        {
+            final byte[] clientHandshake = crypto.takeClientHandshakeSecret();
+            final byte[] serverHandshake = crypto.takeServerHandshakeSecret();
+            if (null == clientHandshake || null == serverHandshake || null == clientTrafficSecret ||
+                null == serverTrafficSecret)
+            {
+                Secrets.zero(clientHandshake, serverHandshake);
+                return null;
+            }
+            return KeyLogEntry.tls13(clientRandom, clientHandshake, serverHandshake, clientTrafficSecret.clone(),
+                serverTrafficSecret.clone());
+        }
+        final byte[] master = crypto.takeMasterSecret();
+        return null == master ? null : KeyLogEntry.tls12(clientRandom, master);
     }
 
     /** Zeroes whatever secrets were captured and not handed over. */

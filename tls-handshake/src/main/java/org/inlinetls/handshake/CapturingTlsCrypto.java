@@ -23,10 +23,25 @@ final class CapturingTlsCrypto extends BcTlsCrypto
 {
     private SequenceTrackingCipher lastCipher;
     private byte[] tls12KeyBlock;
+    private final boolean keyLog;
+    private byte[] clientRandom;
+    private byte[] masterSecret;
+    private byte[] clientHandshakeSecret;
+    private byte[] serverHandshakeSecret;
 
     CapturingTlsCrypto(final SecureRandom random)
     {
+        this(random, false);
+    }
+
+    /**
+     * @param keyLog also keep copies of the secrets the key log export writes: the TLS 1.2 master secret, the TLS 1.3
+     *               handshake traffic secrets, and the client random.
+     */
+    CapturingTlsCrypto(final SecureRandom random, final boolean keyLog)
+    {
         super(random);
+        this.keyLog = keyLog;
     }
 
     @Override
@@ -41,8 +56,69 @@ final class CapturingTlsCrypto extends BcTlsCrypto
             Secrets.zero(tls12KeyBlock);
             tls12KeyBlock = TlsImplUtils.calculateKeyBlock(params, keyBlockLength);
         }
+        if (keyLog && null != sp)
+        {
+            captureForKeyLog(sp);
+        }
         lastCipher = new SequenceTrackingCipher(cipher);
         return lastCipher;
+    }
+
+    /**
+     * TLS 1.3: the first cipher is made from the handshake traffic secrets (BC replaces them with the application
+     * ones before the second); TLS 1.2: the master secret. Copies, through {@code adoptSecret}: {@code extract()}
+     * wipes the object it is called on, and BC still owns its own.
+     */
+    private void captureForKeyLog(final SecurityParameters sp)
+    {
+        if (null == clientRandom && null != sp.getClientRandom())
+        {
+            clientRandom = sp.getClientRandom().clone();
+        }
+        if (TlsUtils.isTLSv13(sp.getNegotiatedVersion()))
+        {
+            if (null == clientHandshakeSecret && null != sp.getTrafficSecretClient() &&
+                null != sp.getTrafficSecretServer())
+            {
+                clientHandshakeSecret = adoptSecret(sp.getTrafficSecretClient()).extract();
+                serverHandshakeSecret = adoptSecret(sp.getTrafficSecretServer()).extract();
+            }
+        }
+        else if (null != sp.getMasterSecret())
+        {
+            Secrets.zero(masterSecret);
+            masterSecret = adoptSecret(sp.getMasterSecret()).extract();
+        }
+    }
+
+    /** The client random, when captured for the key log (public; a copy is fine), or null. */
+    byte[] clientRandom()
+    {
+        return null == clientRandom ? null : clientRandom.clone();
+    }
+
+    /** The TLS 1.2 master secret captured for the key log, once (the caller owns it), or null. */
+    byte[] takeMasterSecret()
+    {
+        final byte[] secret = masterSecret;
+        masterSecret = null;
+        return secret;
+    }
+
+    /** The TLS 1.3 client handshake traffic secret captured for the key log, once (the caller owns it), or null. */
+    byte[] takeClientHandshakeSecret()
+    {
+        final byte[] secret = clientHandshakeSecret;
+        clientHandshakeSecret = null;
+        return secret;
+    }
+
+    /** The TLS 1.3 server handshake traffic secret captured for the key log, once (the caller owns it), or null. */
+    byte[] takeServerHandshakeSecret()
+    {
+        final byte[] secret = serverHandshakeSecret;
+        serverHandshakeSecret = null;
+        return secret;
     }
 
     /** The TLS 1.2 key block captured at cipher creation (the caller zeroes it), or null; clears the reference. */
@@ -61,8 +137,11 @@ final class CapturingTlsCrypto extends BcTlsCrypto
 
     void destroy()
     {
-        Secrets.zero(tls12KeyBlock);
+        Secrets.zero(tls12KeyBlock, masterSecret, clientHandshakeSecret, serverHandshakeSecret);
         tls12KeyBlock = null;
+        masterSecret = null;
+        clientHandshakeSecret = null;
+        serverHandshakeSecret = null;
     }
 
     /** Forwards to BC's cipher and remembers the next sequence number of each direction. */

@@ -3,6 +3,7 @@ package org.inlinetls.handshake;
 import org.inlinetls.crypto.cbc.CbcSuite;
 import org.inlinetls.crypto.suite.CipherSuite;
 import org.inlinetls.handshake.cert.CredentialSelector;
+import org.inlinetls.handshake.keylog.KeyLogSink;
 import org.inlinetls.handshake.session.SessionResumption;
 import org.inlinetls.handshake.session.SessionStore;
 import org.inlinetls.handshake.session.TicketKeys;
@@ -64,6 +65,7 @@ public final class HandshakeConfig
     private final int[] groupCodes;
     private final SessionResumption resumption;
     private final PskServerHandshake.Policy tls13Resumption;
+    private final KeyLogSink keyLog;
 
     private HandshakeConfig(final Builder builder)
     {
@@ -75,6 +77,7 @@ public final class HandshakeConfig
         this.groups = List.copyOf(builder.groups);
         this.alpnProtocols = List.copyOf(builder.alpnProtocols);
         this.random = builder.random != null ? builder.random : new SecureRandom();
+        this.keyLog = builder.keyLog;
 
         final List<Integer> codes = new ArrayList<>();
         for (final CipherSuite suite : suites)
@@ -171,6 +174,15 @@ public final class HandshakeConfig
         return tls13Resumption;
     }
 
+    /**
+     * Where the secrets of each completed handshake go for the opt-in NSS key log export; null when it is off (the
+     * default: session secrets otherwise never leave the appliance's memory and tmpfs journal).
+     */
+    public KeyLogSink keyLog()
+    {
+        return keyLog;
+    }
+
     /** Every enabled suite's code point in server preference order (CBC last, and only when allowed). */
     int[] suiteCodes()
     {
@@ -207,6 +219,14 @@ public final class HandshakeConfig
         private boolean tickets = true;
         private long sessionLifetimeMs = DEFAULT_SESSION_LIFETIME_MS;
         private LongSupplier sessionClockMs = System::currentTimeMillis;
+        private KeyLogSink keyLog;
+
+        /** Exports every completed handshake's secrets to {@code keyLog} (opt-in; null for off, the default). */
+        public Builder keyLog(final KeyLogSink keyLog)
+        {
+            this.keyLog = keyLog;
+            return this;
+        }
 
         public Builder credentials(final CredentialSelector credentials)
         {

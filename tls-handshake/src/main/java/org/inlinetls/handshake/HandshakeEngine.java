@@ -4,10 +4,13 @@ import org.bouncycastle.tls.RecordPreview;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.inlinetls.crypto.record.RecordDecoder;
 import org.inlinetls.crypto.suite.CipherSuite;
+import org.inlinetls.handshake.keylog.KeyLogEntry;
+import org.inlinetls.handshake.keylog.KeyLogSink;
 import org.inlinetls.handshake.tls13.PskServerHandshake;
 import org.inlinetls.handshake.tls13.Tls13Alert;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 import static java.lang.System.Logger.Level.DEBUG;
 
@@ -29,7 +32,7 @@ import static java.lang.System.Logger.Level.DEBUG;
  * <p>
  * Not thread-safe: one engine belongs to one flow and is driven by the thread that owns the flow.
  */
-public final class HandshakeEngine
+public final class HandshakeEngine implements ServerHandshake
 {
     /** Returned by {@link #alert()} and {@link #peerAlert()} when there is none. */
     public static final int NO_ALERT = -1;
@@ -59,10 +62,12 @@ public final class HandshakeEngine
     private int ownAlertDescription = NO_ALERT;
     private boolean bcOutputSeen;
     private int ownOutputOffset;
+    private final KeyLogSink keyLog;
 
     public HandshakeEngine(final HandshakeConfig config)
     {
-        server = new ApplianceTlsServer(config, new CapturingTlsCrypto(config.random()));
+        keyLog = config.keyLog();
+        server = new ApplianceTlsServer(config, new CapturingTlsCrypto(config.random(), null != keyLog));
         pskPolicy = config.tls13Resumption();
         protocol = new TicketIssuingProtocol(server, null != pskPolicy);
         try
@@ -277,6 +282,10 @@ public final class HandshakeEngine
                 .lastCipher();
             try
             {
+                if (null != keyLog)
+                {
+                    exportKeys(server::takeKeyLogEntry);
+                }
                 keys = server.buildKeys(cipher.nextReadSequence(), cipher.nextWriteSequence());
                 complete = true;
             }
@@ -289,6 +298,26 @@ public final class HandshakeEngine
                 server.destroy();
                 Arrays.fill(record, (byte)0);
             }
+        }
+    }
+
+    /**
+     * Hands a completed handshake's secrets to the key log export (which never blocks); a failure there never fails
+     * the handshake.
+     */
+    private void exportKeys(final Supplier<KeyLogEntry> entry)
+    {
+        try
+        {
+            final KeyLogEntry taken = entry.get();
+            if (null != taken)
+            {
+                keyLog.offer(taken);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(DEBUG, () -> "key log entry not exported: " + ex.getClass().getSimpleName());
         }
     }
 
@@ -327,7 +356,7 @@ public final class HandshakeEngine
         try
         {
             final PskServerHandshake accepted = PskServerHandshake.tryAccept(
-                pskPolicy, Arrays.copyOfRange(record, HEADER_LENGTH, recordSize));
+                pskPolicy, Arrays.copyOfRange(record, HEADER_LENGTH, recordSize), null != keyLog);
             if (null == accepted)
             {
                 return false;
@@ -385,6 +414,10 @@ public final class HandshakeEngine
             keys = NegotiatedKeys.tls13(psk.suite(), psk.takeClientTrafficSecret(), psk.takeServerTrafficSecret(),
                 0, 0, info);
             keys.sessionTicket(psk.newSessionTicket());
+            if (null != keyLog)
+            {
+                exportKeys(psk::takeKeyLogEntry);
+            }
             psk.destroy();
             Arrays.fill(record, (byte)0);
             complete = true;

@@ -19,7 +19,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run the appliance in the foreground. SIGTERM/SIGINT stop it cleanly (NICs restored, counters "
-        + "logged); SIGUSR1 logs the counters; 'appliance stats' reads them at any time.")
+        + "logged); SIGUSR1 logs the counters; 'appliance stats' reads them at any time. SIGHUP, or saving the "
+        + "config file, reloads it: services, certificates and TLS policy apply to new flows at once; an invalid "
+        + "file is rejected (file:line: reason) and the last good configuration stays.")
 public final class RunCommand implements Callable<Integer>
 {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
@@ -62,6 +64,14 @@ public final class RunCommand implements Callable<Integer>
             catch (final IllegalArgumentException ex)
             {
                 LOG.warn("SIGUSR1 is not available on this JVM; use 'appliance stats' to read counters");
+            }
+            try
+            {
+                Signal.handle(new Signal("HUP"), signal -> daemon.requestReload());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                LOG.warn("SIGHUP is not available on this JVM; the config file is still watched for changes");
             }
             barrier.await();
             LOG.info("shutdown requested");

@@ -35,6 +35,7 @@ import java.util.Map;
  *                  when the file marks none, the first is.
  * @param services  the virtual services whose port 443 flows are intercepted; empty for a pure bridge.
  * @param journal   the per-flow journal (DESIGN §5).
+ * @param export    opt-in exports of secrets (the NSS key log); off unless configured.
  */
 public record ApplianceConfig(
     Path source,
@@ -50,7 +51,8 @@ public record ApplianceConfig(
     Tls tls,
     List<CertificateSpec> certificates,
     List<Service> services,
-    Journal journal)
+    Journal journal,
+    Export export)
 {
     /** Packet I/O driver. */
     public enum IoDriver
@@ -351,6 +353,26 @@ public record ApplianceConfig(
         }
     }
 
+    /**
+     * Opt-in exports of session secrets (for debugging with Wireshark or replaying captures; never in production).
+     *
+     * @param keyLog         the NSS key log file (SSLKEYLOGFILE format) every completed handshake is appended to, or
+     *                       null when off (the default).
+     * @param keyLogMaxBytes the size at which the key log is rotated to {@code NAME.1} (one old file is kept).
+     */
+    public record Export(Path keyLog, long keyLogMaxBytes)
+    {
+        /** 16 MiB: about 50,000 TLS 1.3 handshakes. */
+        public static final long DEFAULT_KEY_LOG_MAX_BYTES = 16L << 20;
+        /** Nothing exported. */
+        public static final Export NONE = new Export(null, DEFAULT_KEY_LOG_MAX_BYTES);
+
+        public boolean keyLogEnabled()
+        {
+            return null != keyLog;
+        }
+    }
+
     /** Human-readable effective configuration for the start-up log; holds no secrets. */
     public String describe()
     {
@@ -415,6 +437,11 @@ public record ApplianceConfig(
             .append(" maxFlows=").append(journal.maxFlows())
             .append(" ringCapacity=").append(journal.ringCapacity())
             .append(" idleTimeoutSec=").append(journal.idleTimeoutSec()).append('\n');
+        if (export.keyLogEnabled())
+        {
+            text.append("  export: keyLog=").append(export.keyLog()).append(" keyLogMaxBytes=")
+                .append(export.keyLogMaxBytes()).append(" (SESSION SECRETS ARE WRITTEN TO THIS FILE)\n");
+        }
         return text.toString();
     }
 }

@@ -92,7 +92,7 @@ public final class ConfigLoader
     private static ApplianceConfig build(final Path file, final YamlSection top) throws ConfigException
     {
         top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime", "tls",
-            "certificates", "services", "journal"));
+            "certificates", "services", "journal", "export"));
 
         final YamlSection interfaces = top.section("interfaces");
         interfaces.requireKnownKeys(Set.of("outside", "inside"));
@@ -117,7 +117,31 @@ public final class ConfigLoader
             TlsConfigReader.read(top),
             certificates,
             ServiceConfigReader.services(top, certificates.size()),
-            journal(top));
+            journal(top),
+            export(top));
+    }
+
+    private static ApplianceConfig.Export export(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("export"))
+        {
+            return ApplianceConfig.Export.NONE;
+        }
+        final YamlSection export = top.section("export");
+        export.requireKnownKeys(Set.of("keyLog", "keyLogMaxBytes"));
+        final long maxBytes = export.integer("keyLogMaxBytes", ApplianceConfig.Export.DEFAULT_KEY_LOG_MAX_BYTES,
+            64 * 1024, 1L << 40);
+        if (!export.has("keyLog"))
+        {
+            return new ApplianceConfig.Export(null, maxBytes);
+        }
+        final String text = export.string("keyLog", null);
+        final Path path = Path.of(text);
+        if (!path.isAbsolute())
+        {
+            throw export.errorAt("keyLog", "must be an absolute path, was '" + text + "'");
+        }
+        return new ApplianceConfig.Export(path.normalize(), maxBytes);
     }
 
     private static String interfaceName(final YamlSection interfaces, final String key) throws ConfigException

@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon's housekeeping agent: logs the counters on demand (SIGUSR1) and at the configured interval.
- * Other threads reach it only through {@link #requestCountersLog()}, which sets a flag.
+ * The daemon's housekeeping agent: logs the counters on demand (SIGUSR1) and at the configured interval, and runs
+ * configuration reloads (SIGHUP, or the watched file changed; see {@link ConfigReloader}).
+ * Other threads reach it only through {@link #requestCountersLog()} and {@link #requestReload()}, which set flags.
  */
 public final class ConductorAgent implements Agent
 {
@@ -19,6 +20,7 @@ public final class ConductorAgent implements Agent
     private final long logIntervalNs;
     private volatile boolean countersLogRequested;
     private long nextLogDeadlineNs;
+    private ConfigReloader reloader;
 
     public ConductorAgent(final CountersReader counters, final NanoClock clock, final long logIntervalNs)
     {
@@ -34,11 +36,30 @@ public final class ConductorAgent implements Agent
         countersLogRequested = true;
     }
 
+    /** Gives the conductor the reloader to run; before the agent starts. */
+    void reloader(final ConfigReloader reloader)
+    {
+        this.reloader = reloader;
+    }
+
+    /** Asks for a configuration reload on the next duty cycle; safe from any thread (a signal handler). */
+    public void requestReload()
+    {
+        if (null != reloader)
+        {
+            reloader.requestReload();
+        }
+    }
+
     @Override
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
         int workCount = 0;
+        if (null != reloader)
+        {
+            workCount += reloader.doWork(nowNs);
+        }
         if (countersLogRequested)
         {
             countersLogRequested = false;

@@ -54,6 +54,7 @@ public final class Daemon implements AutoCloseable
     private FlowWorkers flowWorkers;
     private CountersFile countersFile;
     private ConductorAgent conductor;
+    private ConfigReloader reloader;
     private PacketPort outsidePort;
     private PacketPort insidePort;
     private PortCounters outsideCounters;
@@ -133,6 +134,9 @@ public final class Daemon implements AutoCloseable
         {
             startBridge(ports, manager, clock);
         }
+        reloader = new ConfigReloader(config, direct, manager);
+        closeInReverse.add(reloader);
+        conductor.reloader(reloader);
         for (int i = 0; i < runners.size(); i++)
         {
             final ThreadFactory factory = threadFactories.get(i);
@@ -257,6 +261,24 @@ public final class Daemon implements AutoCloseable
         {
             conductor.requestCountersLog();
         }
+    }
+
+    /**
+     * Reloads the configuration file on the conductor's next cycle (SIGHUP): services, certificates and the TLS
+     * policy of new handshakes apply at once; an invalid file is rejected and logged; safe from a signal handler.
+     */
+    public void requestReload()
+    {
+        if (conductor != null)
+        {
+            conductor.requestReload();
+        }
+    }
+
+    /** @return the configuration in force: the last good one loaded, with settings that need a restart as started. */
+    ApplianceConfig runningConfig()
+    {
+        return null == reloader ? config : reloader.running();
     }
 
     /** Stops the agents, logs final counters, closes the ports and restores the NICs. */

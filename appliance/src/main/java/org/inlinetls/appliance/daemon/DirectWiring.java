@@ -7,32 +7,46 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.cert.CertificateStore;
 import org.inlinetls.handshake.cert.CertificateStoreException;
+import org.inlinetls.handshake.keylog.KeyLogWriterAgent;
 import org.inlinetls.handshake.session.ChronicleSessionStore;
 import org.inlinetls.handshake.session.HeapSessionStore;
 import org.inlinetls.handshake.session.SessionStore;
 import org.inlinetls.handshake.session.TicketKeys;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
+import org.inlinetls.modes.direct.ServiceTable;
 import org.inlinetls.packet.counter.CounterDescriptor;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.port.PacketPort;
 import org.inlinetls.seqdb.FlowJournal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the direct mode from the configuration: the certificate store and TLS policy as a {@link HandshakeConfig},
- * the flow journal, and the {@link DirectEngine} that sends through the bridge's own ports.
+ * the flow journal, and the {@link DirectEngine} that sends through the bridge's own ports; when configured, the
+ * key log export; and, on a reload, the engine's new {@link ServiceTable} (conductor thread) over the same
+ * certificate store, session stores, ticket keys and key log.
  */
-final class DirectWiring implements AutoCloseable
+public final class DirectWiring implements AutoCloseable
 {
+    private static final Logger LOG = LoggerFactory.getLogger(DirectWiring.class);
     private static final long FIN_LINGER_NS = 2_000_000_000L;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     final DirectEngine engine;
     final FlowJournal journal;
+    private final CertificateStore store;
+    private final SecureRandom random = new SecureRandom();
+    private SessionStore sessionStore;
+    private TicketKeys ticketKeys;
+    private KeyLogWriterAgent keyLog;
 
     /**
      * @param outsideCounters counted as the bridge counts what it forwards: frames the direct mode builds are
@@ -42,55 +56,53 @@ final class DirectWiring implements AutoCloseable
         final PortCounters outsideCounters, final PortCounters insideCounters)
         throws IOException, CertificateStoreException
     {
-        final List<DirectEngine.Service> services = new ArrayList<>();
-        boolean passNonTls = false;
-        for (final ApplianceConfig.Service service : config.services())
-        {
-            if (service.mode() != ApplianceConfig.ServiceMode.DIRECT)
-            {
-                throw new IOException("service '" + service.name() + "': mode " + service.mode() +
-                    " is not implemented yet (only direct)");
-            }
-            if (!(service.listen().getAddress() instanceof Inet4Address))
-            {
-                throw new IOException("service '" + service.name() + "': only IPv4 services are implemented so far");
-            }
-            final int address = ByteBuffer.wrap(service.listen().getAddress().getAddress()).getInt();
-            services.add(new DirectEngine.Service(address, service.listen().getPort(), service.backendPort()));
-            passNonTls |= service.onNonTls() == ApplianceConfig.NonTlsAction.PASS;
-        }
+        services(config); // refuses a service the direct mode cannot serve before anything is opened
         final ApplianceConfig.Tls tls = config.tls();
-        final SecureRandom random = new SecureRandom();
-        final HandshakeConfig.Builder handshake = HandshakeConfig.builder(CertificateStore.open(config.certificates()))
-            .suites(tls.suites())
-            .allowCbc(tls.allowCbc())
-            .minimumVersion(tls.minVersion())
-            .groups(tls.groups().toArray(new org.inlinetls.handshake.KeyShareGroup[0]))
-            .alpnProtocols(tls.alpn().toArray(new String[0]))
-            .random(random)
-            .sessionLifetimeMs(tls.sessionTickets().lifetimeSec() * 1_000L)
-            .tickets(tls.sessionTickets().enabled())
-            .sessionIds(tls.sessionCache().enabled());
-        if (tls.allowCbc())
-        {
-            handshake.cbcSuites(tls.cbcSuites().toArray(new org.inlinetls.crypto.cbc.CbcSuite[0]));
-        }
+        store = CertificateStore.open(config.certificates());
         if (tls.sessionTickets().enabled())
         {
-            handshake.ticketKeys(new TicketKeys(32, tls.sessionTickets().rotationIntervalSec() * 1_000L,
-                System::currentTimeMillis, random));
+            ticketKeys = new TicketKeys(32, tls.sessionTickets().rotationIntervalSec() * 1_000L,
+                System::currentTimeMillis, random);
         }
         if (tls.sessionCache().enabled())
         {
-            final SessionStore store = null == tls.sessionCache().path() ?
+            sessionStore = null == tls.sessionCache().path() ?
                 new HeapSessionStore(tls.sessionCache().maxEntries()) :
                 ChronicleSessionStore.open(tls.sessionCache().path(), tls.sessionCache().maxEntries(),
                     System::currentTimeMillis);
-            resources.add(store);
-            handshake.sessionStore(store);
+            resources.add(sessionStore);
+        }
+        if (config.export().keyLogEnabled())
+        {
+            keyLog = startKeyLog(config.export());
         }
         journal = FlowJournal.open(config.journal().toJournalConfig(tls.allowCbc()));
         resources.add(journal);
+        engine = newEngine(config, handshakeConfig(tls), journal, outside, inside, outsideCounters, insideCounters);
+    }
+
+    /**
+     * For {@code appliance replay}: the direct mode of the configuration over a journal of the caller's (a
+     * throw-away one on tmpfs) and without the certificate store, since every handshake is stood in for by the
+     * replay's handshake factory.
+     */
+    public static DirectEngine replayEngine(final ApplianceConfig config, final FlowJournal journal, final PacketPort outside,
+        final PacketPort inside, final PortCounters outsideCounters, final PortCounters insideCounters)
+        throws IOException
+    {
+        final HandshakeConfig noCertificates = HandshakeConfig.builder(serverName ->
+        {
+            throw new IllegalStateException("replay stands in for every handshake: no certificate is needed");
+        }).build();
+        return newEngine(config, noCertificates, journal, outside, inside, outsideCounters, insideCounters);
+    }
+
+    private static DirectEngine newEngine(final ApplianceConfig config, final HandshakeConfig handshake,
+        final FlowJournal journal, final PacketPort outside, final PacketPort inside,
+        final PortCounters outsideCounters, final PortCounters insideCounters) throws IOException
+    {
+        final List<DirectEngine.Service> services = services(config);
+        final ApplianceConfig.Tls tls = config.tls();
         final FrameOut out = new FrameOut()
         {
             @Override
@@ -107,10 +119,109 @@ final class DirectWiring implements AutoCloseable
         };
         // SACK translation stays off until a lab failure is understood: with it on, one SIGKILL + restart run under
         // 3% loss + 3% reordering ended in a reset; off, SACK-permitted is stripped from the SYNs (slower under loss)
-        engine = new DirectEngine(new DirectEngine.Settings(services, handshake.build(), tls.integrity(), passNonTls,
+        return new DirectEngine(new DirectEngine.Settings(services, handshake, tls.integrity(), false,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
             config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, false), journal, out);
+    }
+
+    /**
+     * The engine's services of a configuration, each with its own non-TLS action.
+     *
+     * @throws IOException naming the service the direct engine cannot serve.
+     */
+    static List<DirectEngine.Service> services(final ApplianceConfig config) throws IOException
+    {
+        final List<DirectEngine.Service> services = new ArrayList<>();
+        for (final ApplianceConfig.Service service : config.services())
+        {
+            if (service.mode() != ApplianceConfig.ServiceMode.DIRECT)
+            {
+                throw new IOException("service '" + service.name() + "': mode " + service.mode() +
+                    " is not implemented yet (only direct)");
+            }
+            if (!(service.listen().getAddress() instanceof Inet4Address))
+            {
+                throw new IOException("service '" + service.name() + "': only IPv4 services are implemented so far");
+            }
+            final int address = ByteBuffer.wrap(service.listen().getAddress().getAddress()).getInt();
+            services.add(new DirectEngine.Service(address, service.listen().getPort(), service.backendPort(),
+                service.onNonTls() == ApplianceConfig.NonTlsAction.PASS));
+        }
+        return services;
+    }
+
+    /**
+     * The table a reloaded configuration gives the engine (conductor thread). The certificate files are re-read and
+     * swapped into the store last, once everything else was built, so a failure changes nothing; the store's
+     * selection is lock-free, so handshakes starting from then on use the new certificates.
+     *
+     * @param config the effective configuration (settings that need a restart at their running values).
+     * @throws IOException                a service the direct engine cannot serve.
+     * @throws CertificateStoreException  a certificate or key that does not load (the store keeps the old ones).
+     */
+    ServiceTable reloadedTable(final ApplianceConfig config) throws IOException, CertificateStoreException
+    {
+        final List<DirectEngine.Service> services = services(config);
+        final HandshakeConfig handshake = handshakeConfig(config.tls());
+        store.reload(config.certificates());
+        return new ServiceTable(services, handshake);
+    }
+
+    /** The TLS policy over this wiring's certificate store, session store, ticket keys and key log. */
+    private HandshakeConfig handshakeConfig(final ApplianceConfig.Tls tls)
+    {
+        final HandshakeConfig.Builder handshake = HandshakeConfig.builder(store)
+            .suites(tls.suites())
+            .allowCbc(tls.allowCbc())
+            .minimumVersion(tls.minVersion())
+            .groups(tls.groups().toArray(new org.inlinetls.handshake.KeyShareGroup[0]))
+            .alpnProtocols(tls.alpn().toArray(new String[0]))
+            .random(random)
+            .sessionLifetimeMs(tls.sessionTickets().lifetimeSec() * 1_000L)
+            .tickets(tls.sessionTickets().enabled())
+            .sessionIds(tls.sessionCache().enabled());
+        if (tls.allowCbc())
+        {
+            handshake.cbcSuites(tls.cbcSuites().toArray(new org.inlinetls.crypto.cbc.CbcSuite[0]));
+        }
+        if (null != ticketKeys)
+        {
+            handshake.ticketKeys(ticketKeys);
+        }
+        if (null != sessionStore)
+        {
+            handshake.sessionStore(sessionStore);
+        }
+        if (null != keyLog)
+        {
+            handshake.keyLog(keyLog);
+        }
+        return handshake.build();
+    }
+
+    /**
+     * The opt-in key log export: its writer on a thread of its own (role {@code keylog}), so a handshake on the data
+     * path only offers its secrets to a queue. Closing drains what is queued and closes the file.
+     */
+    private KeyLogWriterAgent startKeyLog(final ApplianceConfig.Export export) throws IOException
+    {
+        LOG.warn("!!! KEY LOG EXPORT IS ON: the session secrets of every TLS handshake are written to {} " +
+            "(NSS key log format, mode 0600, rotated at {} bytes). Anyone who reads it can decrypt the captured " +
+            "traffic. Lab and debugging use only: remove 'export.keyLog' from the configuration in production. !!!",
+            export.keyLog(), export.keyLogMaxBytes());
+        final KeyLogWriterAgent writer = new KeyLogWriterAgent(export.keyLog(), export.keyLogMaxBytes(),
+            KeyLogWriterAgent.DEFAULT_QUEUE_CAPACITY);
+        final AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(10),
+            error -> LOG.error("key log writer error (it keeps running)", error), null, writer);
+        AgentRunner.startOnThread(runner, new PinnedThreadFactory("keylog", ApplianceConfig.Cpus.UNPINNED));
+        resources.add(() ->
+        {
+            runner.close();
+            LOG.info("key log: {} handshakes written to {}, {} dropped (queue full), {} lost to write errors",
+                writer.entriesWritten(), writer.path(), writer.entriesDropped(), writer.writeErrors());
+        });
+        return writer;
     }
 
     private static boolean counted(final boolean sent, final PortCounters counters, final int length)

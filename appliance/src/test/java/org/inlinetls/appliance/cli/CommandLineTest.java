@@ -12,6 +12,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CommandLineTest
@@ -50,6 +51,29 @@ class CommandLineTest
         assertEquals(0, out.exitCode, out.err);
         assertArrayEquals(Files.readAllBytes(SAMPLE_PCAP), Files.readAllBytes(output));
         assertTrue(out.out.contains("frames in"), out.out);
+    }
+
+    @Test
+    void shouldReplayTheDirectModeLabCaptureWithItsKeyLogAndPrintTheEngineLatency()
+    {
+        final Captured out = run("replay", "--config", "../test-pcaps/https-direct.yaml",
+            "--in", "../test-pcaps/https-direct-outside.pcap", "--inside", "../test-pcaps/https-direct-inside.pcap",
+            "--keylog", "../test-pcaps/https-direct.keylog", "--out", dir.resolve("direct.pcap").toString());
+        assertEquals(0, out.exitCode, out.err);
+        assertTrue(out.out.contains("2 handshakes stood in for with the key log"), out.out);
+        assertTrue(out.out.matches("(?s).*engine time per frame \\(us\\): count [0-9,]+  p50 [0-9.]+  p90 [0-9.]+  " +
+            "p99 [0-9.]+  p99\\.9 [0-9.]+  max [0-9.]+.*"), out.out);
+        assertFalse(out.out.contains("handshake_failed"), out.out);
+    }
+
+    @Test
+    void shouldRefuseADirectModeReplayWithoutTheKeyLog()
+    {
+        final Captured out = run("replay", "--config", "../test-pcaps/https-direct.yaml",
+            "--in", "../test-pcaps/https-direct-outside.pcap", "--inside", "../test-pcaps/https-direct-inside.pcap",
+            "--out", dir.resolve("x.pcap").toString());
+        assertEquals(2, out.exitCode);
+        assertTrue(out.err.contains("--keylog"), out.err);
     }
 
     @Test

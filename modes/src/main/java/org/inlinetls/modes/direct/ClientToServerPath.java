@@ -13,7 +13,6 @@ import org.inlinetls.crypto.record.AlertDescription;
 import org.inlinetls.crypto.record.ContentType;
 import org.inlinetls.crypto.record.RecordDecoder;
 import org.inlinetls.crypto.record.RecordListener;
-import org.inlinetls.handshake.HandshakeEngine;
 import org.inlinetls.seqdb.Direction;
 import org.inlinetls.seqdb.FlowEntry;
 
@@ -74,7 +73,7 @@ final class ClientToServerPath implements RecordListener
                 return;
             }
             flow.state = STATE_HANDSHAKE;
-            flow.handshake = new HandshakeEngine(engine.handshakeConfig());
+            flow.handshake = engine.newHandshake(flow.key);
             flow.injected.reset(flow.serverIsn + 1);
             engine.needsTimer(flow);
         }

@@ -13,6 +13,8 @@ public enum DirectCounter
     FLOWS_NOT_RESTORABLE("journal entries of flows that could not be continued (still in their handshake): reset"),
     FLOWS_CLOSED("flows closed cleanly (FIN both ways)"),
     FLOWS_RESET("flows ended by a RST from either end"),
+    FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs: a reload removed their service (also in flows_reset)"),
+    SERVICE_TABLES_APPLIED("service tables taken from a configuration reload"),
     FLOWS_EXPIRED("flows expired idle"),
     FLOWS_NOT_TLS_RESET("flows whose first bytes were not a TLS handshake: reset"),
     FLOWS_NOT_TLS_PASSED("flows whose first bytes were not a TLS handshake: passed"),

@@ -7,10 +7,13 @@ import java.util.List;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.inlinetls.crypto.record.IntegrityMode;
 import org.inlinetls.crypto.record.RecordDecoder;
 import org.inlinetls.handshake.HandshakeConfig;
+import org.inlinetls.handshake.HandshakeEngine;
+import org.inlinetls.handshake.ServerHandshake;
 import org.inlinetls.packet.build.TcpSegmentBuilder;
 import org.inlinetls.packet.checksum.Checksums;
 import org.inlinetls.packet.engine.FrameClassifier;
@@ -40,12 +43,24 @@ import org.inlinetls.seqdb.InsertResult;
  * the journal does (the daemon restarted) is rebuilt from its entry on its first segment ({@link FlowRestorer}).
  * SACK is translated both ways when both ends permit it and {@link Settings#translateSack()} is on, else the
  * SACK-permitted option is stripped from the SYNs.
+ * <p>
+ * Services change at run time through {@link #servicesProxy()} ({@link #onServicesChanged}): new SYNs use the new
+ * table at once, flows in flight keep the {@link Service} they started with, and flows of a removed service are reset.
  */
 public final class DirectEngine implements FrameClassifier
 {
-    /** A protected server: its address, the port clients use and the port its plain HTTP server listens on. */
-    public record Service(int ipv4Address, int listenPort, int backendPort)
+    /**
+     * A protected server: its address, the port clients use, the port its plain HTTP server listens on, and whether
+     * a flow whose first bytes are not a TLS handshake is passed to that port (else reset; see also
+     * {@link Settings#passNonTls()}, which passes for every service).
+     */
+    public record Service(int ipv4Address, int listenPort, int backendPort, boolean passNonTls)
     {
+        /** A service that resets non-TLS flows (unless {@link Settings#passNonTls()}). */
+        public Service(final int ipv4Address, final int listenPort, final int backendPort)
+        {
+            this(ipv4Address, listenPort, backendPort, false);
+        }
     }
 
     /** Everything the engine needs besides its frames. */
@@ -68,8 +83,23 @@ public final class DirectEngine implements FrameClassifier
     private static final int SCRATCH = 1 << 16;
     private static final long SCAN_INTERVAL_NS = 100_000_000L;
     private static final int JOURNAL_EXPIRY_PER_SWEEP = 64;
+    /**
+     * How long the backend port of a service no longer in the table stays protected (its server's segments are
+     * answered with a RST, never bridged to the outside): long enough for segments in flight when its flows were
+     * reset, and for as long as flows that started under it still run.
+     */
+    static final long RETIRED_SERVICE_GRACE_NS = 10_000_000_000L;
+    private static final int SERVICE_TABLES_PER_CYCLE = ServicesProxy.CAPACITY;
 
     private final Settings settings;
+    /** The services new flows are matched against and the handshake policy; replaced by onServicesChanged. */
+    private ServiceTable table;
+    private final RetiredServices retired = new RetiredServices();
+    private final OneToOneConcurrentArrayQueue<ServiceTable> servicesQueue =
+        new OneToOneConcurrentArrayQueue<>(ServicesProxy.CAPACITY);
+    private final ServicesProxy servicesProxy = new ServicesProxy(servicesQueue);
+    /** The service of the flow whose segment is being handled: the one it started with. */
+    private Service frameService;
     private final FlowJournal journal;
     private final FrameOut out;
     private final long[] counters = new long[DirectCounter.values().length];
@@ -102,6 +132,7 @@ public final class DirectEngine implements FrameClassifier
     private static final int SEGMENT_POOL_SLOTS = 2048;
     int framesToServer;
     private long nextScanNs;
+    private HandshakeFactory handshakeFactory;
 
     /**
      * @throws IllegalArgumentException for {@code integrity: strict}: holding a spanning record whole means
@@ -116,12 +147,29 @@ public final class DirectEngine implements FrameClassifier
                 "records, which needs the proxy handling of flows that is not implemented yet)");
         }
         this.settings = settings;
+        this.table = new ServiceTable(settings.services(), settings.handshake());
         removeUnrestorableEntries(journal);
         this.journal = journal;
         this.out = out;
         this.checkpoint = new byte[Math.max(256, journal.config().checkpointLength())];
         this.compare = new byte[checkpoint.length];
         this.ringCapacity = journal.config().ringCapacity();
+        this.handshakeFactory = key -> new HandshakeEngine(settings.handshake());
+    }
+
+    /**
+     * Replaces how new flows' handshakes are made (replay stands in for the handshake with the key log); set before
+     * the first frame.
+     */
+    public DirectEngine handshakeFactory(final HandshakeFactory handshakeFactory)
+    {
+        this.handshakeFactory = java.util.Objects.requireNonNull(handshakeFactory, "handshakeFactory");
+        return this;
+    }
+
+    ServerHandshake newHandshake(final FlowKey clientToServer)
+    {
+        return handshakeFactory.newHandshake(clientToServer);
     }
 
     /**
@@ -157,7 +205,7 @@ public final class DirectEngine implements FrameClassifier
         ipv4.wrap(buffer, frame.l3Offset);
         if (ingress == Side.OUTSIDE)
         {
-            final Service service = serviceFor(ipv4.destinationAddress(), frame.dstPort, true);
+            final Service service = table.byListen(ipv4.destinationAddress(), frame.dstPort);
             if (null == service)
             {
                 notePlainFlow(frame, nowNs);
@@ -167,7 +215,7 @@ public final class DirectEngine implements FrameClassifier
             onClientFrame(service, buffer, frame, nowNs);
             return Verdict.CONSUMED;
         }
-        final Service service = serviceFor(ipv4.sourceAddress(), frame.srcPort, false);
+        final Service service = protectedBackend(ipv4.sourceAddress(), frame.srcPort);
         if (null == service || isPlainFlow(frame, nowNs))
         {
             return Verdict.FORWARD;
@@ -184,7 +232,7 @@ public final class DirectEngine implements FrameClassifier
      */
     private void notePlainFlow(final ParsedFrame frame, final long nowNs)
     {
-        if (null == serviceFor(ipv4.destinationAddress(), frame.dstPort, false))
+        if (null == protectedBackend(ipv4.destinationAddress(), frame.dstPort))
         {
             return;
         }
@@ -212,18 +260,11 @@ public final class DirectEngine implements FrameClassifier
         return false;
     }
 
-    private Service serviceFor(final int address, final int port, final boolean listen)
+    /** The service of the table, else a retired one, whose server answers from this address and port; or null. */
+    private Service protectedBackend(final int address, final int port)
     {
-        final List<Service> services = settings.services();
-        for (int i = 0, n = services.size(); i < n; i++)
-        {
-            final Service s = services.get(i);
-            if (s.ipv4Address() == address && (listen ? s.listenPort() : s.backendPort()) == port)
-            {
-                return s;
-            }
-        }
-        return null;
+        final Service service = table.byBackend(address, port);
+        return null != service || retired.isEmpty() ? service : retired.byBackend(address, port);
     }
 
     private void onClientFrame(final Service service, final DirectBuffer buffer, final ParsedFrame frame,
@@ -235,7 +276,7 @@ public final class DirectEngine implements FrameClassifier
         final int flags = tcp.flags();
         if (null == flow && (flags & TcpHeaderFlyweight.SYN) == 0)
         {
-            flow = restoreFlow(id, buffer, frame, false, nowNs);
+            flow = restoreFlow(service, id, buffer, frame, false, nowNs);
         }
         if (null == flow)
         {
@@ -245,14 +286,16 @@ public final class DirectEngine implements FrameClassifier
                 onUnknownClientSegment(buffer, frame);
                 return;
             }
-            flow = openFlow(id, buffer, frame, nowNs);
+            flow = openFlow(service, id, buffer, frame, nowNs);
             if (null == flow)
             {
                 return;
             }
+            frameService = service;
             forwardSyn(buffer, frame, true);
             return;
         }
+        frameService = flow.service;
         flow.onClientSegment(buffer, frame, tcp, nowNs);
         afterSegment(flow, nowNs);
     }
@@ -265,7 +308,7 @@ public final class DirectEngine implements FrameClassifier
         DirectFlow flow = flows.get(id);
         if (null == flow && (tcp.flags() & TcpHeaderFlyweight.SYN) == 0)
         {
-            flow = restoreFlow(id, buffer, frame, true, nowNs);
+            flow = restoreFlow(service, id, buffer, frame, true, nowNs);
         }
         if (null == flow)
         {
@@ -277,13 +320,14 @@ public final class DirectEngine implements FrameClassifier
             }
             return;
         }
+        frameService = flow.service;
         flow.onServerSegment(buffer, frame, tcp, nowNs);
         afterSegment(flow, nowNs);
     }
 
     /** A flow the journal holds but this process does not (it restarted): rebuilt from its entry, or null. */
-    private DirectFlow restoreFlow(final long id, final DirectBuffer buffer, final ParsedFrame frame,
-        final boolean fromServer, final long nowNs)
+    private DirectFlow restoreFlow(final Service service, final long id, final DirectBuffer buffer,
+        final ParsedFrame frame, final boolean fromServer, final long nowNs)
     {
         final FlowEntry entry = journal.acquire(lookupKey);
         if (null == entry)
@@ -309,6 +353,7 @@ public final class DirectEngine implements FrameClassifier
             count(DirectCounter.FLOWS_NOT_RESTORABLE);
             return null;
         }
+        flow.service = service;
         flows.put(id, flow);
         count(DirectCounter.FLOWS_RESTORED);
         return flow;
@@ -325,7 +370,8 @@ public final class DirectEngine implements FrameClassifier
         }
     }
 
-    private DirectFlow openFlow(final long id, final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
+    private DirectFlow openFlow(final Service service, final long id, final DirectBuffer buffer,
+        final ParsedFrame frame, final long nowNs)
     {
         InsertResult result = journal.insert(lookupKey, nowNs);
         if (result == InsertResult.EXISTS)
@@ -344,6 +390,7 @@ public final class DirectEngine implements FrameClassifier
         }
         final DirectFlow flow = pool.isEmpty() ? new DirectFlow(this) : pool.poll();
         flow.open(lookupKey, id, buffer, frame, tcp, nowNs);
+        flow.service = service;
         flows.put(id, flow);
         count(DirectCounter.FLOWS_OPENED);
         return flow;
@@ -383,6 +430,7 @@ public final class DirectEngine implements FrameClassifier
     @Override
     public int onTick(final long nowNs)
     {
+        int work = drainServiceTables(nowNs);
         final boolean sweep = nowNs - nextScanNs >= 0;
         if (sweep)
         {
@@ -396,7 +444,6 @@ public final class DirectEngine implements FrameClassifier
                 count(DirectCounter.FLOWS_EXPIRED);
             }
         }
-        int work = 0;
         scan.clear();
         if (sweep)
         {
@@ -409,6 +456,7 @@ public final class DirectEngine implements FrameClassifier
         for (int i = 0, n = scan.size(); i < n; i++)
         {
             final DirectFlow flow = scan.get(i);
+            frameService = flow.service;
             work += flow.serviceInjected(nowNs);
             if (flow.isCloseRequested())
             {
@@ -438,7 +486,65 @@ public final class DirectEngine implements FrameClassifier
                 close(flow);
             }
         }
+        if (sweep && !retired.isEmpty())
+        {
+            retired.forgetUnused(nowNs, flows);
+        }
         return work;
+    }
+
+    /** @return the way other threads hand this engine a new {@link ServiceTable}. */
+    public ServicesProxy servicesProxy()
+    {
+        return servicesProxy;
+    }
+
+    private int drainServiceTables(final long nowNs)
+    {
+        int work = 0;
+        ServiceTable next;
+        while (work < SERVICE_TABLES_PER_CYCLE && null != (next = servicesQueue.poll()))
+        {
+            onServicesChanged(next, nowNs);
+            work++;
+        }
+        return work;
+    }
+
+    /**
+     * Takes a new table (a configuration reload; control path, so allocation is fine): new SYNs use it at once; a
+     * flow in flight keeps the service object it started with, so a service whose settings changed (backend port,
+     * non-TLS action) serves its old flows as before; flows of a service the table no longer has are reset on both
+     * legs and closed. The backend ports of replaced and removed services stay protected for a while (see
+     * {@link #RETIRED_SERVICE_GRACE_NS}).
+     */
+    void onServicesChanged(final ServiceTable next, final long nowNs)
+    {
+        final ServiceTable previous = table;
+        table = next;
+        for (final Service old : previous.services())
+        {
+            if (!old.equals(next.byListen(old.ipv4Address(), old.listenPort())))
+            {
+                retired.retire(old, nowNs + RETIRED_SERVICE_GRACE_NS);
+            }
+        }
+        scan.clear();
+        scan.addAll(flows.values());
+        for (int i = 0, n = scan.size(); i < n; i++)
+        {
+            final DirectFlow flow = scan.get(i);
+            final Service service = flow.service;
+            if (null != service && null == next.byListen(service.ipv4Address(), service.listenPort()))
+            {
+                frameService = service;
+                flow.resetBoth();
+                count(DirectCounter.FLOWS_RESET_SERVICE_REMOVED);
+                close(flow);
+            }
+        }
+        scan.clear();
+        count(DirectCounter.SERVICE_TABLES_APPLIED);
     }
 
     /** Called by a flow whose injected stream has bytes to send or a timer running. */
@@ -512,10 +618,7 @@ public final class DirectEngine implements FrameClassifier
     {
         final int length = copyFrame(buffer, frame);
         reparse(length);
-        ipv4.wrap(frameOut, outFrame.l3Offset);
-        final Service service = fromClient ?
-            serviceFor(ipv4.destinationAddress(), outFrame.dstPort, true) :
-            serviceFor(ipv4.sourceAddress(), outFrame.srcPort, false);
+        final Service service = frameService;
         rewriter.wrap(frameOut, outFrame);
         if (fromClient)
         {
@@ -599,8 +702,7 @@ public final class DirectEngine implements FrameClassifier
 
     private int backendPortOf(final DirectFlow flow)
     {
-        final Service service = serviceFor((int)flow.key.destinationLow(), flow.key.destinationPort(), true);
-        return null == service ? flow.key.destinationPort() : service.backendPort();
+        return null == flow.service ? flow.key.destinationPort() : flow.service.backendPort();
     }
 
     private boolean emit(final boolean toClient)
@@ -692,9 +794,10 @@ public final class DirectEngine implements FrameClassifier
         return flows.size();
     }
 
+    /** The policy of handshakes starting now: the newest table's. */
     HandshakeConfig handshakeConfig()
     {
-        return settings.handshake();
+        return table.handshake();
     }
 
     IntegrityMode integrityMode()
@@ -702,9 +805,10 @@ public final class DirectEngine implements FrameClassifier
         return settings.integrity();
     }
 
+    /** Whether the flow whose segment is being handled passes non-TLS bytes (its service's setting). */
     boolean passNonTls()
     {
-        return settings.passNonTls();
+        return settings.passNonTls() || (null != frameService && frameService.passNonTls());
     }
 
     boolean translatesSack()

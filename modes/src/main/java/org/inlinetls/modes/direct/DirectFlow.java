@@ -11,7 +11,7 @@ import org.inlinetls.crypto.record.AlertDescription;
 import org.inlinetls.crypto.record.ContentType;
 import org.inlinetls.crypto.record.SegmentDecoder;
 import org.inlinetls.crypto.record.SegmentEncoder;
-import org.inlinetls.handshake.HandshakeEngine;
+import org.inlinetls.handshake.ServerHandshake;
 import org.inlinetls.handshake.NegotiatedKeys;
 import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
 import org.inlinetls.packet.frame.ParsedFrame;
@@ -78,6 +78,8 @@ final class DirectFlow
     final DirectEngine engine;
     final FlowKey key = new FlowKey();
     long id;
+    /** The service the flow started under; it keeps it across service table changes (set by the engine). */
+    DirectEngine.Service service;
     int state;
     /** When both FINs were acknowledged, 0 before: the flow lingers a little for the last ACKs. */
     long finishedAtNs;
@@ -138,7 +140,7 @@ final class DirectFlow
     int lastHoleAckToServer;
     int lastHoleAckToClient;
 
-    HandshakeEngine handshake;
+    ServerHandshake handshake;
     NegotiatedKeys keys;
     SegmentDecoder decoder;
     SegmentEncoder encoder;

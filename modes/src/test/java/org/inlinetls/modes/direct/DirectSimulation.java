@@ -163,6 +163,11 @@ final class DirectSimulation
     private long handshakeBytes = -1;
     private int maxPlainSent;
     private int firstForgedPlain = Integer.MAX_VALUE;
+    /** Run once, mid-transfer (the server has half the upload), with the engine; null for none. */
+    private java.util.function.Consumer<DirectEngine> midTransfer;
+    private boolean midTransferDone;
+    /** Frames the appliance sent toward the server to a port other than the backend's 80 (bridged unchanged). */
+    private int framesToOtherServerPorts;
 
     DirectSimulation(final Setup setup, final FlowJournal journal) throws NoSuchAlgorithmException
     {
@@ -328,6 +333,89 @@ final class DirectSimulation
         }
     }
 
+    /**
+     * Has {@code action} run once in the middle of the transfer, when the flow is in cut-through and the server has
+     * half the upload (a test changes the engine's services there).
+     */
+    DirectSimulation midTransfer(final java.util.function.Consumer<DirectEngine> action)
+    {
+        midTransfer = action;
+        return this;
+    }
+
+    private boolean runMidTransfer()
+    {
+        if (null == midTransfer || midTransferDone || handshakeBytes < 0 ||
+            serverGot.size() < Math.max(1, upload.length / 2))
+        {
+            return false;
+        }
+        midTransferDone = true;
+        midTransfer.accept(engine);
+        return true;
+    }
+
+    /**
+     * Runs until both ends were reset (what the {@link #midTransfer} action must cause).
+     *
+     * @return null when both ends were reset by a RST after the action ran and the engine holds no flow, else what
+     * went wrong.
+     */
+    String runUntilReset()
+    {
+        try
+        {
+            server.listen();
+            client.connect(nowNs);
+            tls.connect();
+            for (int step = 0; step < MAX_STEPS; step++)
+            {
+                boolean progress = false;
+                try
+                {
+                    progress = clientApp();
+                }
+                catch (final IOException ex)
+                {
+                    // a reset connection may leave BouncyCastle mid-record
+                }
+                progress |= serverApp();
+                progress |= runMidTransfer();
+                progress |= pump();
+                if (client.isAborted() && server.isAborted())
+                {
+                    if (!midTransferDone)
+                    {
+                        return "reset before the action ran\n" + state();
+                    }
+                    if (client.abortReason() != org.inlinetls.packet.tcp.AbortReason.RESET_RECEIVED ||
+                        server.abortReason() != org.inlinetls.packet.tcp.AbortReason.RESET_RECEIVED)
+                    {
+                        return "aborted: client " + client.abortReason() + " server " + server.abortReason() + "\n" +
+                            state();
+                    }
+                    return engine.flowCount() == 0 ? null : "the engine still holds the flow\n" + state();
+                }
+                if (!progress && !advanceClock())
+                {
+                    return "stalled: client aborted " + client.isAborted() + ", server aborted " +
+                        server.isAborted() + "\n" + state();
+                }
+            }
+            return "did not settle\n" + state();
+        }
+        catch (final RuntimeException | AssertionError ex)
+        {
+            return ex + "\n" + state();
+        }
+    }
+
+    /** Frames sent toward the server to a port other than 80: bridged unchanged, or a wrong backend port. */
+    int framesToOtherServerPorts()
+    {
+        return framesToOtherServerPorts;
+    }
+
     /** Runs the seed to its end; returns null when everything held, else what went wrong. */
     String run()
     {
@@ -349,6 +437,7 @@ final class DirectSimulation
         for (int step = 0; step < MAX_STEPS; step++)
         {
             boolean progress = clientApp() | serverApp();
+            progress |= runMidTransfer();
             progress |= pump();
             if (client.isAborted() || server.isAborted())
             {
@@ -608,7 +697,11 @@ final class DirectSimulation
             throw new AssertionError("the appliance sent the server a frame that does not parse: " + parsed.anomaly);
         }
         tcp.wrap(view, parsed.l4Offset);
-        if (tcp.hasFlags(TcpHeaderFlyweight.SYN))
+        if (parsed.dstPort != 80)
+        {
+            framesToOtherServerPorts++; // bridged unchanged (no longer a protected service): not plaintext
+        }
+        else if (tcp.hasFlags(TcpHeaderFlyweight.SYN))
         {
             clientIsn = tcp.sequenceNumber();
             clientIsnKnown = true;

@@ -7,6 +7,7 @@ import org.inlinetls.crypto.keys.HashAlgorithm;
 import org.inlinetls.crypto.keys.Secrets;
 import org.inlinetls.crypto.keys.Tls13KeySchedule;
 import org.inlinetls.crypto.keys.Tls13Secrets;
+import org.inlinetls.handshake.keylog.KeyLogEntry;
 import org.inlinetls.crypto.keys.TrafficKeys;
 import org.inlinetls.crypto.record.ContentType;
 import org.inlinetls.crypto.record.IntegrityMode;
@@ -80,14 +81,22 @@ public final class PskServerHandshake implements RecordListener
     private byte[] clientTrafficSecret;
     private byte[] serverTrafficSecret;
     private byte[] newSessionTicket;
+    /** Copies of the four traffic secrets kept for the key log export (only when asked for), else null. */
+    private final boolean keyLog;
+    private byte[] clientHandshakeSecretForLog;
+    private byte[] serverHandshakeSecretForLog;
+    private byte[] clientTrafficSecretForLog;
+    private byte[] serverTrafficSecretForLog;
 
     private PskServerHandshake(
         final Policy policy,
         final CipherSuite suite,
         final int group,
         final ClientHelloParser.ClientHello hello,
-        final byte[] psk)
+        final byte[] psk,
+        final boolean keyLog)
     {
+        this.keyLog = keyLog;
         this.policy = policy;
         this.suite = suite;
         this.hash = HashAlgorithm.forName(suite.hash().name());
@@ -109,6 +118,16 @@ public final class PskServerHandshake implements RecordListener
      *                    share is invalid (illegal_parameter).
      */
     public static PskServerHandshake tryAccept(final Policy policy, final byte[] message) throws Tls13Alert
+    {
+        return tryAccept(policy, message, false);
+    }
+
+    /**
+     * As {@link #tryAccept(Policy, byte[])}; with {@code keyLog} the handshake keeps copies of its traffic secrets
+     * for {@link #takeKeyLogEntry()} (the opt-in key log export).
+     */
+    public static PskServerHandshake tryAccept(final Policy policy, final byte[] message, final boolean keyLog)
+        throws Tls13Alert
     {
         final ClientHelloParser.ClientHello hello;
         try
@@ -148,7 +167,7 @@ public final class PskServerHandshake implements RecordListener
                 {
                     verifyBinder(suite, ticket.psk(), message, hello.bindersOffset(), identity.binder());
                     final PskServerHandshake handshake = new PskServerHandshake(
-                        policy, suite, share.group(), hello, ticket.psk());
+                        policy, suite, share.group(), hello, ticket.psk(), keyLog);
                     handshake.start(message, share.keyExchange(), i);
                     return handshake;
                 }
@@ -344,9 +363,34 @@ public final class PskServerHandshake implements RecordListener
         return newSessionTicket;
     }
 
+    /**
+     * The secrets for the key log export, once complete and asked for at {@link #tryAccept(Policy, byte[], boolean)};
+     * the caller owns the entry. Null otherwise.
+     */
+    public KeyLogEntry takeKeyLogEntry()
+    {
+        if (!complete || null == clientTrafficSecretForLog || null == clientHandshakeSecretForLog)
+        {
+            return null;
+        }
+        final KeyLogEntry entry = KeyLogEntry.tls13(hello.random().clone(), clientHandshakeSecretForLog,
+            serverHandshakeSecretForLog, clientTrafficSecretForLog, serverTrafficSecretForLog);
+        clientHandshakeSecretForLog = null;
+        serverHandshakeSecretForLog = null;
+        clientTrafficSecretForLog = null;
+        serverTrafficSecretForLog = null;
+        return entry;
+    }
+
     /** Zeroes every secret not handed over. */
     public void destroy()
     {
+        Secrets.zero(clientHandshakeSecretForLog, serverHandshakeSecretForLog, clientTrafficSecretForLog,
+            serverTrafficSecretForLog);
+        clientHandshakeSecretForLog = null;
+        serverHandshakeSecretForLog = null;
+        clientTrafficSecretForLog = null;
+        serverTrafficSecretForLog = null;
         if (null != secrets)
         {
             secrets.destroy();
@@ -386,6 +430,11 @@ public final class PskServerHandshake implements RecordListener
         transcript.update(serverHello);
         secrets.deriveHandshakeSecrets(sharedSecret, currentHash());
         Secrets.zero(sharedSecret);
+        if (keyLog)
+        {
+            clientHandshakeSecretForLog = secrets.clientHandshakeTrafficSecret().clone();
+            serverHandshakeSecretForLog = secrets.serverHandshakeTrafficSecret().clone();
+        }
 
         final ByteArrayOutputStream protectedFlight = new ByteArrayOutputStream();
         final byte[] encryptedExtensions = encryptedExtensions();
@@ -436,6 +485,11 @@ public final class PskServerHandshake implements RecordListener
         secrets.deriveResumptionMasterSecret(currentHash());
         clientTrafficSecret = secrets.clientApplicationTrafficSecret().clone();
         serverTrafficSecret = secrets.serverApplicationTrafficSecret().clone();
+        if (keyLog)
+        {
+            clientTrafficSecretForLog = clientTrafficSecret.clone();
+            serverTrafficSecretForLog = serverTrafficSecret.clone();
+        }
         try
         {
             newSessionTicket = ResumptionTicket.newSessionTicket(suite, secrets.resumptionMasterSecret(),

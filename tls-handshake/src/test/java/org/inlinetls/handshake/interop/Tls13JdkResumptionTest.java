@@ -54,7 +54,7 @@ class Tls13JdkResumptionTest
         }
     }
 
-    private static long fetch(final SSLContext context, final int port) throws Exception
+    static long fetch(final SSLContext context, final int port) throws Exception
     {
         try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), port);
             SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket(plain, TestPki.EC_HOST, port, true))
@@ -83,7 +83,7 @@ class Tls13JdkResumptionTest
         }
     }
 
-    private static SSLContext clientContext() throws Exception
+    static SSLContext clientContext() throws Exception
     {
         final KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
