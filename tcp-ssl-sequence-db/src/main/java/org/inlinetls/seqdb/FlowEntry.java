@@ -616,6 +616,33 @@ public final class FlowEntry implements AutoCloseable
         return buffer.getInt(slotOffset(direction, index) + SLOT_CIPHER_SEQ_OFFSET, ORDER);
     }
 
+    /**
+     * Copies this entry into another of any ring capacity: the fixed part and both direction blocks as they are, and
+     * of each ring only its newest checkpoint, which becomes the target ring's only one. Parking a quiet flow (its
+     * rings hold just their frontiers then) and bringing it back use it; the caller knows nothing older is needed.
+     *
+     * @param target entry to overwrite; its other ring slots are left as they are (never read: the count says one).
+     */
+    public void copyNewestTo(final FlowEntry target)
+    {
+        final UnsafeBuffer to = target.buffer;
+        to.putBytes(0, buffer, 0, RINGS_OFFSET);
+        for (int d = 0; d < 2; d++)
+        {
+            final Direction direction = Direction.get(d);
+            final int block = directionOffset(direction);
+            final int count = ringCount(direction);
+            if (count > 0)
+            {
+                to.putBytes(target.slotOffset(direction, 0), buffer, checkpointOffset(direction, count - 1),
+                    slotLength);
+            }
+            to.putShort(block + RING_HEAD_OFFSET, (short)0, ORDER);
+            to.putShort(block + RING_TAIL_OFFSET, (short)(count > 0 ? target.next(0) : 0), ORDER);
+            to.putShort(block + RING_COUNT_OFFSET, (short)Math.min(count, 1), ORDER);
+        }
+    }
+
     private int slotOffset(final Direction direction, final int index)
     {
         return RINGS_OFFSET + (direction.ordinal() * ringCapacity + index) * slotLength;

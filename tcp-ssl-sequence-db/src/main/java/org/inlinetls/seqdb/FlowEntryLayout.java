@@ -37,7 +37,8 @@ package org.inlinetls.seqdb;
  *   (all u32, TCP sequence space; the blob is a record decoder/encoder checkpoint, 128 bytes for AEAD suites)
  * </pre>
  * Entry length = {@code 384 + 2 * ringCapacity * align8(16 + checkpointLength)}: 9,600 bytes for the default
- * (32 slots of 128-byte checkpoints per direction), 37,248 for 32 slots of the 560-byte CBC checkpoints.
+ * (32 slots of 128-byte checkpoints per direction), 37,248 for 32 slots of the 560-byte CBC checkpoints. A parked
+ * flow's entry has rings of {@link #PARKED_RING_CAPACITY}: 672 bytes for AEAD suites.
  */
 public final class FlowEntryLayout
 {
@@ -88,6 +89,8 @@ public final class FlowEntryLayout
     public static final int SLOT_BLOB_LENGTH_OFFSET = 12;
     public static final int SLOT_BLOB_OFFSET = 16;
 
+    /** Ring capacity of a parked flow's entry: each ring holds only its newest checkpoint. */
+    public static final int PARKED_RING_CAPACITY = 1;
     /** Largest ring capacity: head, tail and count are u16. */
     public static final int MAX_RING_CAPACITY = 4096;
     /** Largest checkpoint blob; a legacy CBC checkpoint is 560 bytes. */
@@ -134,10 +137,10 @@ public final class FlowEntryLayout
 
     static void validate(final int ringCapacity, final int checkpointLength)
     {
-        if (ringCapacity < 2 || ringCapacity > MAX_RING_CAPACITY)
+        if (ringCapacity < 1 || ringCapacity > MAX_RING_CAPACITY)
         {
             throw new IllegalArgumentException(
-                "ring capacity must be in [2, " + MAX_RING_CAPACITY + "]: " + ringCapacity);
+                "ring capacity must be in [1, " + MAX_RING_CAPACITY + "]: " + ringCapacity);
         }
         if (checkpointLength < 1 || checkpointLength > MAX_CHECKPOINT_LENGTH)
         {

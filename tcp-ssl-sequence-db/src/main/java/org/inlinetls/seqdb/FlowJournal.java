@@ -26,9 +26,12 @@ import static java.lang.System.Logger.Level.WARNING;
  * <p>
  * The map's key is the flow's seeded symmetric id ({@link FlowKey#id(long)}); the entry holds the full tuple, which
  * every lookup compares. The file starts with a header entry under {@link FlowKey#RESERVED_ID} (layout version, ring
- * shape, entry size, id seed), checked on reopen. Steady-state access, {@link #acquire(FlowKey)}, locks the
- * entry's segment and points a reusable flyweight into the map's memory: no copy and no allocation. Removal and
- * expiry zero an entry before freeing it, so keys do not linger in the file.
+ * shape, entry size, id seed), checked on reopen. Steady-state access, {@link #acquire(FlowKey)}, points a reusable
+ * flyweight into the map's memory: no copy and no allocation; after a flow's first lookup its entry's address is
+ * kept, so later ones take no query context or segment lock (this journal is the entries' only writer; a reader in
+ * another process, {@link JournalReader}, may see a summary mid-update). Removal and expiry zero an entry before
+ * freeing it, so keys do not linger in the file. Quiet flows can be parked ({@link #park}): their entries shrink to
+ * {@link FlowEntryLayout#PARKED_RING_CAPACITY} rings in a second file and come back whole on their next lookup.
  * <p>
  * One owner thread per journal (a sharded engine opens one journal per worker); {@link #forEach} and the counter
  * getters may be called from another thread. Keys, IVs and secrets never appear in logs, {@link FlowSummary} or
@@ -53,18 +56,35 @@ public final class FlowJournal implements AutoCloseable
     private final JournalConfig config;
     private final JournalFiles.OwnerLock ownerLock;
     private final ChronicleMap<Long, byte[]> map;
+    /** Parked flows' entries: rings of {@link FlowEntryLayout#PARKED_RING_CAPACITY}, in their own file. */
+    private final ChronicleMap<Long, byte[]> parked;
     private final int entryLength;
+    private final int parkedEntryLength;
     private final long maxFlows;
+    private final long maxActiveFlows;
     private final long seed;
     private final BytesStore<?, Void> keyBytes = BytesStore.nativeStoreWithFixedCapacity(KEY_LENGTH);
     private final BytesStore<?, Void> template;
     private final FlowEntry entry;
     private final FlowEntry scratch;
     private final FlowEntry templateEntry;
+    private final BytesStore<?, Void> parkedTemplate;
+    private final FlowEntry parkedTemplateEntry;
+    private final FlowEntry parkedScratch;
     private final Predicate<MapEntry<Long, byte[]>> expiryVisitor = this::onExpiryVisit;
-    private ExternalMapQueryContext<Long, byte[], ?> acquired;
-    private long size;
+    /**
+     * Where each full entry this journal has looked up lies in the map's memory, by id. Entries of a constant size
+     * never move while they exist, and this journal is their only writer, so once found an entry is reached again
+     * without a query context or a segment lock; every removal (remove, park, expiry) forgets its address first.
+     */
+    private final org.agrona.collections.Long2LongHashMap pinned = new org.agrona.collections.Long2LongHashMap(0);
+    private boolean acquiredPinned;
+    private java.util.function.LongConsumer expiryListener;
+    private long activeSize;
+    private long parkedSize;
     private int expiryCursor;
+    private int parkedExpiryCursor;
+    private boolean expiringParked;
     private long expiryNowNs;
     private long expiryIdleNs;
     private int expiryLimit;
@@ -77,23 +97,69 @@ public final class FlowJournal implements AutoCloseable
     private volatile long collisionCount;
     private volatile long expiredCount;
     private volatile long removedCount;
+    private volatile long parkedCount;
+    private volatile long unparkedCount;
+    private volatile long unparkRefusedCount;
 
     private FlowJournal(
-        final JournalConfig config, final JournalFiles.OwnerLock ownerLock, final ChronicleMap<Long, byte[]> map)
+        final JournalConfig config,
+        final JournalFiles.OwnerLock ownerLock,
+        final ChronicleMap<Long, byte[]> map,
+        final ChronicleMap<Long, byte[]> parked)
     {
         this.config = config;
         this.ownerLock = ownerLock;
         this.map = map;
+        this.parked = parked;
         this.entryLength = config.entryLength();
+        this.parkedEntryLength = config.parkedEntryLength();
         this.template = BytesStore.nativeStoreWithFixedCapacity(entryLength);
         this.templateEntry = new FlowEntry(config.ringCapacity(), config.checkpointLength())
             .wrap(template.addressForWrite(0));
+        this.parkedTemplate = BytesStore.nativeStoreWithFixedCapacity(parkedEntryLength);
+        this.parkedTemplateEntry = new FlowEntry(FlowEntryLayout.PARKED_RING_CAPACITY, config.checkpointLength())
+            .wrap(parkedTemplate.addressForWrite(0));
+        this.parkedScratch = new FlowEntry(FlowEntryLayout.PARKED_RING_CAPACITY, config.checkpointLength());
         this.entry = new FlowEntry(config.ringCapacity(), config.checkpointLength(), this);
         this.scratch = new FlowEntry(config.ringCapacity(), config.checkpointLength());
-        final long[] header = readOrWriteHeader();
+        final long[] header = readOrWriteHeader(map, config.ringCapacity(), entryLength, template, -1);
         this.seed = header[0];
         this.maxFlows = Math.min(config.maxFlows(), header[1]);
-        this.size = map.longSize() - 1;
+        this.maxActiveFlows = Math.min(config.maxActiveFlows(), maxFlows);
+        readOrWriteHeader(parked, FlowEntryLayout.PARKED_RING_CAPACITY, parkedEntryLength, parkedTemplate, seed);
+        this.activeSize = map.longSize() - 1;
+        this.parkedSize = parked.longSize() - 1;
+        dropParkedDuplicates();
+    }
+
+    /** A crash between parking's two steps leaves a flow in both files: the full entry is the one to keep. */
+    private void dropParkedDuplicates()
+    {
+        final java.util.List<Long> stale = new java.util.ArrayList<>();
+        parked.forEachEntry(visited ->
+        {
+            final Data<Long> key = visited.key();
+            final long id = key.bytes().readLong(key.offset());
+            if (id != FlowKey.RESERVED_ID && map.containsKey(id))
+            {
+                stale.add(id);
+            }
+        });
+        for (final long id : stale)
+        {
+            try (ExternalMapQueryContext<Long, byte[], ?> context = query(parked, id))
+            {
+                context.updateLock().lock();
+                final MapEntry<Long, byte[]> found = context.entry();
+                if (found != null)
+                {
+                    parkedScratch.wrap(address(found.value())).clear();
+                    parkedScratch.unwrap();
+                    context.remove(found);
+                    parkedSize--;
+                }
+            }
+        }
     }
 
     /**
@@ -123,19 +189,40 @@ public final class FlowJournal implements AutoCloseable
             }
             final ChronicleMap<Long, byte[]> map = recover ?
                 builder.recoverPersistedTo(file, true) : builder.createPersistedTo(file);
-            final FlowJournal journal;
+            final File parkedFile = config.parkedPath().toAbsolutePath().toFile();
+            final ChronicleMap<Long, byte[]> parked;
             try
             {
-                journal = new FlowJournal(config, lock, map);
+                if (!existing)
+                {
+                    java.nio.file.Files.deleteIfExists(parkedFile.toPath()); // a new journal: its parked flows went too
+                }
+                JournalFiles.createPrivate(parkedFile.toPath());
+                final ChronicleMapBuilder<Long, byte[]> parkedBuilder = parkedBuilder(config);
+                parked = recover && parkedFile.length() > 0 ?
+                    parkedBuilder.recoverPersistedTo(parkedFile, true) : parkedBuilder.createPersistedTo(parkedFile);
             }
-            catch (final RuntimeException ex)
+            catch (final IOException | RuntimeException ex)
             {
                 map.close();
                 lock.markClean();
                 throw ex;
             }
-            LOGGER.log(INFO, "journal open: {0}, entry {1} bytes, {2} flows continued, {3} segments",
-                config, journal.entryLength, journal.size, map.segments());
+            final FlowJournal journal;
+            try
+            {
+                journal = new FlowJournal(config, lock, map, parked);
+            }
+            catch (final RuntimeException ex)
+            {
+                map.close();
+                parked.close();
+                lock.markClean();
+                throw ex;
+            }
+            LOGGER.log(INFO, "journal open: {0}, entry {1} bytes (parked {2}), {3} flows continued ({4} parked), " +
+                "{5} segments", config, journal.entryLength, journal.parkedEntryLength, journal.size(),
+                journal.parkedSize, map.segments());
             return journal;
         }
         catch (final IOException | RuntimeException ex)
@@ -148,10 +235,22 @@ public final class FlowJournal implements AutoCloseable
     /** The map's settings, the same for the owner and for {@link JournalReader}. */
     static ChronicleMapBuilder<Long, byte[]> builder(final JournalConfig config)
     {
+        return builder("inline-tls-journal", config.maxActiveFlows(), config.entryLength());
+    }
+
+    /** The parked flows' map settings, the same for the owner and for {@link JournalReader}. */
+    static ChronicleMapBuilder<Long, byte[]> parkedBuilder(final JournalConfig config)
+    {
+        return builder("inline-tls-journal-parked", config.maxFlows(), config.parkedEntryLength());
+    }
+
+    private static ChronicleMapBuilder<Long, byte[]> builder(
+        final String name, final long capacity, final int valueLength)
+    {
         return ChronicleMapBuilder.of(Long.class, byte[].class)
-            .name("inline-tls-journal")
-            .entries(config.maxFlows() + 1)
-            .constantValueSizeBySample(new byte[config.entryLength()])
+            .name(name)
+            .entries(capacity + 1)
+            .constantValueSizeBySample(new byte[valueLength])
             // entries are updated in place through their memory, which Chronicle's checksums would not see
             .checksumEntries(false)
             // room for uneven segments so that maxFlows, not Chronicle, is the limit
@@ -166,10 +265,44 @@ public final class FlowJournal implements AutoCloseable
         return config;
     }
 
-    /** Flows held. */
+    /** Flows held, active and parked. */
     public long size()
     {
-        return size;
+        return activeSize + parkedSize;
+    }
+
+    /** Flows held with a full entry. */
+    public long activeSize()
+    {
+        return activeSize;
+    }
+
+    /** Flows held parked. */
+    public long parkedSize()
+    {
+        return parkedSize;
+    }
+
+    /** The cap on flows with a full entry at once. */
+    public long maxActiveFlows()
+    {
+        return maxActiveFlows;
+    }
+
+    public long parkedCount()
+    {
+        return parkedCount;
+    }
+
+    public long unparkedCount()
+    {
+        return unparkedCount;
+    }
+
+    /** Parked flows that could not come back because every full entry was taken. */
+    public long unparkRefusedCount()
+    {
+        return unparkRefusedCount;
     }
 
     /** The hard cap on flows (the configured one, or the file's capacity if smaller). */
@@ -225,6 +358,11 @@ public final class FlowJournal implements AutoCloseable
     public InsertResult insert(final FlowKey key, final long nowNs)
     {
         checkIdle();
+        final InsertResult parkedAs = parkedPresence(key);
+        if (parkedAs != null)
+        {
+            return parkedAs;
+        }
         try (ExternalMapQueryContext<Long, byte[], ?> context = query(key.id(seed)))
         {
             context.updateLock().lock();
@@ -240,7 +378,7 @@ public final class FlowJournal implements AutoCloseable
                 collisionCount++;
                 return InsertResult.COLLISION;
             }
-            if (size >= maxFlows)
+            if (size() >= maxFlows || activeSize >= maxActiveFlows)
             {
                 refusedFullCount++;
                 return InsertResult.FULL;
@@ -255,14 +393,14 @@ public final class FlowJournal implements AutoCloseable
             catch (final IllegalStateException ex)
             {
                 refusedFullCount++;
-                LOGGER.log(WARNING, "journal segment full at {0} flows: {1}", size, ex.getMessage());
+                LOGGER.log(WARNING, "journal segment full at {0} flows: {1}", size(), ex.getMessage());
                 return InsertResult.FULL;
             }
             finally
             {
                 templateEntry.clear();
             }
-            size++;
+            activeSize++;
             insertedCount++;
             return InsertResult.INSERTED;
         }
@@ -278,38 +416,48 @@ public final class FlowJournal implements AutoCloseable
     public FlowEntry acquire(final FlowKey key)
     {
         checkIdle();
-        final ExternalMapQueryContext<Long, byte[], ?> context = query(key.id(seed));
-        boolean keep = false;
-        try
+        final FlowEntry active = acquireActive(key);
+        if (active != null || parkedSize == 0 || !unpark(key))
         {
-            context.updateLock().lock();
-            final MapEntry<Long, byte[]> found = context.entry();
-            if (found != null && entry.wrap(address(found.value())).directionOf(key) != null)
-            {
-                acquired = context;
-                keep = true;
-                return entry;
-            }
-            entry.unwrap();
-            return null;
+            return active;
         }
-        finally
+        return acquireActive(key);
+    }
+
+    private FlowEntry acquireActive(final FlowKey key)
+    {
+        final long id = key.id(seed);
+        long at = pinned.get(id);
+        if (at == 0)
         {
-            if (!keep)
+            try (ExternalMapQueryContext<Long, byte[], ?> context = query(id))
             {
-                context.close();
+                context.readLock().lock();
+                final MapEntry<Long, byte[]> found = context.entry();
+                if (found == null)
+                {
+                    return null;
+                }
+                at = address(found.value());
             }
+            pinned.put(id, at);
         }
+        if (entry.wrap(at).directionOf(key) != null)
+        {
+            acquiredPinned = true;
+            return entry;
+        }
+        entry.unwrap(); // the id of another flow's tuple (a collision): not this flow's entry
+        return null;
     }
 
     void release(final FlowEntry flyweight)
     {
-        if (acquired != null && flyweight == entry)
+        if (acquiredPinned && flyweight == entry)
         {
-            final ExternalMapQueryContext<Long, byte[], ?> context = acquired;
-            acquired = null;
+            acquiredPinned = false;
             entry.unwrap();
-            context.close();
+            return;
         }
     }
 
@@ -329,14 +477,164 @@ public final class FlowJournal implements AutoCloseable
             if (found == null || scratch.wrap(address(found.value())).directionOf(key) == null)
             {
                 scratch.unwrap();
-                return false;
+                return removeParked(key);
             }
             scratch.clear();
             scratch.unwrap();
+            pinned.remove(key.id(seed));
             context.remove(found);
-            size--;
+            activeSize--;
             removedCount++;
             return true;
+        }
+    }
+
+    private boolean removeParked(final FlowKey key)
+    {
+        if (parkedSize == 0)
+        {
+            return false;
+        }
+        try (ExternalMapQueryContext<Long, byte[], ?> context = query(parked, key.id(seed)))
+        {
+            context.updateLock().lock();
+            final MapEntry<Long, byte[]> found = context.entry();
+            if (found == null || parkedScratch.wrap(address(found.value())).directionOf(key) == null)
+            {
+                parkedScratch.unwrap();
+                return false;
+            }
+            parkedScratch.clear();
+            parkedScratch.unwrap();
+            context.remove(found);
+            parkedSize--;
+            removedCount++;
+            return true;
+        }
+    }
+
+    /**
+     * Move a quiet flow to the parked file: its fixed part, direction blocks and each ring's newest checkpoint, 672
+     * bytes for AEAD suites instead of a full entry. The caller knows nothing older than the newest checkpoints is
+     * needed (nothing in flight either way). {@link #acquire} brings it back when its next segment comes.
+     *
+     * @param key of the flow, in either direction.
+     * @return false, nothing changed, when the flow has no full entry or the parked file has no room.
+     */
+    public boolean park(final FlowKey key)
+    {
+        checkIdle();
+        final long id = key.id(seed);
+        try (ExternalMapQueryContext<Long, byte[], ?> context = query(id))
+        {
+            context.updateLock().lock();
+            final MapEntry<Long, byte[]> found = context.entry();
+            if (found == null || scratch.wrap(address(found.value())).directionOf(key) == null)
+            {
+                scratch.unwrap();
+                return false;
+            }
+            scratch.copyNewestTo(parkedTemplateEntry);
+            final boolean inserted = insertTemplate(parked, id, parkedTemplate, parkedEntryLength);
+            parkedTemplateEntry.clear();
+            if (!inserted)
+            {
+                scratch.unwrap();
+                return false;
+            }
+            parkedSize++;
+            scratch.clear();
+            scratch.unwrap();
+            pinned.remove(id);
+            context.remove(found);
+            activeSize--;
+            parkedCount++;
+            return true;
+        }
+    }
+
+    /** A parked flow back to a full entry; false when it is not parked or no full entry is free. */
+    private boolean unpark(final FlowKey key)
+    {
+        final long id = key.id(seed);
+        try (ExternalMapQueryContext<Long, byte[], ?> context = query(parked, id))
+        {
+            context.updateLock().lock();
+            final MapEntry<Long, byte[]> found = context.entry();
+            if (found == null || parkedScratch.wrap(address(found.value())).directionOf(key) == null)
+            {
+                parkedScratch.unwrap();
+                return false;
+            }
+            if (activeSize >= maxActiveFlows)
+            {
+                parkedScratch.unwrap();
+                unparkRefusedCount++;
+                return false;
+            }
+            parkedScratch.copyNewestTo(templateEntry);
+            final boolean inserted = insertTemplate(map, id, template, entryLength);
+            templateEntry.clear();
+            if (!inserted)
+            {
+                parkedScratch.unwrap();
+                unparkRefusedCount++;
+                return false;
+            }
+            activeSize++;
+            parkedScratch.clear();
+            parkedScratch.unwrap();
+            context.remove(found);
+            parkedSize--;
+            unparkedCount++;
+            return true;
+        }
+    }
+
+    /** Insert a prepared value under an id absent from {@code into}; false when its segment is full. */
+    private boolean insertTemplate(
+        final ChronicleMap<Long, byte[]> into, final long id, final BytesStore<?, Void> value, final int length)
+    {
+        try (ExternalMapQueryContext<Long, byte[], ?> context = query(into, id))
+        {
+            context.updateLock().lock();
+            if (context.entry() != null)
+            {
+                return false;
+            }
+            context.insert(context.absentEntry(), context.wrapValueBytesAsData(value, 0, length));
+            return true;
+        }
+        catch (final IllegalStateException ex)
+        {
+            LOGGER.log(WARNING, "journal segment full: {0}", ex.getMessage());
+            return false;
+        }
+    }
+
+    /** EXISTS or COLLISION when the id is parked, null when it is not. */
+    private InsertResult parkedPresence(final FlowKey key)
+    {
+        if (parkedSize == 0)
+        {
+            return null;
+        }
+        try (ExternalMapQueryContext<Long, byte[], ?> context = query(parked, key.id(seed)))
+        {
+            context.readLock().lock();
+            final MapEntry<Long, byte[]> found = context.entry();
+            if (found == null)
+            {
+                return null;
+            }
+            final boolean same = parkedScratch.wrap(address(found.value())).directionOf(key) != null;
+            parkedScratch.unwrap();
+            if (same)
+            {
+                return InsertResult.EXISTS;
+            }
+            collisionCount++;
+            return InsertResult.COLLISION;
         }
     }
 
@@ -352,17 +650,49 @@ public final class FlowJournal implements AutoCloseable
      */
     public int expireIdle(final long nowNs, final long idleNs, final int maxPerCall)
     {
+        return expireIdle(nowNs, idleNs, maxPerCall, null);
+    }
+
+    /**
+     * As {@link #expireIdle(long, long, int)}, telling {@code onExpired} the id of each flow removed.
+     *
+     * @param onExpired called with each removed flow's id ({@link FlowKey#id(long)} under {@link #seed()}), or null.
+     */
+    public int expireIdle(final long nowNs, final long idleNs, final int maxPerCall,
+        final java.util.function.LongConsumer onExpired)
+    {
         checkIdle();
+        expiryListener = onExpired;
         expiryNowNs = nowNs;
         expiryIdleNs = idleNs;
         expiryLimit = maxPerCall;
         expiredThisCall = 0;
         examinedThisCall = 0;
-        final int segments = map.segments();
+        expiringParked = false;
+        expiryCursor = sweep(map, expiryCursor, maxPerCall);
+        final int expiredActive = expiredThisCall;
+        activeSize -= expiredActive;
+        if (parkedSize > 0 && examinedThisCall < maxPerCall && expiredThisCall < maxPerCall)
+        {
+            expiringParked = true;
+            parkedExpiryCursor = sweep(parked, parkedExpiryCursor, maxPerCall);
+            parkedSize -= expiredThisCall - expiredActive;
+        }
+        scratch.unwrap();
+        parkedScratch.unwrap();
+        expiredCount += expiredThisCall;
+        expiryListener = null;
+        return expiredThisCall;
+    }
+
+    private int sweep(final ChronicleMap<Long, byte[]> swept, final int startCursor, final int maxPerCall)
+    {
+        int cursor = startCursor;
+        final int segments = swept.segments();
         for (int visited = 0; visited < segments && examinedThisCall < maxPerCall; visited++)
         {
             final boolean finished;
-            try (MapSegmentContext<Long, byte[], ?> context = map.segmentContext(expiryCursor))
+            try (MapSegmentContext<Long, byte[], ?> context = swept.segmentContext(cursor))
             {
                 finished = context.forEachSegmentEntryWhile(expiryVisitor);
             }
@@ -370,12 +700,9 @@ public final class FlowJournal implements AutoCloseable
             {
                 break;
             }
-            expiryCursor = expiryCursor + 1 == segments ? 0 : expiryCursor + 1;
+            cursor = cursor + 1 == segments ? 0 : cursor + 1;
         }
-        scratch.unwrap();
-        size -= expiredThisCall;
-        expiredCount += expiredThisCall;
-        return expiredThisCall;
+        return cursor;
     }
 
     private boolean onExpiryVisit(final MapEntry<Long, byte[]> visited)
@@ -390,12 +717,22 @@ public final class FlowJournal implements AutoCloseable
         {
             return true;
         }
-        scratch.wrap(address(visited.value()));
-        if (expiryNowNs - scratch.lastActivityNs() - expiryIdleNs >= 0)
+        final FlowEntry view = expiringParked ? parkedScratch : scratch;
+        view.wrap(address(visited.value()));
+        if (expiryNowNs - view.lastActivityNs() - expiryIdleNs >= 0)
         {
-            scratch.clear();
+            final long id = key.bytes().readLong(key.offset());
+            if (!expiringParked)
+            {
+                pinned.remove(id);
+            }
+            view.clear();
             visited.doRemove();
             expiredThisCall++;
+            if (expiryListener != null)
+            {
+                expiryListener.accept(id);
+            }
         }
         return true;
     }
@@ -408,14 +745,15 @@ public final class FlowJournal implements AutoCloseable
      */
     public void forEach(final Consumer<FlowSummary> consumer)
     {
-        forEach(map, config, consumer);
+        forEach(map, config.ringCapacity(), config.checkpointLength(), consumer);
+        forEach(parked, FlowEntryLayout.PARKED_RING_CAPACITY, config.checkpointLength(), consumer);
     }
 
-    static void forEach(final ChronicleMap<Long, byte[]> map, final JournalConfig config,
+    static void forEach(final ChronicleMap<Long, byte[]> map, final int ringCapacity, final int checkpointLength,
         final Consumer<FlowSummary> consumer)
     {
         final FlowSummary summary = new FlowSummary();
-        final FlowEntry view = new FlowEntry(config.ringCapacity(), config.checkpointLength());
+        final FlowEntry view = new FlowEntry(ringCapacity, checkpointLength);
         map.forEachEntry(
             (visited) ->
             {
@@ -440,6 +778,7 @@ public final class FlowJournal implements AutoCloseable
         try
         {
             map.close();
+            parked.close();
             ownerLock.markClean();
         }
         catch (final IOException ex)
@@ -450,6 +789,7 @@ public final class FlowJournal implements AutoCloseable
         {
             keyBytes.releaseLast();
             template.releaseLast();
+            parkedTemplate.releaseLast();
             try
             {
                 ownerLock.close();
@@ -463,15 +803,21 @@ public final class FlowJournal implements AutoCloseable
 
     public String toString()
     {
-        return "FlowJournal{" + config.path() + ", flows=" + size + '/' + maxFlows + ", entryLength=" + entryLength +
+        return "FlowJournal{" + config.path() + ", flows=" + activeSize + '+' + parkedSize + " parked/" + maxFlows +
+            ", entryLength=" + entryLength +
             ", inserted=" + insertedCount + ", refusedFull=" + refusedFullCount + ", collisions=" + collisionCount +
             ", expired=" + expiredCount + ", removed=" + removedCount + '}';
     }
 
     private ExternalMapQueryContext<Long, byte[], ?> query(final long id)
     {
+        return query(map, id);
+    }
+
+    private ExternalMapQueryContext<Long, byte[], ?> query(final ChronicleMap<Long, byte[]> in, final long id)
+    {
         keyBytes.writeLong(0, id);
-        return map.queryContext(keyBytes, 0, KEY_LENGTH);
+        return in.queryContext(keyBytes, 0, KEY_LENGTH);
     }
 
     private void checkIdle()
@@ -480,7 +826,7 @@ public final class FlowJournal implements AutoCloseable
         {
             throw new IllegalStateException("journal closed");
         }
-        if (acquired != null)
+        if (acquiredPinned)
         {
             throw new IllegalStateException("an entry is acquired: close it first");
         }
@@ -494,48 +840,67 @@ public final class FlowJournal implements AutoCloseable
     /**
      * Check the header entry of an existing file against the config, or write one to a new file.
      *
+     * @param in          the map (the full entries' or the parked ones').
+     * @param ringCapacity of its entries.
+     * @param length      of its entries.
+     * @param scratchValue a native store of {@code length} bytes, zero before and after.
+     * @param seedForNew  the id seed a new header takes, or -1 for a fresh random one; a parked file whose seed is
+     *                    not this one belongs to another journal and is emptied.
      * @return the seed and the file's flow capacity.
      */
-    private long[] readOrWriteHeader()
+    private long[] readOrWriteHeader(final ChronicleMap<Long, byte[]> in, final int ringCapacity, final int length,
+        final BytesStore<?, Void> scratchValue, final long seedForNew)
     {
-        try (ExternalMapQueryContext<Long, byte[], ?> context = query(FlowKey.RESERVED_ID))
+        try (ExternalMapQueryContext<Long, byte[], ?> context = query(in, FlowKey.RESERVED_ID))
         {
             context.updateLock().lock();
-            final MapEntry<Long, byte[]> found = context.entry();
+            MapEntry<Long, byte[]> found = context.entry();
+            if (found != null && seedForNew != -1 &&
+                new UnsafeBuffer(address(found.value()), (int)found.value().size()).getLong(META_SEED_OFFSET, ORDER) !=
+                seedForNew)
+            {
+                LOGGER.log(WARNING, "parked flows of journal {0} belong to another journal: dropped", config.path());
+                context.remove(found);
+                found = null;
+            }
             if (found == null)
             {
-                if (map.longSize() != 0)
+                if (in.longSize() != 0)
                 {
-                    throw new IllegalStateException("journal " + config.path() + " has entries but no header");
+                    if (seedForNew == -1)
+                    {
+                        throw new IllegalStateException("journal " + config.path() + " has entries but no header");
+                    }
+                    in.clear();
                 }
-                final long newSeed = new SecureRandom().nextLong();
-                final UnsafeBuffer header = new UnsafeBuffer(template.addressForWrite(0), entryLength);
-                header.setMemory(0, entryLength, (byte)0);
+                final long newSeed = seedForNew == -1 ? new SecureRandom().nextLong() : seedForNew;
+                final UnsafeBuffer header = new UnsafeBuffer(scratchValue.addressForWrite(0), length);
+                header.setMemory(0, length, (byte)0);
                 header.putInt(META_MAGIC_OFFSET, META_MAGIC, ORDER);
                 header.putInt(META_LAYOUT_VERSION_OFFSET, LAYOUT_VERSION, ORDER);
-                header.putInt(META_RING_CAPACITY_OFFSET, config.ringCapacity(), ORDER);
+                header.putInt(META_RING_CAPACITY_OFFSET, ringCapacity, ORDER);
                 header.putInt(META_CHECKPOINT_LENGTH_OFFSET, config.checkpointLength(), ORDER);
-                header.putInt(META_ENTRY_LENGTH_OFFSET, entryLength, ORDER);
+                header.putInt(META_ENTRY_LENGTH_OFFSET, length, ORDER);
                 header.putLong(META_MAX_FLOWS_OFFSET, config.maxFlows(), ORDER);
                 header.putLong(META_SEED_OFFSET, newSeed, ORDER);
-                context.insert(context.absentEntry(), context.wrapValueBytesAsData(template, 0, entryLength));
-                header.setMemory(0, entryLength, (byte)0);
+                context.insert(context.absentEntry(), context.wrapValueBytesAsData(scratchValue, 0, length));
+                header.setMemory(0, length, (byte)0);
                 return new long[]{newSeed, config.maxFlows()};
             }
             final Data<byte[]> value = found.value();
             final UnsafeBuffer header = new UnsafeBuffer(address(value), (int)value.size());
             final int magic = header.getInt(META_MAGIC_OFFSET, ORDER);
             final int version = header.getInt(META_LAYOUT_VERSION_OFFSET, ORDER);
-            final int ringCapacity = header.getInt(META_RING_CAPACITY_OFFSET, ORDER);
+            final int fileRingCapacity = header.getInt(META_RING_CAPACITY_OFFSET, ORDER);
             final int checkpointLength = header.getInt(META_CHECKPOINT_LENGTH_OFFSET, ORDER);
             final int fileEntryLength = header.getInt(META_ENTRY_LENGTH_OFFSET, ORDER);
-            if (magic != META_MAGIC || version != LAYOUT_VERSION || ringCapacity != config.ringCapacity() ||
-                checkpointLength != config.checkpointLength() || fileEntryLength != entryLength ||
-                value.size() != entryLength)
+            if (magic != META_MAGIC || version != LAYOUT_VERSION || fileRingCapacity != ringCapacity ||
+                checkpointLength != config.checkpointLength() || fileEntryLength != length ||
+                value.size() != length)
             {
                 throw new IllegalStateException("journal " + config.path() + " was written with layout version " +
-                    version + ", ring capacity " + ringCapacity + ", checkpoint length " + checkpointLength +
-                    "; configured: version " + LAYOUT_VERSION + ", ring capacity " + config.ringCapacity() +
+                    version + ", ring capacity " + fileRingCapacity + ", checkpoint length " + checkpointLength +
+                    "; configured: version " + LAYOUT_VERSION + ", ring capacity " + ringCapacity +
                     ", checkpoint length " + config.checkpointLength() +
                     ". Use the same settings, or delete the file (its flows will be lost)");
             }

@@ -21,6 +21,7 @@ public final class JournalConfig
 
     private Path path;
     private long maxFlows = DEFAULT_MAX_FLOWS;
+    private long maxActiveFlows = -1;
     private int ringCapacity = DEFAULT_RING_CAPACITY;
     private int checkpointLength = AEAD_CHECKPOINT_LENGTH;
     private boolean allowNonTmpfsForTests;
@@ -57,6 +58,40 @@ public final class JournalConfig
     {
         this.maxFlows = maxFlows;
         return this;
+    }
+
+    /** Flows with a full entry (rings of {@link #ringCapacity()}) at a time; the rest are parked. */
+    public long maxActiveFlows()
+    {
+        return maxActiveFlows < 0 ? maxFlows : maxActiveFlows;
+    }
+
+    /**
+     * The cap on flows holding a full entry at once: a parked flow ({@link FlowJournal#park}) holds only a
+     * {@link FlowEntryLayout#PARKED_RING_CAPACITY} entry in the second file, {@link #parkedPath()}, so
+     * {@code maxActiveFlows} full entries plus {@code maxFlows} parked ones is the journal's tmpfs budget.
+     *
+     * @param maxActiveFlows in [1, maxFlows]; unset, it is {@code maxFlows}.
+     * @return this config.
+     */
+    public JournalConfig maxActiveFlows(final long maxActiveFlows)
+    {
+        this.maxActiveFlows = maxActiveFlows;
+        return this;
+    }
+
+    /** The file of parked flows' entries, beside {@link #path()}: {@code NAME-parked.dat} for {@code NAME.dat}. */
+    public Path parkedPath()
+    {
+        final String name = path.getFileName().toString();
+        final String stem = name.endsWith(".dat") ? name.substring(0, name.length() - 4) : name;
+        return path.resolveSibling(stem + "-parked.dat");
+    }
+
+    /** Bytes of a parked flow's entry. */
+    public int parkedEntryLength()
+    {
+        return FlowEntryLayout.entryLength(FlowEntryLayout.PARKED_RING_CAPACITY, checkpointLength);
     }
 
     public int ringCapacity()
@@ -129,13 +164,23 @@ public final class JournalConfig
         {
             throw new IllegalArgumentException("journal maxFlows must be in [1, 2^31): " + maxFlows);
         }
+        if (maxActiveFlows >= 0 && (maxActiveFlows < 1 || maxActiveFlows > maxFlows))
+        {
+            throw new IllegalArgumentException(
+                "journal maxActiveFlows must be in [1, maxFlows=" + maxFlows + "]: " + maxActiveFlows);
+        }
+        if (ringCapacity < 2)
+        {
+            throw new IllegalArgumentException("journal ringCapacity must be at least 2: " + ringCapacity);
+        }
         FlowEntryLayout.validate(ringCapacity, checkpointLength);
         return this;
     }
 
     public String toString()
     {
-        return "JournalConfig{path=" + path + ", maxFlows=" + maxFlows + ", ringCapacity=" + ringCapacity +
+        return "JournalConfig{path=" + path + ", maxFlows=" + maxFlows + ", maxActiveFlows=" + maxActiveFlows() +
+            ", ringCapacity=" + ringCapacity +
             ", checkpointLength=" + checkpointLength +
             (allowNonTmpfsForTests ? ", allowNonTmpfsForTests" : "") + '}';
     }

@@ -16,11 +16,15 @@ public final class JournalReader implements AutoCloseable
 {
     private final JournalConfig config;
     private final ChronicleMap<Long, byte[]> map;
+    /** The parked flows' map, or null when the daemon never made its file. */
+    private final ChronicleMap<Long, byte[]> parked;
 
-    private JournalReader(final JournalConfig config, final ChronicleMap<Long, byte[]> map)
+    private JournalReader(
+        final JournalConfig config, final ChronicleMap<Long, byte[]> map, final ChronicleMap<Long, byte[]> parked)
     {
         this.config = config;
         this.map = map;
+        this.parked = parked;
     }
 
     /**
@@ -35,24 +39,43 @@ public final class JournalReader implements AutoCloseable
         {
             throw new NoSuchFileException(file.toString(), null, "no journal (is the daemon running with services?)");
         }
-        return new JournalReader(config, FlowJournal.builder(config).createPersistedTo(file));
+        final File parkedFile = config.parkedPath().toAbsolutePath().toFile();
+        final ChronicleMap<Long, byte[]> map = FlowJournal.builder(config).createPersistedTo(file);
+        try
+        {
+            return new JournalReader(config, map, parkedFile.isFile() && parkedFile.length() > 0 ?
+                FlowJournal.parkedBuilder(config).createPersistedTo(parkedFile) : null);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            map.close();
+            throw ex;
+        }
     }
 
     /** Visits every flow (the header entry excluded); the summary object is reused between calls. */
     public void forEach(final Consumer<FlowSummary> consumer)
     {
-        FlowJournal.forEach(map, config, consumer);
+        FlowJournal.forEach(map, config.ringCapacity(), config.checkpointLength(), consumer);
+        if (parked != null)
+        {
+            FlowJournal.forEach(parked, FlowEntryLayout.PARKED_RING_CAPACITY, config.checkpointLength(), consumer);
+        }
     }
 
     /** @return flows in the journal. */
     public long size()
     {
-        return Math.max(0, map.longSize() - 1);
+        return Math.max(0, map.longSize() - 1) + (parked == null ? 0 : Math.max(0, parked.longSize() - 1));
     }
 
     @Override
     public void close()
     {
         map.close();
+        if (parked != null)
+        {
+            parked.close();
+        }
     }
 }

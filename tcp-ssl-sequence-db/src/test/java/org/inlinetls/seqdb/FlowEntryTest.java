@@ -26,7 +26,12 @@ class FlowEntryTest
         assertEquals(37_248, FlowEntryLayout.entryLength(32, JournalConfig.CBC_CHECKPOINT_LENGTH));
         assertEquals(384, FlowEntryLayout.RINGS_OFFSET);
         assertEquals(144, FlowEntryLayout.slotLength(128));
-        assertThrows(IllegalArgumentException.class, () -> FlowEntryLayout.entryLength(1, 128));
+        // a parked flow's entry: one checkpoint a direction; a journal's own rings need two slots at least
+        assertEquals(672, FlowEntryLayout.entryLength(FlowEntryLayout.PARKED_RING_CAPACITY, 128));
+        assertEquals(672, new JournalConfig().parkedEntryLength());
+        assertThrows(IllegalArgumentException.class, () -> FlowEntryLayout.entryLength(0, 128));
+        assertThrows(IllegalArgumentException.class,
+            () -> new JournalConfig().path(java.nio.file.Path.of("/dev/shm/x.dat")).ringCapacity(1).validate());
         assertThrows(IllegalArgumentException.class, () -> FlowEntryLayout.entryLength(32, 0));
     }
 

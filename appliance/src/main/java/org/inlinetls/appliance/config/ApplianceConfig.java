@@ -343,12 +343,26 @@ public record ApplianceConfig(
      * @param ringCapacity   checkpoint slots per direction.
      * @param idleTimeoutSec how long a flow may stay silent before its entry is removed.
      */
-    public record Journal(Path path, long maxFlows, int ringCapacity, long idleTimeoutSec)
+    public record Journal(Path path, long maxFlows, int ringCapacity, long idleTimeoutSec, long maxActiveFlows,
+        long parkAfterMs)
     {
+        /** Full entries at most, by default: flows busy at once; quiet ones park (672 bytes each). */
+        public static final long DEFAULT_MAX_ACTIVE_FLOWS = 4_096;
+        /** A flow quiet this long with nothing in flight parks. */
+        public static final long DEFAULT_PARK_AFTER_MS = 2_000;
+
+        /** With the defaults for parking. */
+        public Journal(final Path path, final long maxFlows, final int ringCapacity, final long idleTimeoutSec)
+        {
+            this(path, maxFlows, ringCapacity, idleTimeoutSec, Math.min(maxFlows, DEFAULT_MAX_ACTIVE_FLOWS),
+                DEFAULT_PARK_AFTER_MS);
+        }
+
         /** The journal's settings; CBC suites need the larger checkpoint of the CBC decoder. */
         public JournalConfig toJournalConfig(final boolean cbc)
         {
-            return new JournalConfig().path(path).maxFlows(maxFlows).ringCapacity(ringCapacity)
+            return new JournalConfig().path(path).maxFlows(maxFlows).maxActiveFlows(maxActiveFlows)
+                .ringCapacity(ringCapacity)
                 .checkpointLength(cbc ? JournalConfig.CBC_CHECKPOINT_LENGTH : JournalConfig.AEAD_CHECKPOINT_LENGTH);
         }
     }

@@ -322,13 +322,18 @@ public final class ConfigLoader
                 JournalConfig.DEFAULT_RING_CAPACITY, DEFAULT_IDLE_TIMEOUT_SEC);
         }
         final YamlSection journal = top.section("journal");
-        journal.requireKnownKeys(Set.of("path", "maxFlows", "ringCapacity", "idleTimeoutSec"));
+        journal.requireKnownKeys(
+            Set.of("path", "maxFlows", "maxActiveFlows", "ringCapacity", "idleTimeoutSec", "parkAfterMs"));
+        final long maxFlows = journal.integer("maxFlows", JournalConfig.DEFAULT_MAX_FLOWS, 1, Integer.MAX_VALUE - 1);
         return new ApplianceConfig.Journal(
             absolutePath(journal, "path", defaultPath),
-            journal.integer("maxFlows", JournalConfig.DEFAULT_MAX_FLOWS, 1, Integer.MAX_VALUE - 1),
+            maxFlows,
             (int)journal.integer("ringCapacity", JournalConfig.DEFAULT_RING_CAPACITY, 2,
                 FlowEntryLayout.MAX_RING_CAPACITY),
-            journal.integer("idleTimeoutSec", DEFAULT_IDLE_TIMEOUT_SEC, 1, 86_400));
+            journal.integer("idleTimeoutSec", DEFAULT_IDLE_TIMEOUT_SEC, 1, 86_400),
+            journal.integer("maxActiveFlows",
+                Math.min(maxFlows, ApplianceConfig.Journal.DEFAULT_MAX_ACTIVE_FLOWS), 1, maxFlows),
+            journal.integer("parkAfterMs", ApplianceConfig.Journal.DEFAULT_PARK_AFTER_MS, 0, 86_400_000));
     }
 
     /** A path that must be absolute: files holding secrets are named in full, never relative to a working directory. */

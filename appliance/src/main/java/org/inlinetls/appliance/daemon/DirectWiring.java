@@ -122,7 +122,8 @@ public final class DirectWiring implements AutoCloseable
         return new DirectEngine(new DirectEngine.Settings(services, handshake, tls.integrity(), false,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
-            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, false), journal, out);
+            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, false,
+            config.journal().parkAfterMs() * 1_000_000L), journal, out);
     }
 
     /**

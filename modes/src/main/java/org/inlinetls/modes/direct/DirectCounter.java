@@ -16,6 +16,8 @@ public enum DirectCounter
     FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs: a reload removed their service (also in flows_reset)"),
     SERVICE_TABLES_APPLIED("service tables taken from a configuration reload"),
     FLOWS_EXPIRED("flows expired idle"),
+    FLOWS_PARKED("quiet flows taken off the heap (their journal entry keeps them)"),
+    FLOWS_UNPARKED("parked flows rebuilt from the journal by their next segment"),
     FLOWS_NOT_TLS_RESET("flows whose first bytes were not a TLS handshake: reset"),
     FLOWS_NOT_TLS_PASSED("flows whose first bytes were not a TLS handshake: passed"),
     HANDSHAKE_FAILED("handshakes failed (alert to the client, RST to the server)"),

@@ -72,8 +72,27 @@ public final class DirectEngine implements FrameClassifier
         int maxRecordOverhead,
         long idleTimeoutNs,
         long finLingerNs,
-        boolean translateSack)
+        boolean translateSack,
+        long parkAfterNs)
     {
+        /** A flow quiet this long with nothing in flight leaves the heap ({@link #parkAfterNs}); 0 never. */
+        public static final long DEFAULT_PARK_AFTER_NS = 2_000_000_000L;
+
+        /** Settings with the default {@link #parkAfterNs}. */
+        public Settings(
+            final List<Service> services,
+            final HandshakeConfig handshake,
+            final IntegrityMode integrity,
+            final boolean passNonTls,
+            final int maxRecordOverhead,
+            final long idleTimeoutNs,
+            final long finLingerNs,
+            final boolean translateSack)
+        {
+            this(services, handshake, integrity, passNonTls, maxRecordOverhead, idleTimeoutNs, finLingerNs,
+                translateSack, DEFAULT_PARK_AFTER_NS);
+        }
+
         /** Record overhead of TLS 1.2 AES-GCM (header 5, explicit nonce 8, tag 16), the largest AEAD one. */
         public static final int AEAD_MAX_RECORD_OVERHEAD = 29;
         /** Record overhead of TLS 1.2 AES-CBC-SHA256 (header 5, IV 16, MAC 32, padding up to 16). */
@@ -108,6 +127,8 @@ public final class DirectEngine implements FrameClassifier
     private final Long2LongHashMap plainFlows = new Long2LongHashMap(Long.MIN_VALUE);
     private static final int MAX_PLAIN_FLOWS = 1 << 16;
     private final ArrayDeque<DirectFlow> pool = new ArrayDeque<>();
+    /** Flow objects kept for reuse: the rest go to the collector, so parked and closed flows cost no heap. */
+    private static final int POOL_MAX = 256;
     private final ArrayList<DirectFlow> scan = new ArrayList<>();
     private final ArrayList<DirectFlow> handshaking = new ArrayList<>();
     private final org.agrona.collections.LongArrayList expiredPlain = new org.agrona.collections.LongArrayList();
@@ -133,6 +154,13 @@ public final class DirectEngine implements FrameClassifier
     int framesToServer;
     private long nextScanNs;
     private HandshakeFactory handshakeFactory;
+    /** A parked flow's service and key, by flow id: it comes back under the service it started with. */
+    record ParkedFlow(Service service, FlowKey key)
+    {
+    }
+
+    private final Long2ObjectHashMap<ParkedFlow> parkedFlows = new Long2ObjectHashMap<>();
+    private final java.util.function.LongConsumer onJournalExpired = parkedFlows::remove;
 
     /**
      * @throws IllegalArgumentException for {@code integrity: strict}: holding a spanning record whole means
@@ -335,12 +363,17 @@ public final class DirectEngine implements FrameClassifier
             return null;
         }
         DirectFlow flow = pool.isEmpty() ? new DirectFlow(this) : pool.poll();
+        final boolean parked = (entry.tcpOptions() & DirectFlow.OPTION_PARKED) != 0;
         try
         {
             if (!flow.restore(entry, id, buffer, frame, tcp, fromServer, nowNs))
             {
-                pool.add(flow);
+                recycle(flow);
                 flow = null;
+            }
+            else if (parked)
+            {
+                entry.tcpOptions(entry.tcpOptions() & ~DirectFlow.OPTION_PARKED);
             }
         }
         finally
@@ -353,9 +386,17 @@ public final class DirectEngine implements FrameClassifier
             count(DirectCounter.FLOWS_NOT_RESTORABLE);
             return null;
         }
-        flow.service = service;
+        final ParkedFlow parkedFlow = parked ? parkedFlows.remove(id) : null;
+        flow.service = null == parkedFlow ? service : parkedFlow.service();
         flows.put(id, flow);
-        count(DirectCounter.FLOWS_RESTORED);
+        if (parked)
+        {
+            count(DirectCounter.FLOWS_UNPARKED);
+        }
+        else
+        {
+            count(DirectCounter.FLOWS_RESTORED);
+        }
         return flow;
     }
 
@@ -420,7 +461,45 @@ public final class DirectEngine implements FrameClassifier
         handshaking.remove(flow);
         journal.remove(flow.key);
         flow.release();
-        pool.add(flow);
+        recycle(flow);
+    }
+
+    private void recycle(final DirectFlow flow)
+    {
+        if (pool.size() < POOL_MAX)
+        {
+            pool.add(flow);
+        }
+    }
+
+    /**
+     * Takes a quiet flow off the heap: everything it needs is in its journal entry already (the state a restart
+     * continues from), so its next segment rebuilds it as a restart would, and until then it costs only the entry.
+     */
+    private void park(final DirectFlow flow, final long nowNs)
+    {
+        final FlowEntry entry = journal.acquire(flow.key);
+        if (null == entry)
+        {
+            return;
+        }
+        try
+        {
+            entry.tcpOptions(entry.tcpOptions() | DirectFlow.OPTION_PARKED);
+            entry.lastActivityNs(flow.lastActivityNs());
+        }
+        finally
+        {
+            entry.close();
+        }
+        // its entry shrinks to the parked file; if that file is full it stays whole, and the flow comes back alike
+        journal.park(flow.key);
+        parkedFlows.put(flow.id, new ParkedFlow(flow.service, new FlowKey().set(flow.key)));
+        flows.remove(flow.id);
+        handshaking.remove(flow);
+        flow.release();
+        recycle(flow);
+        count(DirectCounter.FLOWS_PARKED);
     }
 
     /**
@@ -438,7 +517,8 @@ public final class DirectEngine implements FrameClassifier
             expirePlainFlows(nowNs);
             // entries no live flow of this process refreshes (left by a previous run and never resumed); live
             // flows expire from the heap table first, their entries with them
-            final int orphans = journal.expireIdle(nowNs, 2 * settings.idleTimeoutNs(), JOURNAL_EXPIRY_PER_SWEEP);
+            final int orphans = journal.expireIdle(nowNs, 2 * settings.idleTimeoutNs(), JOURNAL_EXPIRY_PER_SWEEP,
+                onJournalExpired);
             for (int i = 0; i < orphans; i++)
             {
                 count(DirectCounter.FLOWS_EXPIRED);
@@ -485,10 +565,15 @@ public final class DirectEngine implements FrameClassifier
                 count(DirectCounter.FLOWS_EXPIRED);
                 close(flow);
             }
+            else if (settings.parkAfterNs() > 0 && nowNs - flow.lastActivityNs() > settings.parkAfterNs() &&
+                flow.isQuiescent())
+            {
+                park(flow, nowNs);
+            }
         }
         if (sweep && !retired.isEmpty())
         {
-            retired.forgetUnused(nowNs, flows);
+            retired.forgetUnused(nowNs, flows, parkedFlows.values());
         }
         return work;
     }
@@ -544,6 +629,20 @@ public final class DirectEngine implements FrameClassifier
             }
         }
         scan.clear();
+        // parked flows of a removed service cannot be sent a RST (no frame of theirs to address it from): they are
+        // forgotten, and their next segment is answered as a segment of no flow
+        final java.util.Iterator<ParkedFlow> parked = parkedFlows.values().iterator();
+        while (parked.hasNext())
+        {
+            final ParkedFlow p = parked.next();
+            final Service service = p.service();
+            if (null != service && null == next.byListen(service.ipv4Address(), service.listenPort()))
+            {
+                journal.remove(p.key());
+                parked.remove();
+                count(DirectCounter.FLOWS_RESET_SERVICE_REMOVED);
+            }
+        }
         count(DirectCounter.SERVICE_TABLES_APPLIED);
     }
 

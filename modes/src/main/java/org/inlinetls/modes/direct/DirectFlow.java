@@ -73,6 +73,8 @@ final class DirectFlow
     static final int OPTION_TIMESTAMPS = 1 << 8;
     static final int OPTION_CLIENT_FIN = 1 << 9;
     static final int OPTION_SACK = 1 << 10;
+    /** The flow was parked: off the heap, its entry the whole state (cleared when it comes back). */
+    static final int OPTION_PARKED = 1 << 11;
     private static final int ALERT_LEVEL_FATAL = 2;
 
     final DirectEngine engine;
@@ -240,6 +242,21 @@ final class DirectFlow
     }
 
     /** Zeroes the keys and forgets the handshake; the journal entry is removed by the caller. */
+    /**
+     * Whether the journal entry alone can carry the flow: in cut-through, nothing unacknowledged or held either way,
+     * nothing injected pending, not failed or finishing. Then its rings hold just their frontiers, which is what a
+     * restart continues from; a FIN either way is in the entry too (half-closed connections idle long: a server
+     * that closed an idle keep-alive connection whose client has not answered yet).
+     */
+    boolean isQuiescent()
+    {
+        return state == STATE_CUT_THROUGH && !failed && pendingAlert < 0 && !closeRequested && finishedAtNs == 0 &&
+            c2sRingCount == 1 && s2cRingCount == 1 &&
+            serverAckInCipher == c2sCipherNext && clientAckInPlain == s2cPlainNext &&
+            heldFromClient.count() == 0 && heldFromServer.count() == 0 &&
+            (null == injected || injected.isFullyAcknowledged());
+    }
+
     void release()
     {
         heldFromClient.clear(engine.segmentPool());

@@ -40,17 +40,34 @@ final class RetiredServices
         return null;
     }
 
-    /** Forgets the services past their grace that no flow of {@code flows} still uses (the engine's sweep). */
-    void forgetUnused(final long nowNs, final Long2ObjectHashMap<DirectFlow> flows)
+    /**
+     * Forgets the services past their grace that no flow of {@code flows} nor parked one still uses (the engine's
+     * sweep).
+     */
+    void forgetUnused(final long nowNs, final Long2ObjectHashMap<DirectFlow> flows,
+        final java.util.Collection<DirectEngine.ParkedFlow> parked)
     {
         for (int i = services.size() - 1; i >= 0; i--)
         {
-            if (nowNs - untilNs.getLong(i) >= 0 && !inUse(services.get(i), flows))
+            if (nowNs - untilNs.getLong(i) >= 0 && !inUse(services.get(i), flows) && !parkedUse(services.get(i), parked))
             {
                 services.remove(i);
                 untilNs.removeAt(i);
             }
         }
+    }
+
+    private static boolean parkedUse(final DirectEngine.Service service,
+        final java.util.Collection<DirectEngine.ParkedFlow> parked)
+    {
+        for (final DirectEngine.ParkedFlow p : parked)
+        {
+            if (p.service() == service)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean inUse(final DirectEngine.Service service, final Long2ObjectHashMap<DirectFlow> flows)

@@ -145,6 +145,12 @@ final class DirectSimulation
     private final ByteArrayOutputStream serverGot = new ByteArrayOutputStream();
     private int downloadWritten;
     private boolean serverTcpClosed;
+    /** The server application thinks this long after the whole upload came before it replies (0: at once). */
+    private long pauseBeforeReplyNs;
+    private long uploadCompleteNs = -1;
+    /** The server application waits this long after the client's end of stream before it closes (0: at once). */
+    private long pauseBeforeCloseNs;
+    private long endOfStreamNs = -1;
     // oracles
     private final FrameParser parser = new FrameParser();
     private final ParsedFrame parsed = new ParsedFrame();
@@ -416,6 +422,36 @@ final class DirectSimulation
         return framesToOtherServerPorts;
     }
 
+    /**
+     * Makes the server application wait after the whole upload came before it replies: a quiet connection, as an
+     * HTTP keep-alive one between requests.
+     *
+     * @return this simulation.
+     */
+    DirectSimulation pauseBeforeReply(final long pauseNs)
+    {
+        this.pauseBeforeReplyNs = pauseNs;
+        return this;
+    }
+
+    /**
+     * Makes the server application wait after the client's FIN before it closes its side: a half-closed connection
+     * stays quiet a while.
+     *
+     * @return this simulation.
+     */
+    DirectSimulation pauseBeforeClose(final long pauseNs)
+    {
+        this.pauseBeforeCloseNs = pauseNs;
+        return this;
+    }
+
+    /** A counter of the engine, for tests that check what it did. */
+    long engineCounter(final DirectCounter counter)
+    {
+        return engine.counter(counter);
+    }
+
     /** Runs the seed to its end; returns null when everything held, else what went wrong. */
     String run()
     {
@@ -483,6 +519,17 @@ final class DirectSimulation
         next = Math.min(next, Math.min(clientToAppliance.nextDeliveryNs(), applianceToClient.nextDeliveryNs()));
         next = Math.min(next, Math.min(applianceToServer.nextDeliveryNs(), serverToAppliance.nextDeliveryNs()));
         next = Math.min(next, engine.nextDeadlineNs());
+        if (uploadCompleteNs >= 0 && downloadWritten == 0 && pauseBeforeReplyNs > 0 &&
+            nowNs - uploadCompleteNs < pauseBeforeReplyNs)
+        {
+            // the engine's sweep runs during the pause, as the daemon's timer would
+            next = Math.min(next, Math.min(uploadCompleteNs + pauseBeforeReplyNs, nowNs + 100_000_000L));
+        }
+        if (endOfStreamNs >= 0 && !serverTcpClosed && pauseBeforeCloseNs > 0 &&
+            nowNs - endOfStreamNs < pauseBeforeCloseNs)
+        {
+            next = Math.min(next, Math.min(endOfStreamNs + pauseBeforeCloseNs, nowNs + 100_000_000L));
+        }
         if (next == Long.MAX_VALUE || next - 1_000_000_000L > MAX_SIM_NS)
         {
             return false;
@@ -612,14 +659,23 @@ final class DirectSimulation
             serverGot.write(buffer, 0, n);
             progress = true;
         }
-        if (serverGot.size() >= upload.length && downloadWritten < download.length)
+        if (serverGot.size() >= upload.length && uploadCompleteNs < 0)
+        {
+            uploadCompleteNs = nowNs;
+        }
+        if (serverGot.size() >= upload.length && downloadWritten < download.length &&
+            nowNs - uploadCompleteNs >= pauseBeforeReplyNs)
         {
             final int written = server.write(download, downloadWritten, download.length - downloadWritten);
             downloadWritten += written;
             progress |= written > 0;
         }
+        if (server.isEndOfStream() && endOfStreamNs < 0)
+        {
+            endOfStreamNs = nowNs;
+        }
         if (serverGot.size() >= upload.length && downloadWritten == download.length && !serverTcpClosed &&
-            server.isEndOfStream())
+            server.isEndOfStream() && nowNs - endOfStreamNs >= pauseBeforeCloseNs)
         {
             server.close();
             serverTcpClosed = true;
