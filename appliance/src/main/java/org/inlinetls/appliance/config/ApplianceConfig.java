@@ -36,6 +36,7 @@ import java.util.Map;
  * @param services  the virtual services whose port 443 flows are intercepted; empty for a pure bridge.
  * @param journal   the per-flow journal (DESIGN §5).
  * @param export    opt-in exports of secrets (the NSS key log); off unless configured.
+ * @param metrics   the management endpoint (Prometheus {@code /metrics}, {@code /healthz}); off unless configured.
  */
 public record ApplianceConfig(
     Path source,
@@ -52,7 +53,8 @@ public record ApplianceConfig(
     List<CertificateSpec> certificates,
     List<Service> services,
     Journal journal,
-    Export export)
+    Export export,
+    Metrics metrics)
 {
     /** Packet I/O driver. */
     public enum IoDriver
@@ -374,6 +376,23 @@ public record ApplianceConfig(
      *                       null when off (the default).
      * @param keyLogMaxBytes the size at which the key log is rotated to {@code NAME.1} (one old file is kept).
      */
+    /**
+     * The management endpoint: plain HTTP on an address of the management network (or loopback), serving the
+     * counters in the Prometheus text format at {@code /metrics} and liveness at {@code /healthz}.
+     *
+     * @param address where it listens, or null when it is off.
+     */
+    public record Metrics(java.net.InetSocketAddress address)
+    {
+        /** No endpoint. */
+        public static final Metrics NONE = new Metrics(null);
+
+        public boolean enabled()
+        {
+            return null != address;
+        }
+    }
+
     public record Export(Path keyLog, long keyLogMaxBytes)
     {
         /** 16 MiB: about 50,000 TLS 1.3 handshakes. */

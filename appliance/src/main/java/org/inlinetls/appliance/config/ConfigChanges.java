@@ -37,6 +37,7 @@ public final class ConfigChanges
             "runtime.countersLogIntervalSec");
         restartIf(!running.journal().equals(loaded.journal()), "journal");
         restartIf(!running.export().equals(loaded.export()), "export");
+        restartIf(!running.metrics().equals(loaded.metrics()), "metrics");
 
         final ApplianceConfig.Tls was = running.tls();
         final ApplianceConfig.Tls now = loaded.tls();
@@ -62,7 +63,7 @@ public final class ConfigChanges
         effective = new ApplianceConfig(running.source(), running.outside(), running.inside(), running.io(),
             running.nic(), running.threading(), running.malformed(), running.faults(), running.runtimeDirectory(),
             running.countersLogIntervalSec(), tls, loaded.certificates(), services, running.journal(),
-            running.export());
+            running.export(), running.metrics());
     }
 
     /**

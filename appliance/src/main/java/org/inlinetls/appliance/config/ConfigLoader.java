@@ -92,7 +92,7 @@ public final class ConfigLoader
     private static ApplianceConfig build(final Path file, final YamlSection top) throws ConfigException
     {
         top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime", "tls",
-            "certificates", "services", "journal", "export"));
+            "certificates", "services", "journal", "export", "metrics"));
 
         final YamlSection interfaces = top.section("interfaces");
         interfaces.requireKnownKeys(Set.of("outside", "inside"));
@@ -118,7 +118,54 @@ public final class ConfigLoader
             certificates,
             ServiceConfigReader.services(top, certificates.size()),
             journal(top),
-            export(top));
+            export(top),
+            metrics(top));
+    }
+
+    /** {@code metrics: {address: "127.0.0.1:9400"}}: an IP literal and a port, or {@code [v6]:port}. */
+    private static ApplianceConfig.Metrics metrics(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("metrics"))
+        {
+            return ApplianceConfig.Metrics.NONE;
+        }
+        final YamlSection metrics = top.section("metrics");
+        metrics.requireKnownKeys(Set.of("address"));
+        final String text = metrics.string("address", null);
+        if (null == text)
+        {
+            throw metrics.errorAt("address", "required: IP:port of the management endpoint, e.g. 127.0.0.1:9400");
+        }
+        final java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("(\\d{1,3}(?:\\.\\d{1,3}){3}|\\[[0-9A-Fa-f:.]+])(?::(\\d{1,5}))").matcher(text);
+        if (!m.matches())
+        {
+            throw metrics.errorAt("address", "must be IPv4:port or [IPv6]:port (no host names), was '" + text + "'");
+        }
+        final int port = Integer.parseInt(m.group(2));
+        if (port < 1 || port > 65_535)
+        {
+            throw metrics.errorAt("address", "port must be in 1..65535, was " + port);
+        }
+        final String host = m.group(1).startsWith("[") ? m.group(1).substring(1, m.group(1).length() - 1) : m.group(1);
+        if (!host.contains(":"))
+        {
+            for (final String octet : host.split("\\."))
+            {
+                if (Integer.parseInt(octet) > 255)
+                {
+                    throw metrics.errorAt("address", "not an IPv4 address: '" + host + "'"); // never a name lookup
+                }
+            }
+        }
+        try
+        {
+            return new ApplianceConfig.Metrics(new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), port));
+        }
+        catch (final java.net.UnknownHostException ex)
+        {
+            throw metrics.errorAt("address", "not an IP address: '" + host + "'");
+        }
     }
 
     private static ApplianceConfig.Export export(final YamlSection top) throws ConfigException

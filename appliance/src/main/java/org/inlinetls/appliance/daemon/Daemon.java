@@ -60,6 +60,9 @@ public final class Daemon implements AutoCloseable
     private PortCounters outsideCounters;
     private PortCounters insideCounters;
     private boolean started;
+    /** The agents' threads once started, for /healthz (read on the metrics thread). */
+    private volatile Thread[] running = new Thread[0];
+    private MetricsServer metrics;
 
     private final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening;
     private ApplianceConfig.IoDriver ioDriver;
@@ -144,6 +147,11 @@ public final class Daemon implements AutoCloseable
                 AgentRunner.startOnThread(runners.get(i)) : AgentRunner.startOnThread(runners.get(i), factory));
         }
         started = true;
+        running = threads.toArray(new Thread[0]);
+        if (config.metrics().enabled())
+        {
+            metrics = new MetricsServer(config.metrics().address(), countersFile.reader(), this::agentsRunning);
+        }
         LOG.info("appliance started: bridging {} <-> {} ({} threading{}, {} I/O)", config.outside(), config.inside(),
             threading.mode().name().toLowerCase(), dispatched ? ", " + threading.workers() + " workers" : "",
             ioDriver.name().toLowerCase());
@@ -164,6 +172,7 @@ public final class Daemon implements AutoCloseable
         {
             direct = new DirectWiring(config, outsidePort, insidePort, outsideCounters, insideCounters);
             closeInReverse.add(direct);
+            direct.engine.countersSink(new DirectCountersPublisher(manager, direct.journal));
             classifier = direct.engine;
         }
         final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
@@ -223,6 +232,31 @@ public final class Daemon implements AutoCloseable
     }
 
     /** The agents' threads, in start order; empty after {@link #close()}. */
+    /** Whether every agent thread runs (for /healthz): false before start, after close, or when one died. */
+    boolean agentsRunning()
+    {
+        final Thread[] snapshot = running;
+        if (snapshot.length == 0)
+        {
+            return false;
+        }
+        for (final Thread thread : snapshot)
+        {
+            if (!thread.isAlive())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The management endpoint's port, or -1 when it is off (tests bind port 0). */
+    int metricsPort()
+    {
+        final MetricsServer server = metrics;
+        return null == server ? -1 : server.port();
+    }
+
     List<Thread> threads()
     {
         return List.copyOf(threads);
@@ -285,6 +319,9 @@ public final class Daemon implements AutoCloseable
     @Override
     public void close()
     {
+        CloseHelper.quietClose(metrics);
+        metrics = null;
+        running = new Thread[0];
         CloseHelper.closeAll(runners);
         runners.clear();
         threadFactories.clear();

@@ -154,6 +154,26 @@ public final class DirectEngine implements FrameClassifier
     int framesToServer;
     private long nextScanNs;
     private HandshakeFactory handshakeFactory;
+    private CountersSink countersSink;
+    private long nextCountersPublishNs;
+    private static final long COUNTERS_PUBLISH_INTERVAL_NS = 1_000_000_000L;
+
+    /** Receives the engine's counters on the engine's thread about once a second, e.g. to publish them. */
+    @FunctionalInterface
+    public interface CountersSink
+    {
+        /**
+         * @param countersByOrdinal the values by {@link DirectCounter#ordinal()}; read them now, do not keep the array.
+         */
+        void publish(long[] countersByOrdinal);
+    }
+
+    /** Where the counters go once a second (the daemon's shared counters); set before the first frame. */
+    public DirectEngine countersSink(final CountersSink sink)
+    {
+        this.countersSink = sink;
+        return this;
+    }
     /** A parked flow's service and key, by flow id: it comes back under the service it started with. */
     record ParkedFlow(Service service, FlowKey key)
     {
@@ -514,6 +534,11 @@ public final class DirectEngine implements FrameClassifier
         if (sweep)
         {
             nextScanNs = nowNs + SCAN_INTERVAL_NS;
+            if (null != countersSink && nowNs - nextCountersPublishNs >= 0)
+            {
+                nextCountersPublishNs = nowNs + COUNTERS_PUBLISH_INTERVAL_NS;
+                countersSink.publish(counters);
+            }
             expirePlainFlows(nowNs);
             // entries no live flow of this process refreshes (left by a previous run and never resumed); live
             // flows expire from the heap table first, their entries with them

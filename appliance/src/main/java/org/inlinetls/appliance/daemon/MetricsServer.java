@@ -1,0 +1,166 @@
+package org.inlinetls.appliance.daemon;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.agrona.concurrent.status.CountersReader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The management endpoint: {@code GET /metrics} renders every counter of the daemon's counters file in the
+ * Prometheus text exposition format (version 0.0.4), {@code GET /healthz} answers 200 while the daemon's agents run
+ * and 503 otherwise. Plain HTTP on one thread of its own (role {@code metrics}), off the data path: it only reads the
+ * shared counters, as {@code appliance stats} does. No key material is ever among them.
+ * <p>
+ * Names: {@code outside frames_in} becomes {@code inline_tls_port_frames_in_total{side="outside"}},
+ * {@code outside malformed truncated ethernet} becomes {@code inline_tls_port_malformed_total{side="outside",
+ * reason="truncated_ethernet"}}, {@code direct flows_opened} becomes {@code inline_tls_direct_flows_opened_total};
+ * the journal's occupancy ({@code journal active_flows}, ...) are gauges without the suffix.
+ */
+final class MetricsServer implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
+    private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final HttpServer server;
+    private final CountersReader counters;
+    private final BooleanSupplier healthy;
+
+    MetricsServer(final InetSocketAddress address, final CountersReader counters, final BooleanSupplier healthy)
+        throws IOException
+    {
+        this.counters = counters;
+        this.healthy = healthy;
+        server = HttpServer.create(address, 16);
+        server.createContext("/metrics", this::onMetrics);
+        server.createContext("/healthz", this::onHealth);
+        server.setExecutor(Executors.newSingleThreadExecutor(new PinnedThreadFactory("metrics",
+            org.inlinetls.appliance.config.ApplianceConfig.Cpus.UNPINNED)));
+        server.start();
+        LOG.info("metrics: http://{}:{}/metrics and /healthz", address.getAddress().getHostAddress(),
+            server.getAddress().getPort());
+    }
+
+    /** The port it listens on (the configured one, or the one the system chose for port 0). */
+    int port()
+    {
+        return server.getAddress().getPort();
+    }
+
+    private void onMetrics(final HttpExchange exchange) throws IOException
+    {
+        try (exchange)
+        {
+            if (!"GET".equals(exchange.getRequestMethod()))
+            {
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            reply(exchange, 200, render(counters));
+        }
+    }
+
+    private void onHealth(final HttpExchange exchange) throws IOException
+    {
+        try (exchange)
+        {
+            final boolean ok = healthy.getAsBoolean();
+            reply(exchange, ok ? 200 : 503, ok ? "ok\n" : "agents stopped\n");
+        }
+    }
+
+    private static void reply(final HttpExchange exchange, final int status, final String body) throws IOException
+    {
+        final byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody())
+        {
+            out.write(bytes);
+        }
+    }
+
+    /** The Prometheus text of every counter: one family per name, its HELP and TYPE once, then its samples. */
+    static String render(final CountersReader counters)
+    {
+        final Map<String, List<String>> families = new LinkedHashMap<>();
+        final Map<String, String> types = new LinkedHashMap<>();
+        final Map<String, String> help = new LinkedHashMap<>();
+        counters.forEach((id, typeId, key, label) ->
+        {
+            final long value = counters.getCounterValue(id);
+            final int space = label.indexOf(' ');
+            final String scope = space < 0 ? "daemon" : label.substring(0, space);
+            final String rest = space < 0 ? label : label.substring(space + 1);
+            final boolean gauge = typeId == DirectCountersPublisher.JOURNAL_GAUGE_TYPE_ID;
+            final String name;
+            final String labels;
+            if ("outside".equals(scope) || "inside".equals(scope))
+            {
+                if (rest.startsWith("malformed ") && !rest.startsWith("malformed_"))
+                {
+                    name = "inline_tls_port_malformed_total";
+                    labels = "{side=\"" + scope + "\",reason=\"" + sanitize(rest.substring("malformed ".length())) +
+                        "\"}";
+                }
+                else
+                {
+                    name = "inline_tls_port_" + sanitize(rest) + (gauge ? "" : "_total");
+                    labels = "{side=\"" + scope + "\"}";
+                }
+            }
+            else
+            {
+                name = "inline_tls_" + sanitize(scope) + "_" + sanitize(rest) + (gauge ? "" : "_total");
+                labels = "";
+            }
+            families.computeIfAbsent(name, n -> new ArrayList<>()).add(name + labels + " " + value);
+            types.putIfAbsent(name, gauge ? "gauge" : "counter");
+            help.putIfAbsent(name, "inline-tls counter '" + (name.contains("port_malformed") ?
+                "<side> malformed <reason>" : label.replace('\\', '/').replace('\n', ' ')) + "'");
+        });
+        final StringBuilder text = new StringBuilder(8192);
+        for (final Map.Entry<String, List<String>> family : families.entrySet())
+        {
+            final String name = family.getKey();
+            text.append("# HELP ").append(name).append(' ').append(help.get(name)).append('\n');
+            text.append("# TYPE ").append(name).append(' ').append(types.get(name)).append('\n');
+            for (final String sample : family.getValue())
+            {
+                text.append(sample).append('\n');
+            }
+        }
+        return text.toString();
+    }
+
+    private static String sanitize(final String text)
+    {
+        final String lower = text.toLowerCase(Locale.ROOT);
+        final StringBuilder out = new StringBuilder(lower.length());
+        for (int i = 0; i < lower.length(); i++)
+        {
+            final char c = lower.charAt(i);
+            out.append((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '_');
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close()
+    {
+        server.stop(0);
+        ((java.util.concurrent.ExecutorService)server.getExecutor()).shutdownNow();
+    }
+}

@@ -1,0 +1,120 @@
+package org.inlinetls.appliance.daemon;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.inlinetls.packet.counter.CounterDescriptor;
+import org.inlinetls.packet.counter.PortCounters;
+import org.inlinetls.packet.frame.FrameAnomaly;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code /metrics} in the Prometheus text format (checked line by line against the format's grammar: a HELP and a
+ * TYPE before each family's samples, valid names and labels, no series twice) with the values of the counters, and
+ * {@code /healthz} following the agents' state; loopback only.
+ */
+class MetricsServerTest
+{
+    private static final Pattern SAMPLE = Pattern.compile(
+        "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"[^\"\\\\\\n]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"\\\\\\n]*\")*)})? " +
+        "(-?[0-9]+(\\.[0-9]+)?)");
+    private static final Pattern COMMENT = Pattern.compile("# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)");
+
+    @Test
+    void shouldServeCountersInThePrometheusTextFormatAndHealth() throws Exception
+    {
+        final CountersManager manager = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 128)));
+        final PortCounters outside = new PortCounters(manager, "outside");
+        final PortCounters inside = new PortCounters(manager, "inside");
+        outside.get(CounterDescriptor.FRAMES_IN).setOrdered(12_345);
+        inside.get(CounterDescriptor.FRAMES_IN).setOrdered(678);
+        outside.malformed(FrameAnomaly.values()[1]).setOrdered(3);
+        manager.newCounter("direct flows_opened", DirectCountersPublisher.DIRECT_TYPE_ID).setOrdered(42);
+        manager.newCounter("journal parked_flows", DirectCountersPublisher.JOURNAL_GAUGE_TYPE_ID).setOrdered(7);
+        manager.newCounter("config reloads_applied", 200).setOrdered(1);
+
+        final AtomicBoolean healthy = new AtomicBoolean(true);
+        try (MetricsServer server = new MetricsServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            manager, healthy::get))
+        {
+            final String base = "http://127.0.0.1:" + server.port();
+            final String text = get(base + "/metrics", 200);
+            final Map<String, Double> samples = parse(text);
+            assertEquals(12_345, samples.get("inline_tls_port_frames_in_total{side=\"outside\"}"), text);
+            assertEquals(678, samples.get("inline_tls_port_frames_in_total{side=\"inside\"}"), text);
+            assertEquals(42, samples.get("inline_tls_direct_flows_opened_total"), text);
+            assertEquals(7, samples.get("inline_tls_journal_parked_flows"), text);
+            assertEquals(1, samples.get("inline_tls_config_reloads_applied_total"), text);
+            assertTrue(samples.keySet().stream().anyMatch(k ->
+                k.startsWith("inline_tls_port_malformed_total{side=\"outside\",reason=\"")), text);
+            assertTrue(text.contains("# TYPE inline_tls_journal_parked_flows gauge"), text);
+            assertTrue(text.contains("# TYPE inline_tls_direct_flows_opened_total counter"), text);
+
+            assertEquals("ok\n", get(base + "/healthz", 200));
+            healthy.set(false);
+            get(base + "/healthz", 503);
+        }
+    }
+
+    /** Every line valid; HELP then TYPE before a family's samples; each series once. */
+    private static Map<String, Double> parse(final String text)
+    {
+        final Map<String, Double> samples = new HashMap<>();
+        final Set<String> typed = new HashSet<>();
+        final Set<String> helped = new HashSet<>();
+        for (final String line : text.split("\n"))
+        {
+            final Matcher comment = COMMENT.matcher(line);
+            if (comment.matches())
+            {
+                final String name = comment.group(2);
+                if ("HELP".equals(comment.group(1)))
+                {
+                    assertTrue(helped.add(name), "HELP twice for " + name);
+                }
+                else
+                {
+                    assertTrue(Set.of("counter", "gauge").contains(comment.group(3)), line);
+                    assertTrue(typed.add(name), "TYPE twice for " + name);
+                }
+                continue;
+            }
+            final Matcher sample = SAMPLE.matcher(line);
+            assertTrue(sample.matches(), "not a sample line: '" + line + "'");
+            assertTrue(typed.contains(sample.group(1)), "sample before its TYPE: " + line);
+            final String series = line.substring(0, line.lastIndexOf(' '));
+            assertTrue(samples.put(series, Double.parseDouble(sample.group(5))) == null, "series twice: " + series);
+        }
+        return samples;
+    }
+
+    private static String get(final String url, final int expectedStatus) throws Exception
+    {
+        final HttpURLConnection connection = (HttpURLConnection)URI.create(url).toURL().openConnection();
+        connection.setConnectTimeout(5_000);
+        connection.setReadTimeout(5_000);
+        assertEquals(expectedStatus, connection.getResponseCode(), url);
+        try (InputStream in = expectedStatus < 400 ? connection.getInputStream() : connection.getErrorStream())
+        {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
