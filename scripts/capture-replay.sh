@@ -12,7 +12,9 @@
 #   2. TLS 1.2: PUT /upload/replay-4k.bin (4,096 bytes, seq -f 'u%06g' 0 511)
 #
 # and tears the lab down. Usage: sudo scripts/capture-replay.sh [OUT-DIR] (default test-pcaps/).
-# LAB_PREFIX (default replay) names the namespaces, as for lab.sh.
+# LAB_PREFIX (default replay) names the namespaces, as for lab.sh. CAPTURE_KIB_DOWN / CAPTURE_KIB_UP (default 6 / 4)
+# size the two transfers, e.g. 8192 / 2048 for a bulk capture that bench-replay.sh times per data frame (keep those
+# out of test-pcaps/: the files keep their names).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$(cd "${1:-$ROOT/test-pcaps}" && pwd)
@@ -35,8 +37,11 @@ rm -f "$KEYLOG" "$KEYLOG.1"
 echo "[capture] lab.sh --keep with the key log export on ($KEYLOG)"
 LAB_KEYLOG="$KEYLOG" "$ROOT/scripts/lab.sh" --keep --no-ipv6 ${CAPTURE_LAB_ARGS:-} || { echo "[capture] lab failed" >&2; exit 1; }
 WORK=$(cat "/tmp/$LAB_PREFIX-lab.kept")
-seq -f '%07g' 0 767 > "$WORK/server/www/replay-6k.bin"
-seq -f 'u%06g' 0 511 > "$WORK/client/replay-4k.bin"
+KIB_DOWN=${CAPTURE_KIB_DOWN:-6}
+KIB_UP=${CAPTURE_KIB_UP:-4}
+[[ "$KIB_DOWN" =~ ^[1-9][0-9]*$ && "$KIB_UP" =~ ^[1-9][0-9]*$ ]] || { echo "[capture] sizes must be KiB" >&2; exit 2; }
+seq -f '%07g' 0 $((KIB_DOWN * 128 - 1)) > "$WORK/server/www/replay-6k.bin"     # 8 bytes a line
+seq -f 'u%06g' 0 $((KIB_UP * 128 - 1)) > "$WORK/client/replay-4k.bin"
 sleep 1   # the key log writer has flushed the checks' handshakes
 offset=$(stat -c %s "$KEYLOG")
 
@@ -50,7 +55,7 @@ for log in "$WORK"/tcpdump-*.log; do
     for _ in $(seq 1 50); do grep -q 'listening on' "$log" 2>/dev/null && break; sleep 0.1; done
 done
 sleep 0.3
-CURL=(ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --http1.1 --connect-timeout 10 --max-time 30)
+CURL=(ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --http1.1 --connect-timeout 10 --max-time 120)
 "${CURL[@]}" --tlsv1.3 -o "$WORK/client/replay-6k.bin" "https://$SRV_IP/replay-6k.bin"
 sleep 0.5
 "${CURL[@]}" --tlsv1.2 --tls-max 1.2 -H 'Expect:' -T "$WORK/client/replay-4k.bin" -o /dev/null \
