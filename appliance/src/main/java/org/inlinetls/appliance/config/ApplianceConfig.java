@@ -393,12 +393,26 @@ public record ApplianceConfig(
         }
     }
 
-    public record Export(Path keyLog, long keyLogMaxBytes)
+    public record Export(Path keyLog, long keyLogMaxBytes, Path plaintextPcap, long plaintextPcapMaxBytes)
     {
         /** 16 MiB: about 50,000 TLS 1.3 handshakes. */
         public static final long DEFAULT_KEY_LOG_MAX_BYTES = 16L << 20;
+        /** 256 MiB per plaintext pcap file before it rotates. */
+        public static final long DEFAULT_PLAINTEXT_PCAP_MAX_BYTES = 256L << 20;
         /** Nothing exported. */
         public static final Export NONE = new Export(null, DEFAULT_KEY_LOG_MAX_BYTES);
+
+        /** The key log settings alone, no plaintext export. */
+        public Export(final Path keyLog, final long keyLogMaxBytes)
+        {
+            this(keyLog, keyLogMaxBytes, null, DEFAULT_PLAINTEXT_PCAP_MAX_BYTES);
+        }
+
+        /** Whether the servers' plaintext of intercepted flows is written to a pcap file. */
+        public boolean plaintextEnabled()
+        {
+            return null != plaintextPcap;
+        }
 
         public boolean keyLogEnabled()
         {
@@ -474,6 +488,11 @@ public record ApplianceConfig(
         {
             text.append("  export: keyLog=").append(export.keyLog()).append(" keyLogMaxBytes=")
                 .append(export.keyLogMaxBytes()).append(" (SESSION SECRETS ARE WRITTEN TO THIS FILE)\n");
+        }
+        if (export.plaintextEnabled())
+        {
+            text.append("  export: plaintextPcap=").append(export.plaintextPcap()).append(" plaintextPcapMaxBytes=")
+                .append(export.plaintextPcapMaxBytes()).append(" (DECRYPTED TRAFFIC IS WRITTEN TO THIS FILE)\n");
         }
         return text.toString();
     }

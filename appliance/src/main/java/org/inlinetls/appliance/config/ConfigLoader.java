@@ -175,20 +175,28 @@ public final class ConfigLoader
             return ApplianceConfig.Export.NONE;
         }
         final YamlSection export = top.section("export");
-        export.requireKnownKeys(Set.of("keyLog", "keyLogMaxBytes"));
+        export.requireKnownKeys(Set.of("keyLog", "keyLogMaxBytes", "plaintextPcap", "plaintextPcapMaxBytes"));
         final long maxBytes = export.integer("keyLogMaxBytes", ApplianceConfig.Export.DEFAULT_KEY_LOG_MAX_BYTES,
             64 * 1024, 1L << 40);
-        if (!export.has("keyLog"))
+        final long pcapMaxBytes = export.integer("plaintextPcapMaxBytes",
+            ApplianceConfig.Export.DEFAULT_PLAINTEXT_PCAP_MAX_BYTES, 1L << 20, 1L << 40);
+        return new ApplianceConfig.Export(absoluteOrNull(export, "keyLog"), maxBytes,
+            absoluteOrNull(export, "plaintextPcap"), pcapMaxBytes);
+    }
+
+    private static Path absoluteOrNull(final YamlSection section, final String key) throws ConfigException
+    {
+        if (!section.has(key))
         {
-            return new ApplianceConfig.Export(null, maxBytes);
+            return null;
         }
-        final String text = export.string("keyLog", null);
+        final String text = section.string(key, null);
         final Path path = Path.of(text);
         if (!path.isAbsolute())
         {
-            throw export.errorAt("keyLog", "must be an absolute path, was '" + text + "'");
+            throw section.errorAt(key, "must be an absolute path, was '" + text + "'");
         }
-        return new ApplianceConfig.Export(path.normalize(), maxBytes);
+        return path.normalize();
     }
 
     private static String interfaceName(final YamlSection interfaces, final String key) throws ConfigException

@@ -170,10 +170,14 @@ public final class Daemon implements AutoCloseable
         FrameClassifier classifier = FrameClassifier.BRIDGE_ALL;
         if (!config.services().isEmpty())
         {
-            direct = new DirectWiring(config, outsidePort, insidePort, outsideCounters, insideCounters);
+            final NanoClock epochClock = () -> System.currentTimeMillis() * 1_000_000L;
+            final PlaintextExport plaintext = startPlaintextExport(config.export(), manager);
+            direct = new DirectWiring(config, outsidePort,
+                null == plaintext ? insidePort : plaintext.tappingSends(insidePort, epochClock),
+                outsideCounters, insideCounters);
             closeInReverse.add(direct);
             direct.engine.countersSink(new DirectCountersPublisher(manager, direct.journal));
-            classifier = direct.engine;
+            classifier = null == plaintext ? direct.engine : plaintext.tapping(direct.engine, epochClock);
         }
         final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
             classifier, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
@@ -209,6 +213,31 @@ public final class Daemon implements AutoCloseable
         }
         addRunner(new SleepingMillisIdleStrategy(10), new CompositeAgent(conductor, flowWorkers.totalsAgent(clock)),
             new PinnedThreadFactory("conductor", cpus.conductor()));
+    }
+
+    /**
+     * The opt-in plaintext export on a thread of its own (role {@code export}), or null when it is off. Loud: the
+     * file holds decrypted traffic.
+     */
+    private PlaintextExport startPlaintextExport(final ApplianceConfig.Export export, final CountersManager manager)
+        throws IOException
+    {
+        if (!export.plaintextEnabled())
+        {
+            return null;
+        }
+        LOG.warn("!!! PLAINTEXT EXPORT IS ON: the decrypted traffic of every intercepted flow, as the servers see " +
+            "it, is written to {} (pcap, mode 0600, rotated at {} bytes). Anyone who reads it reads that traffic. " +
+            "Remove 'export.plaintextPcap' from the configuration unless an IDS or a debugging session needs it. !!!",
+            export.plaintextPcap(), export.plaintextPcapMaxBytes());
+        final PlaintextExport plaintext = new PlaintextExport(export.plaintextPcap(), export.plaintextPcapMaxBytes(),
+            manager.newCounter("export plaintext_frames", DirectCountersPublisher.DIRECT_TYPE_ID),
+            manager.newCounter("export plaintext_dropped", DirectCountersPublisher.DIRECT_TYPE_ID),
+            manager.newCounter("export plaintext_rotations", DirectCountersPublisher.DIRECT_TYPE_ID));
+        closeInReverse.add(plaintext);
+        addRunner(new SleepingMillisIdleStrategy(1), plaintext,
+            new PinnedThreadFactory("export", ApplianceConfig.Cpus.UNPINNED));
+        return plaintext;
     }
 
     private void addRunner(final IdleStrategy idle, final Agent agent, final PinnedThreadFactory threadFactory)

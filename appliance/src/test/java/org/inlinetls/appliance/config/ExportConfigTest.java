@@ -39,6 +39,24 @@ class ExportConfigTest
     }
 
     @Test
+    void shouldReadThePlaintextExportAndSayLoudlyThatTrafficIsWritten() throws ConfigException
+    {
+        assertFalse(ConfigLoader.parse(FILE, BASE).export().plaintextEnabled());
+        final ApplianceConfig config = ConfigLoader.parse(FILE, BASE +
+            "export:\n  plaintextPcap: /var/tmp/plain.pcap\n  plaintextPcapMaxBytes: 2097152\n");
+        assertTrue(config.export().plaintextEnabled());
+        assertFalse(config.export().keyLogEnabled());
+        assertEquals(Path.of("/var/tmp/plain.pcap"), config.export().plaintextPcap());
+        assertEquals(2_097_152, config.export().plaintextPcapMaxBytes());
+        assertTrue(config.describe().contains("DECRYPTED TRAFFIC IS WRITTEN TO THIS FILE"), config.describe());
+        assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, BASE +
+            "export:\n  plaintextPcap: plain.pcap\n")).getMessage().contains("appliance.yaml:3"));
+        assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, BASE +
+            "export:\n  plaintextPcap: /var/tmp/p.pcap\n  plaintextPcapMaxBytes: 1000\n")).getMessage()
+            .contains("plaintextPcapMaxBytes"));
+    }
+
+    @Test
     void shouldRefuseARelativePathASmallLimitAndUnknownKeys()
     {
         assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, BASE +

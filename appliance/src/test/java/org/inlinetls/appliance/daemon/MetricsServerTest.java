@@ -74,6 +74,50 @@ class MetricsServerTest
         }
     }
 
+    @Test
+    void shouldOfferEveryMetricTheDashboardUses() throws Exception
+    {
+        final CountersManager manager = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 128)));
+        new PortCounters(manager, "outside");
+        new PortCounters(manager, "inside");
+        final java.nio.file.Path directory = java.nio.file.Files.createTempDirectory(
+            java.nio.file.Path.of("/dev/shm"), "itls-metrics-");
+        try (org.inlinetls.seqdb.FlowJournal journal = org.inlinetls.seqdb.FlowJournal.open(
+            new org.inlinetls.seqdb.JournalConfig().path(directory.resolve("journal.dat")).maxFlows(16)))
+        {
+            new DirectCountersPublisher(manager, journal);
+        }
+        finally
+        {
+            try (var files = java.nio.file.Files.list(directory))
+            {
+                for (final java.nio.file.Path file : files.toList())
+                {
+                    java.nio.file.Files.delete(file);
+                }
+            }
+            java.nio.file.Files.delete(directory);
+        }
+        manager.newCounter("config reloads_applied", 200);
+        manager.newCounter("config reloads_rejected", 200);
+        manager.newCounter("export plaintext_dropped", DirectCountersPublisher.DIRECT_TYPE_ID);
+        final Set<String> offered = new HashSet<>();
+        for (final String series : parse(MetricsServer.render(manager)).keySet())
+        {
+            offered.add(series.contains("{") ? series.substring(0, series.indexOf('{')) : series);
+        }
+        final String dashboard = java.nio.file.Files.readString(java.nio.file.Path.of("../config/grafana-dashboard.json"));
+        final Matcher names = Pattern.compile("inline_tls_[a-z_]+").matcher(dashboard);
+        int used = 0;
+        while (names.find())
+        {
+            used++;
+            assertTrue(offered.contains(names.group()), "the dashboard uses " + names.group() + ", not offered");
+        }
+        assertTrue(used > 20, "the dashboard names " + used + " series");
+    }
+
     /** Every line valid; HELP then TYPE before a family's samples; each series once. */
     private static Map<String, Double> parse(final String text)
     {
