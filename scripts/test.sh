@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: every module's unit and integration tests (Maven), then the network-namespace lab
-# twice: clean in shared threading, and with 3% loss + 3% reordering on both legs in dedicated threading.
+# Runs the whole test suite: every module's unit and integration tests (Maven), the deployment tests (Debian
+# package, systemd unit, Ansible role: scripts/test-ansible.sh, ~1 min, nothing outside a scratch folder), then
+# the network-namespace lab twice: clean in shared threading, and with 3% loss + 3% reordering on both legs in
+# dedicated threading.
 # HTTPS sizes per suite and client (6 suites x curl and openssl s_client): the clean lab uses the lab's
 # defaults (50 MiB down, 20 MiB up: ~1 min of transfers on 2 shared cores); the faults lab moves ~1.5 MiB/s per
 # HTTPS transfer while SACK translation is off, so it gets 16/6 MiB (~3 min) unless TEST_FAULTS_HTTPS_MIB_DOWN /
@@ -33,6 +35,16 @@ for f in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
 print(passed, failed)
 PY
 )
+echo "== deployment: Debian package, systemd unit, Ansible role (scripts/test-ansible.sh)"
+deploy_log=$(mktemp)
+if ! "$root/scripts/test-ansible.sh" 2>&1 | tee "$deploy_log"; then status=1; fi
+if line=$(grep -E '^deploy: [0-9]+ passed, [0-9]+ failed' "$deploy_log" | tail -1); then
+    read -r deploy_passed deploy_failed < <(sed -E 's/^deploy: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
+else
+    deploy_passed=0; deploy_failed=1; status=1
+fi
+rm -f "$deploy_log"
+
 lab_passed=0; lab_failed=0
 if (( run_lab )); then
     faults_sizes=(LAB_HTTPS_MIB_DOWN="${TEST_FAULTS_HTTPS_MIB_DOWN:-16}"
@@ -53,7 +65,8 @@ if (( run_lab )); then
         rm -f "$log"
     done
 fi
-echo "== summary: maven ${mvn_passed} passed, ${mvn_failed} failed; lab ${lab_passed} passed, ${lab_failed} failed"
-(( mvn_failed + lab_failed > 0 )) && status=1
-echo "$(( mvn_passed + lab_passed )) passed, $(( mvn_failed + lab_failed )) failed"
+echo "== summary: maven ${mvn_passed} passed, ${mvn_failed} failed; deploy ${deploy_passed} passed," \
+    "${deploy_failed} failed; lab ${lab_passed} passed, ${lab_failed} failed"
+(( mvn_failed + deploy_failed + lab_failed > 0 )) && status=1
+echo "$(( mvn_passed + deploy_passed + lab_passed )) passed, $(( mvn_failed + deploy_failed + lab_failed )) failed"
 exit $status

@@ -14,6 +14,13 @@ import picocli.CommandLine.Command;
         "Inline TLS accelerator: a transparent bridge between two interfaces that terminates TLS for the servers "
             + "behind it.",
         "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration."},
+    footer = {
+        "",
+        "Installed from the Debian package inline-tls:",
+        "  config   /etc/inline-tls/appliance.yaml (every key documented there)",
+        "  runtime  /run/inline-tls (appliance stats --runtime-dir /run/inline-tls)",
+        "  service  inline-tls.service (systemctl reload inline-tls sends SIGHUP)",
+        "  manual   man appliance"},
     subcommands = {
         RunCommand.class,
         ReplayCommand.class,

@@ -93,6 +93,17 @@ class CommandLineTest
         assertTrue(out.err.contains("--config"), out.err);
     }
 
+    @Test
+    void shouldNameTheInstalledFilesAndTheManualInItsHelp()
+    {
+        final Captured out = run("--help");
+        assertEquals(0, out.exitCode, out.err);
+        assertTrue(out.out.contains("Exit codes: 0 ok"), out.out);
+        assertTrue(out.out.contains("/etc/inline-tls/appliance.yaml"), out.out);
+        assertTrue(out.out.contains("inline-tls.service"), out.out);
+        assertTrue(out.out.contains("man appliance"), out.out);
+    }
+
     private static Captured run(final String... args)
     {
         final PrintStream oldOut = System.out;
