@@ -218,6 +218,7 @@ public record ApplianceConfig(
      * @param integrity      when the plaintext of a record spanning segments is released (DESIGN §6).
      * @param sessionTickets RFC 5077 and TLS 1.3 resumption tickets.
      * @param sessionCache   TLS 1.2 session-id resumption.
+     * @param sack           whether SACK (RFC 2018) is translated between the legs or SACK-permitted stripped.
      */
     public record Tls(
         CipherSuite.TlsVersion minVersion,
@@ -228,8 +229,18 @@ public record ApplianceConfig(
         List<String> alpn,
         IntegrityMode integrity,
         SessionTickets sessionTickets,
-        SessionCache sessionCache)
+        SessionCache sessionCache,
+        SackMode sack)
     {
+    }
+
+    /** What the cut-through modes do with SACK (DESIGN §4), {@code tls.sack} in the file. */
+    public enum SackMode
+    {
+        /** Translate SACK blocks between the cipher and plain sequence spaces (the default). */
+        TRANSLATE,
+        /** Strip SACK-permitted from the SYNs: no SACK on either leg (much slower under loss). */
+        STRIP
     }
 
     /**
@@ -451,7 +462,8 @@ public record ApplianceConfig(
         }
         text.append(" groups=").append(tls.groups().stream().map(YamlSection::wordOf).toList())
             .append(" alpn=").append(tls.alpn())
-            .append(" integrity=").append(YamlSection.wordOf(tls.integrity())).append('\n')
+            .append(" integrity=").append(YamlSection.wordOf(tls.integrity()))
+            .append(" sack=").append(YamlSection.wordOf(tls.sack())).append('\n')
             .append("  tls.sessionTickets: enabled=").append(tls.sessionTickets().enabled())
             .append(" rotationIntervalSec=").append(tls.sessionTickets().rotationIntervalSec())
             .append(" lifetimeSec=").append(tls.sessionTickets().lifetimeSec()).append('\n')

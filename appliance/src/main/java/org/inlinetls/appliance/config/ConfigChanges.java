@@ -47,9 +47,11 @@ public final class ConfigChanges
         restartIf(was.integrity() != now.integrity(), "tls.integrity");
         restartIf(!was.sessionTickets().equals(now.sessionTickets()), "tls.sessionTickets");
         restartIf(!was.sessionCache().equals(now.sessionCache()), "tls.sessionCache");
+        // the engine's SYN handling is set at start
+        restartIf(was.sack() != now.sack(), "tls.sack");
         final ApplianceConfig.Tls tls = new ApplianceConfig.Tls(now.minVersion(), now.suites(),
             cbcChanges ? was.cbcSuites() : now.cbcSuites(), was.allowCbc(), now.groups(), now.alpn(), was.integrity(),
-            was.sessionTickets(), was.sessionCache());
+            was.sessionTickets(), was.sessionCache(), was.sack());
         tlsChanged = !tls.equals(was);
 
         final boolean servicesDiffer = !running.services().equals(loaded.services());

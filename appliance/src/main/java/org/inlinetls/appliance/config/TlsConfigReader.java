@@ -34,11 +34,11 @@ final class TlsConfigReader
         {
             return new ApplianceConfig.Tls(CipherSuite.TlsVersion.TLS12, HandshakeConfig.DEFAULT_SUITES, List.of(),
                 false, HandshakeConfig.DEFAULT_GROUPS, HandshakeConfig.DEFAULT_ALPN, IntegrityMode.DEFERRED,
-                sessionTickets(null), sessionCache(null));
+                sessionTickets(null), sessionCache(null), ApplianceConfig.SackMode.TRANSLATE);
         }
         final YamlSection tls = top.section("tls");
         tls.requireKnownKeys(Set.of("minVersion", "suites", "allowCbc", "groups", "alpn", "integrity",
-            "sessionTickets", "sessionCache"));
+            "sessionTickets", "sessionCache", "sack"));
 
         final CipherSuite.TlsVersion minVersion = minVersion(tls);
         final boolean allowCbc = tls.bool("allowCbc", false);
@@ -83,7 +83,8 @@ final class TlsConfigReader
             alpn(tls),
             tls.choice("integrity", IntegrityMode.class, IntegrityMode.DEFERRED),
             sessionTickets(tls.has("sessionTickets") ? tls.section("sessionTickets") : null),
-            sessionCache(tls.has("sessionCache") ? tls.section("sessionCache") : null));
+            sessionCache(tls.has("sessionCache") ? tls.section("sessionCache") : null),
+            tls.choice("sack", ApplianceConfig.SackMode.class, ApplianceConfig.SackMode.TRANSLATE));
     }
 
     /** The word a version is written as in the file. */

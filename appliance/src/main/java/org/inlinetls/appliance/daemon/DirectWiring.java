@@ -117,12 +117,12 @@ public final class DirectWiring implements AutoCloseable
                 return counted(inside.send(buffer, offset, length), insideCounters, length);
             }
         };
-        // SACK translation stays off until a lab failure is understood: with it on, one SIGKILL + restart run under
-        // 3% loss + 3% reordering ended in a reset; off, SACK-permitted is stripped from the SYNs (slower under loss)
+        // tls.sack: translate (default) or strip SACK-permitted from the SYNs (much slower under loss)
         return new DirectEngine(new DirectEngine.Settings(services, handshake, tls.integrity(), false,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
-            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS, false,
+            config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS,
+            tls.sack() == ApplianceConfig.SackMode.TRANSLATE,
             config.journal().parkAfterMs() * 1_000_000L), journal, out);
     }
 

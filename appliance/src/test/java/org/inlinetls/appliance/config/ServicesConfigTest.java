@@ -67,6 +67,7 @@ class ServicesConfigTest
         assertEquals(HandshakeConfig.DEFAULT_GROUPS, tls.groups());
         assertEquals(List.of("http/1.1"), tls.alpn());
         assertEquals(IntegrityMode.DEFERRED, tls.integrity());
+        assertEquals(ApplianceConfig.SackMode.TRANSLATE, tls.sack());
         assertEquals(new ApplianceConfig.SessionTickets(true, 3_600, 300), tls.sessionTickets());
         assertEquals(new ApplianceConfig.SessionCache(true, 20_480, Path.of("/dev/shm/inline-tls/sessions.dat")),
             tls.sessionCache());
@@ -88,6 +89,7 @@ class ServicesConfigTest
             "  groups: [secp384r1, x25519]",
             "  alpn: [h2, http/1.1]",
             "  integrity: strict",
+            "  sack: strip",
             "  sessionTickets: {enabled: false, rotationIntervalSec: 7200, lifetimeSec: 7200}",
             "  sessionCache: {enabled: false, maxEntries: 100, path: /dev/shm/x/s.dat}",
             ""));
@@ -98,6 +100,7 @@ class ServicesConfigTest
         assertEquals(List.of(KeyShareGroup.SECP384R1, KeyShareGroup.X25519), tls.groups());
         assertEquals(List.of("h2", "http/1.1"), tls.alpn());
         assertEquals(IntegrityMode.STRICT, tls.integrity());
+        assertEquals(ApplianceConfig.SackMode.STRIP, tls.sack());
         assertEquals(new ApplianceConfig.SessionTickets(false, 7_200, 7_200), tls.sessionTickets());
         assertEquals(new ApplianceConfig.SessionCache(false, 100, Path.of("/dev/shm/x/s.dat")), tls.sessionCache());
         assertTrue(config.describe().contains("cbcSuites=[TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA]"), config.describe());
@@ -314,6 +317,7 @@ class ServicesConfigTest
         "duplicate group         | tls:\\n  groups:\\n    - x25519\\n    - x25519                  | 5 | tls.groups[1] | appears twice",
         "bad alpn                | tls:\\n  alpn: ['http 1.1']                                     | 3 | tls.alpn[0] | not an ALPN protocol id",
         "bad integrity           | tls:\\n  integrity: lax                                         | 3 | tls.integrity | must be one of [deferred, strict]",
+        "bad sack                | tls:\\n  sack: maybe                                            | 3 | tls.sack | must be one of [translate, strip]",
         "bad allowCbc            | tls:\\n  allowCbc: sometimes                                    | 3 | tls.allowCbc | true or false",
         "unknown ticket key      | tls:\\n  sessionTickets:\\n    keyFile: /x                     | 4 | tls.sessionTickets.keyFile | unknown key",
         "rotation too short      | tls:\\n  sessionTickets:\\n    rotationIntervalSec: 10         | 4 | tls.sessionTickets.rotationIntervalSec | within 60..604800",

@@ -31,6 +31,15 @@ final class ClientToServerPath implements RecordListener
     // plaintext collected from the decoder for one segment
     private byte[] plain;
     private int plainLength;
+    /**
+     * The first part of an interval a client retransmission ended inside, kept until a later retransmission brings
+     * the rest: a sender that merged or re-split its segments (Linux after SACK reneging or a timeout) resends an
+     * interval in pieces, and an interval is only decrypted again whole, from one checkpoint to the next.
+     */
+    private byte[] partial;
+    private int partialFrom;
+    private int partialLength;
+    private final org.agrona.concurrent.UnsafeBuffer partialView = new org.agrona.concurrent.UnsafeBuffer(0, 0);
 
     ClientToServerPath(final DirectFlow flow, final DirectEngine engine)
     {
@@ -50,10 +59,16 @@ final class ClientToServerPath implements RecordListener
             final int before = flow.c2sCipherNext;
             onClientData(flow.heldFromClient.data(i), 0, flow.heldFromClient.length(i), flow.heldFromClient.seq(i),
                 flow.heldFromClient.fin(i), nowNs);
+            if (flow.c2sCipherNext == before && !flow.failed && engine.ringCapacity() - flow.c2sRingCount < 1)
+            {
+                // not usable now (ring full): kept, since it may have been SACKed, and tried again when the
+                // server's ACK frees the ring
+                break;
+            }
             flow.heldFromClient.release(pool, i);
             if (flow.c2sCipherNext == before)
             {
-                break; // not usable now (ring full): the client resends it
+                break;
             }
         }
     }
@@ -106,9 +121,14 @@ final class ClientToServerPath implements RecordListener
     }
 
     /** New client bytes at the frontier, decrypted by the flow's decoder. */
-    void processClientRecords(final DirectBuffer buffer, final int payloadOffset, final int length,
-        final boolean fin)
+    void processClientRecords(final DirectBuffer buffer, final int payloadOffset, final int segmentLength,
+        final boolean segmentFin)
     {
+        // stop where a held segment (maybe SACKed to the client) begins: it continues from there
+        final int cut = flow.heldFromClient.firstStartBetween(flow.c2sCipherNext,
+            flow.c2sCipherNext + segmentLength);
+        final int length = cut - flow.c2sCipherNext;
+        final boolean fin = segmentFin && length == segmentLength;
         final FlowEntry entry = engine.acquire(flow.key);
         if (null == entry)
         {
@@ -165,6 +185,25 @@ final class ClientToServerPath implements RecordListener
     private void onClientRetransmission(final DirectBuffer buffer, final int payloadOffset, final int length,
         final int seq, final boolean fin)
     {
+        final int have = partialFrom + partialLength;
+        if (partialLength > 0 && !fin && seq - partialFrom > 0 && seq - have <= 0 && seq + length - have > 0)
+        {
+            // continues the part kept of an interval: decrypt the two together, from the interval's start
+            engine.count(DirectCounter.RETRANSMISSIONS_JOINED);
+            final int take = seq + length - have;
+            if (partial.length < partialLength + take)
+            {
+                partial = java.util.Arrays.copyOf(partial, Math.max(partialLength + take, 2 * partial.length));
+            }
+            buffer.getBytes(payloadOffset + (have - seq), partial, partialLength, take);
+            final int combined = partialLength + take;
+            partialLength = 0;
+            final byte[] joined = engine.joinScratch(combined);
+            System.arraycopy(partial, 0, joined, 0, combined);
+            partialView.wrap(joined, 0, combined);
+            onClientRetransmission(partialView, 0, combined, partialFrom, false);
+            return;
+        }
         final int end = seq + length + (fin ? 1 : 0);
         final FlowEntry entry = engine.acquire(flow.key);
         if (null == entry)
@@ -191,7 +230,7 @@ final class ClientToServerPath implements RecordListener
             engine.count(DirectCounter.CLIENT_RETRANSMISSIONS);
             final byte[] cipher = engine.payloadScratch(length);
             buffer.getBytes(payloadOffset, cipher, 0, length);
-            k = replayIntervals(entry, cipher, seq, end, k, count);
+            k = replayIntervals(entry, cipher, seq, end, fin, k, count);
             if (k < 0)
             {
                 return;
@@ -229,7 +268,7 @@ final class ClientToServerPath implements RecordListener
      * @return the checkpoint the replay stopped at, or -1 when an interval did not match (the flow failed).
      */
     private int replayIntervals(final FlowEntry entry, final byte[] cipher, final int seq, final int end,
-        final int first, final int count)
+        final boolean fin, final int first, final int count)
     {
         final Direction dir = Direction.CLIENT_TO_SERVER;
         final byte[] blob = engine.checkpointScratch();
@@ -247,7 +286,13 @@ final class ClientToServerPath implements RecordListener
             final int to = entry.checkpointCipherSeq(dir, next);
             if (to - end > 0)
             {
-                break; // the segment ends inside this interval: that part cannot be checked, so it is not sent
+                // the segment ends inside this interval: that part cannot be checked yet, so it is kept until the
+                // rest of the interval comes
+                if (end - from > 0 && !fin)
+                {
+                    keepPartial(from, cipher, from - seq, end - from);
+                }
+                break;
             }
             entry.getCheckpointBlob(dir, k, blob, 0);
             flow.decoder.restoreCheckpoint(blob, 0);
@@ -269,6 +314,24 @@ final class ClientToServerPath implements RecordListener
             k = next;
         }
         return k;
+    }
+
+    /** Keeps {@code length} cipher bytes of the interval starting at checkpoint position {@code from}. */
+    private void keepPartial(final int from, final byte[] cipher, final int offset, final int length)
+    {
+        if (null == partial || partial.length < length)
+        {
+            partial = new byte[Math.max(length, 2048)]; // once per flow that needs it, not per segment
+        }
+        System.arraycopy(cipher, offset, partial, 0, length);
+        partialFrom = from;
+        partialLength = length;
+    }
+
+    /** Forgets a kept part (a new flow in this object, or a restore). */
+    void resetPartial()
+    {
+        partialLength = 0;
     }
 
     private byte[] lastResumableBlob(final FlowEntry entry)
@@ -334,7 +397,8 @@ final class ClientToServerPath implements RecordListener
             entry.lastActivityNs(flow.lastActivityNs());
             if (flow.sack && tcp.sackBlockCount() > 0)
             {
-                flow.sackToClientCount = SackBlocks.translate(entry, dir, tcp, false, flow.sackToClient);
+                flow.sackToClientCount = SackBlocks.translateCounted(engine, entry, dir, tcp, false,
+                    flow.serverAckInCipher, flow.sackToClient);
             }
         }
         finally

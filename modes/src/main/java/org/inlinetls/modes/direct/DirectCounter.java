@@ -40,7 +40,11 @@ public enum DirectCounter
     APPLIANCE_ACKS("ACKs the appliance generated itself"),
     TX_REFUSED("frames the transmit port refused"),
     UNKNOWN_FLOW_SEGMENTS("segments to a protected service of no known flow (RST)"),
-    PLAIN_FLOWS_UNTRACKED("plain connections to a backend port not tracked (table full): their replies are reset");
+    PLAIN_FLOWS_UNTRACKED("plain connections to a backend port not tracked (table full): their replies are reset"),
+    SACK_BLOCKS_TRANSLATED("SACK blocks of one peer translated into the other's sequence space"),
+    SACK_BLOCKS_UNTRANSLATABLE("SACK blocks dropped: no whole segment inside them maps exactly (or below the ACK)"),
+    SACK_BLOCKS_HELD("SACK blocks the appliance sent for segments it holds past a hole"),
+    RETRANSMISSIONS_JOINED("retransmissions joined to the part of an interval an earlier one ended inside");
 
     private final String description;
 

@@ -756,6 +756,8 @@ public final class DirectEngine implements FrameClassifier
     }
 
     private final ParsedFrame outFrame = new ParsedFrame();
+    private final int[] sackEdges = new int[2 * TcpOption.MAX_SACK_BLOCKS];
+    private final int[] sackScratch = new int[2 * HeldSegments.PER_DIRECTION];
 
     private int copyFrame(final DirectBuffer buffer, final ParsedFrame frame)
     {
@@ -792,9 +794,12 @@ public final class DirectEngine implements FrameClassifier
         {
             builder.timestamps(flow.lastClientTsval(), flow.lastServerTsval());
         }
-        if (flow.sackToServerCount > 0)
+        if (flow.sack)
         {
-            builder.sackBlocks(flow.sackToServer, flow.sackToServerCount);
+            // blocks for the plaintext held from the server, and the client's blocks translated
+            final int blocks = SackBlocks.compose(this, flow.heldFromServer, flow.s2cPlainNext, flow.sackToServer,
+                flow.sackToServerCount, ack, flow.timestamps(), length, flow.serverMss, sackEdges, sackScratch);
+            builder.sackBlocks(sackEdges, blocks);
         }
         if (length > 0)
         {
@@ -813,9 +818,12 @@ public final class DirectEngine implements FrameClassifier
         {
             builder.timestamps(flow.lastServerTsval(), flow.lastClientTsval());
         }
-        if (flow.sackToClientCount > 0)
+        if (flow.sack)
         {
-            builder.sackBlocks(flow.sackToClient, flow.sackToClientCount);
+            // blocks for the records held from the client, and the server's blocks translated
+            final int blocks = SackBlocks.compose(this, flow.heldFromClient, flow.c2sCipherNext, flow.sackToClient,
+                flow.sackToClientCount, ack, flow.timestamps(), length, flow.clientMss, sackEdges, sackScratch);
+            builder.sackBlocks(sackEdges, blocks);
         }
         if (length > 0)
         {
@@ -974,6 +982,18 @@ public final class DirectEngine implements FrameClassifier
     {
         return resend;
     }
+
+    /** A client retransmission joined to the part kept of its interval; grows (rarely) to the largest seen. */
+    byte[] joinScratch(final int length)
+    {
+        if (join.length < length)
+        {
+            join = new byte[Math.max(length, 2 * join.length)];
+        }
+        return join;
+    }
+
+    private byte[] join = new byte[4096];
 
     byte[] outputScratch()
     {

@@ -24,7 +24,8 @@ import org.inlinetls.seqdb.FlowKey;
  * segment into records, translating sequence numbers, ACKs and windows between the two byte streams.
  *
  * <h2>Sequence spaces</h2>
- * The SYN and SYN-ACK pass (ports rewritten, MSS clamped, SACK-permitted stripped), so both legs share the ISNs.
+ * The SYN and SYN-ACK pass (ports rewritten, MSS clamped, SACK-permitted stripped unless SACK is translated, see
+ * {@link SackBlocks}), so both legs share the ISNs.
  * Client→server: the client's stream is cipher bytes from {@code clientIsn + 1}; the server's is plaintext from the
  * same number. Server→client: the server's stream is plaintext from {@code serverIsn + 1}; the client's is the
  * appliance's flight (and TLS 1.3 NewSessionTicket) followed by one or more records per server segment.
@@ -206,6 +207,8 @@ final class DirectFlow
         serverAckInCipher = 0;
         recordOverhead = engine.maxRecordOverhead();
         lastActivityNs = nowNs;
+        clientPath.resetPartial();
+        serverPath.resetPartial();
         takeTemplate(buffer, frame, false);
     }
 
@@ -344,6 +347,10 @@ final class DirectFlow
         if (hasAck)
         {
             serverPath.onClientAck(tcp, nowNs);
+            if (heldFromServer.count() > 0)
+            {
+                serverPath.drainHeldFromServer(); // the ACK may have freed the ring a held segment waits for
+            }
         }
         final int seq = tcp.sequenceNumber();
         final int length = frame.payloadLength;
@@ -413,6 +420,10 @@ final class DirectFlow
         if ((flags & ACK) != 0)
         {
             clientPath.onServerAck(tcp);
+            if (heldFromClient.count() > 0)
+            {
+                clientPath.drainHeldFromClient(nowNs); // the ACK may have freed the ring a held segment waits for
+            }
         }
         final int length = frame.payloadLength;
         final boolean fin = (flags & FIN) != 0;

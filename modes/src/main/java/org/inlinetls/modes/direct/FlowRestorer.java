@@ -56,6 +56,8 @@ final class FlowRestorer
         flow.sack = (options & DirectFlow.OPTION_SACK) != 0;
         flow.sackToServerCount = 0;
         flow.sackToClientCount = 0;
+        flow.clientPath.resetPartial();
+        flow.serverPath.resetPartial();
         flow.clientMss = entry.mss(Direction.CLIENT_TO_SERVER);
         flow.serverMss = entry.mss(Direction.SERVER_TO_CLIENT);
         if (fromServer)

@@ -18,6 +18,7 @@ final class HeldSegments
     private final boolean[] fin = new boolean[PER_DIRECTION];
     private final UnsafeBuffer[] data = new UnsafeBuffer[PER_DIRECTION];
     private int count;
+    private int newestSeq;
 
     /** @return false when it could not be held (full, pool empty, too long, or already held). */
     boolean hold(final SegmentPool pool, final DirectBuffer buffer, final int offset, final int bytes, final int at,
@@ -27,6 +28,7 @@ final class HeldSegments
         {
             return false;
         }
+        newestSeq = at;
         for (int i = 0; i < count; i++)
         {
             if (seq[i] == at && length[i] >= bytes)
@@ -115,5 +117,30 @@ final class HeldSegments
     int count()
     {
         return count;
+    }
+
+    /**
+     * The lowest first sequence number of a held segment strictly between {@code from} and {@code limit}, or
+     * {@code limit}: a segment processed at the frontier stops there, so the interval boundary falls where a SACK
+     * block for the held segment began (the peer will not resend what that block claimed, and an interval is only
+     * ever re-encrypted or re-checked whole).
+     */
+    int firstStartBetween(final int from, final int limit)
+    {
+        int first = limit;
+        for (int i = 0; i < count; i++)
+        {
+            if (seq[i] - from > 0 && seq[i] - first < 0)
+            {
+                first = seq[i];
+            }
+        }
+        return first;
+    }
+
+    /** The first sequence number of the segment offered to {@link #hold} last (for SACK's first block). */
+    int newestSeq()
+    {
+        return newestSeq;
     }
 }

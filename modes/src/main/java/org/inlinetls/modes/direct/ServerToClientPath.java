@@ -55,6 +55,14 @@ final class ServerToClientPath
     private final DirectFlow flow;
     private final DirectEngine engine;
     private final CRC32C crc = new CRC32C();
+    /**
+     * The first part of an interval a server retransmission ended inside, kept until a later retransmission brings
+     * the rest: a sender that merged or re-split its segments (Linux after SACK reneging or a timeout) resends an
+     * interval in pieces, and a record is only ever encrypted again over its whole original plaintext.
+     */
+    private byte[] partial;
+    private int partialFrom;
+    private int partialLength;
 
     ServerToClientPath(final DirectFlow flow, final DirectEngine engine)
     {
@@ -73,6 +81,10 @@ final class ServerToClientPath
             final int before = flow.s2cPlainNext;
             onServerData(flow.heldFromServer.data(i), 0, flow.heldFromServer.length(i), flow.heldFromServer.seq(i),
                 flow.heldFromServer.fin(i));
+            if (flow.s2cPlainNext == before && !flow.failed && engine.ringCapacity() - flow.s2cRingCount < 1)
+            {
+                break; // not usable now (ring full): kept (it may have been SACKed) until the client's ACK frees it
+            }
             flow.heldFromServer.release(pool, i);
             if (flow.s2cPlainNext == before)
             {
@@ -112,7 +124,8 @@ final class ServerToClientPath
             entry.lastActivityNs(flow.lastActivityNs()); // ACK-only periods keep the entry from expiring as orphan
             if (flow.sack && tcp.sackBlockCount() > 0)
             {
-                flow.sackToServerCount = SackBlocks.translate(entry, dir, tcp, true, flow.sackToServer);
+                flow.sackToServerCount = SackBlocks.translateCounted(engine, entry, dir, tcp, true,
+                    flow.clientAckInPlain, flow.sackToServer);
             }
         }
         finally
@@ -172,8 +185,15 @@ final class ServerToClientPath
                     return;
                 }
             }
-            final int rest = length - skip;
-            final boolean newFin = fin && !flow.serverFinSeen;
+            int rest = length - skip;
+            // stop where a held segment (maybe SACKed to the server) begins: it continues from there
+            final int cut = flow.heldFromServer.firstStartBetween(flow.s2cPlainNext, flow.s2cPlainNext + rest);
+            final boolean truncated = cut - (flow.s2cPlainNext + rest) < 0 && rest > 0;
+            if (truncated)
+            {
+                rest = cut - flow.s2cPlainNext;
+            }
+            final boolean newFin = fin && !flow.serverFinSeen && !truncated;
             if (rest <= 0 && !newFin)
             {
                 return;
@@ -235,16 +255,24 @@ final class ServerToClientPath
         final byte[] blob = engine.checkpointScratch();
         final byte[] bytes = engine.payloadScratch(length);
         buffer.getBytes(payloadOffset, bytes, 0, length);
+        if (k > 0 && partialLength > 0)
+        {
+            completePartial(entry, k - 1, bytes, seq, seq + length);
+        }
         while (k < count - 1)
         {
             final int from = entry.checkpointPlainSeq(dir, k);
             final int to = entry.checkpointPlainSeq(dir, k + 1);
             if (to - end > 0)
             {
-                // ends inside an interval (resent with a smaller window or MSS than the original): that part is
-                // not sent, since a record number is never used for other bytes; the ACK for the intervals sent
-                // makes the server resend the rest from the next boundary
-                engine.count(DirectCounter.SERVER_RETRANSMISSIONS_PARTIAL);
+                // ends inside an interval (resent in smaller pieces than the original): a record number is never
+                // used for other bytes, so that part is kept until the rest of the interval comes. A segment that
+                // ends where this interval begins was resent whole: not partial
+                if (end - from > 0)
+                {
+                    engine.count(DirectCounter.SERVER_RETRANSMISSIONS_PARTIAL);
+                    keepPartial(from, bytes, from - seq, seq + length - from);
+                }
                 return length;
             }
             entry.getCheckpointBlob(dir, k + 1, blob, 0);
@@ -266,6 +294,87 @@ final class ServerToClientPath
             k++;
         }
         return Math.max(0, Math.min(length, flow.s2cPlainNext - seq - (flow.serverFinSeen ? 1 : 0)));
+    }
+
+    /** Keeps the first {@code length} bytes of the interval starting at {@code from}. */
+    private void keepPartial(final int from, final byte[] bytes, final int offset, final int length)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
+        if (null == partial || partial.length < length)
+        {
+            partial = new byte[Math.max(length, 2048)]; // once per flow that needs it, not per segment
+        }
+        System.arraycopy(bytes, offset, partial, 0, length);
+        partialFrom = from;
+        partialLength = length;
+    }
+
+    /**
+     * A retransmission beginning inside interval {@code k}: when it continues the part kept of that interval, the
+     * two together are checked against the interval's CRC and encrypted again whole.
+     */
+    private void completePartial(final FlowEntry entry, final int k, final byte[] bytes, final int seq,
+        final int dataEnd)
+    {
+        final Direction dir = Direction.SERVER_TO_CLIENT;
+        final int from = entry.checkpointPlainSeq(dir, k);
+        final int to = entry.checkpointPlainSeq(dir, k + 1);
+        final int have = partialFrom + partialLength;
+        if (partialFrom != from || seq - from <= 0 || seq - have > 0 || dataEnd - have <= 0)
+        {
+            if (partialFrom - entry.checkpointPlainSeq(dir, 0) < 0)
+            {
+                partialLength = 0; // acknowledged since
+            }
+            return;
+        }
+        final byte[] blob = engine.checkpointScratch();
+        entry.getCheckpointBlob(dir, k + 1, blob, 0);
+        if ((blob[S2C_BLOB_FLAGS] & S2C_FLAG_FIN) != 0)
+        {
+            return;
+        }
+        final int take = Math.min(dataEnd, to) - have;
+        keepGrow(partialLength + take);
+        System.arraycopy(bytes, have - seq, partial, partialLength, take);
+        partialLength += take;
+        if (partialFrom + partialLength != to)
+        {
+            return; // still short of the interval's end
+        }
+        crc.reset();
+        crc.update(partial, 0, partialLength);
+        if ((int)crc.getValue() != getInt(blob, S2C_BLOB_CRC))
+        {
+            engine.count(DirectCounter.SERVER_RETRANSMISSIONS_CHANGED);
+            partialLength = 0;
+            return;
+        }
+        entry.getCheckpointBlob(dir, k, blob, 0);
+        final long recordSeq = getLong(blob, S2C_BLOB_SEQUENCE);
+        final byte[] copy = engine.resendScratch(partialLength);
+        System.arraycopy(partial, 0, copy, 0, partialLength);
+        final int length = partialLength;
+        partialLength = 0;
+        engine.count(DirectCounter.RETRANSMISSIONS_JOINED);
+        sendRecordsToClient(copy, length, entry.checkpointCipherSeq(dir, k), recordSeq, false);
+    }
+
+    /** Forgets a kept part (a new flow in this object, or a restore). */
+    void resetPartial()
+    {
+        partialLength = 0;
+    }
+
+    private void keepGrow(final int length)
+    {
+        if (partial.length < length)
+        {
+            partial = java.util.Arrays.copyOf(partial, Math.max(length, 2 * partial.length));
+        }
     }
 
     void appendServerCheckpoint(final FlowEntry entry, final int intervalCrc, final boolean fin)

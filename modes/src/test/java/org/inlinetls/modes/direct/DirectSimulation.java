@@ -80,9 +80,35 @@ final class DirectSimulation
     /** What one seed chose, printed with any failure. */
     record Setup(long seed, Suite suite, IntegrityMode integrity, int clientPort, int upload, int download,
         int clientMss, int serverMss, int clientWindow, int serverWindow, boolean timestamps, double[] loss,
-        double duplicate, long jitterNs)
+        double duplicate, long jitterNs, boolean clientSack, boolean serverSack)
     {
+        /** A setup without SACK on either end. */
+        Setup(final long seed, final Suite suite, final IntegrityMode integrity, final int clientPort, final int upload,
+            final int download, final int clientMss, final int serverMss, final int clientWindow,
+            final int serverWindow, final boolean timestamps, final double[] loss, final double duplicate,
+            final long jitterNs)
+        {
+            this(seed, suite, integrity, clientPort, upload, download, clientMss, serverMss, clientWindow,
+                serverWindow, timestamps, loss, duplicate, jitterNs, false, false);
+        }
+
+        /** The same setup with SACK offered by the client, the server, both or neither. */
+        Setup withSack(final boolean client, final boolean server)
+        {
+            return new Setup(seed, suite, integrity, clientPort, upload, download, clientMss, serverMss, clientWindow,
+                serverWindow, timestamps, loss, duplicate, jitterNs, client, server);
+        }
+
         static Setup of(final long seed)
+        {
+            // from its own stream, so every seed keeps the rest of the setup it had before SACK was simulated:
+            // both ends offer SACK (translated by the engine) in half the seeds, one end in a quarter, none in the
+            // last quarter
+            final int sack = new SplittableRandom(seed ^ 0x5ACC_5ACCL).nextInt(4);
+            return ofWithoutSack(seed).withSack(sack <= 1 || sack == 2, sack <= 1 || sack == 3);
+        }
+
+        private static Setup ofWithoutSack(final long seed)
         {
             final SplittableRandom r = new SplittableRandom(seed);
             final double maxLoss = r.nextInt(4) == 0 ? 0 : r.nextDouble(0.10);
@@ -109,9 +135,10 @@ final class DirectSimulation
         public String toString()
         {
             return String.format("seed=%d suite=%s integrity=%s upload=%d download=%d mss c/s=%d/%d " +
-                    "window c/s=%d/%d ts=%s loss c->a=%.3f a->c=%.3f a->s=%.3f s->a=%.3f dup=%.3f jitter=%dus",
+                    "window c/s=%d/%d ts=%s sack c/s=%s/%s loss c->a=%.3f a->c=%.3f a->s=%.3f s->a=%.3f dup=%.3f " +
+                    "jitter=%dus",
                 seed, suite.name(), integrity, upload, download, clientMss, serverMss, clientWindow, serverWindow,
-                timestamps, loss[0], loss[1], loss[2], loss[3], duplicate, jitterNs / 1000);
+                timestamps, clientSack, serverSack, loss[0], loss[1], loss[2], loss[3], duplicate, jitterNs / 1000);
         }
     }
 
@@ -119,8 +146,14 @@ final class DirectSimulation
     private final FlowJournal journal;
     private final InMemoryPort outside = new InMemoryPort("outside", 1 << 22);
     private final InMemoryPort inside = new InMemoryPort("inside", 1 << 22);
-    private final DirectEngine engine;
-    private final BridgeAgent bridge;
+    private final DirectEngine.Settings settings;
+    private DirectEngine engine;
+    private BridgeAgent bridge;
+    /** Client download bytes after which the engine is killed and a new one continues from the journal, or -1. */
+    private long restartAtBytes = -1;
+    private long restartDowntimeNs;
+    private long downUntilNs;
+    private int restarts;
     private final TcpEndpoint client;
     private final TcpEndpoint server;
     private final BcTestClient tls;
@@ -189,38 +222,21 @@ final class DirectSimulation
         final HandshakeConfig handshake = HandshakeConfig.builder(TestPki.get().selector())
             .random(seeded(setup.seed() ^ 0x5EED))
             .build();
-        engine = new DirectEngine(new DirectEngine.Settings(
+        settings = new DirectEngine.Settings(
             List.of(new DirectEngine.Service(SERVER_ADDRESS, 443, 80)), handshake, setup.integrity(), false,
-            DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD, 300_000_000_000L, 2_000_000_000L, true), journal,
-            new FrameOut()
-            {
-                @Override
-                public boolean toClient(final DirectBuffer b, final int offset, final int length)
-                {
-                    return outside.send(b, offset, length);
-                }
-
-                @Override
-                public boolean toServer(final DirectBuffer b, final int offset, final int length)
-                {
-                    return inside.send(b, offset, length);
-                }
-            });
-        final CountersManager manager = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 128)));
-        bridge = new BridgeAgent(outside, inside, new PortCounters(manager, "outside"),
-            new PortCounters(manager, "inside"), engine, MalformedPolicy.defaults(), () -> nowNs, 64);
+            DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD, 300_000_000_000L, 2_000_000_000L, true);
+        startEngine();
 
         client = new TcpEndpoint(new TcpConfig().localMac(CLIENT_MAC).remoteMac(SERVER_MAC)
             .localAddress(CLIENT_IP).remoteAddress(SERVER_IP).localPort(setup.clientPort()).remotePort(443)
             .mss(setup.clientMss()).receiveBufferBytes(setup.clientWindow()).sendBufferBytes(64 * 1024)
-            .timestamps(setup.timestamps()).maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L)
-            .isnSeed(setup.seed()).validate());
+            .timestamps(setup.timestamps()).sackPermitted(setup.clientSack()).sackKeptOnTimeout(true)
+            .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(setup.seed()).validate());
         server = new TcpEndpoint(new TcpConfig().localMac(SERVER_MAC).remoteMac(CLIENT_MAC)
             .localAddress(SERVER_IP).remoteAddress(CLIENT_IP).localPort(80).remotePort(setup.clientPort())
             .mss(setup.serverMss()).receiveBufferBytes(setup.serverWindow()).sendBufferBytes(64 * 1024)
-            .timestamps(setup.timestamps()).maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L)
-            .isnSeed(~setup.seed()).validate());
+            .timestamps(setup.timestamps()).sackPermitted(setup.serverSack()).sackKeptOnTimeout(true)
+            .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(~setup.seed()).validate());
         final long[] linkSeeds = {setup.seed() * 4 + 1, setup.seed() * 4 + 2, setup.seed() * 4 + 3, setup.seed() * 4};
         clientToAppliance = new SimLink(linkSeeds[0], setup.loss()[0], setup.duplicate(), 100_000, setup.jitterNs());
         applianceToClient = new SimLink(linkSeeds[1], setup.loss()[1], setup.duplicate(), 100_000, setup.jitterNs());
@@ -452,6 +468,69 @@ final class DirectSimulation
         return engine.counter(counter);
     }
 
+    /** A new engine (and bridge) over the journal: at construction, and as the daemon restarted after a kill. */
+    private void startEngine()
+    {
+        engine = new DirectEngine(settings, journal, new FrameOut()
+        {
+            @Override
+            public boolean toClient(final DirectBuffer b, final int offset, final int length)
+            {
+                return outside.send(b, offset, length);
+            }
+
+            @Override
+            public boolean toServer(final DirectBuffer b, final int offset, final int length)
+            {
+                return inside.send(b, offset, length);
+            }
+        });
+        final CountersManager manager = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 128)));
+        bridge = new BridgeAgent(outside, inside, new PortCounters(manager, "outside"),
+            new PortCounters(manager, "inside"), engine, MalformedPolicy.defaults(), () -> nowNs, 64);
+    }
+
+    /**
+     * Kills the engine once the client has {@code atBytes} of the download (as SIGKILL would: its flows, held
+     * segments and the frames in its ports are lost, the journal stays) and starts a new one {@code downtimeNs}
+     * later, which continues the flow from the journal ({@link FlowRestorer}).
+     */
+    DirectSimulation restartAt(final long atBytes, final long downtimeNs)
+    {
+        this.restartAtBytes = atBytes;
+        this.restartDowntimeNs = downtimeNs;
+        return this;
+    }
+
+    int restarts()
+    {
+        return restarts;
+    }
+
+    private void restartIfDue()
+    {
+        if (restartAtBytes >= 0 && restarts == 0 && clientGot.size() >= restartAtBytes)
+        {
+            restarts++;
+            engine = null;
+            bridge = null;
+            downUntilNs = nowNs + restartDowntimeNs;
+        }
+        if (null == engine)
+        {
+            // down: what reaches the appliance is lost
+            outside.receive((b, o, l, ts) -> { }, Integer.MAX_VALUE);
+            inside.receive((b, o, l, ts) -> { }, Integer.MAX_VALUE);
+            outside.drainSent((b, o, l, ts) -> { }, Integer.MAX_VALUE);
+            inside.drainSent((b, o, l, ts) -> { }, Integer.MAX_VALUE);
+            if (nowNs - downUntilNs >= 0)
+            {
+                startEngine();
+            }
+        }
+    }
+
     /** Runs the seed to its end; returns null when everything held, else what went wrong. */
     String run()
     {
@@ -502,7 +581,8 @@ final class DirectSimulation
         progress |= server.poll(nowNs, (b, o, l) -> sendFrom(serverToAppliance, b, o, l)) > 0;
         progress |= clientToAppliance.deliver(nowNs, outside::inject) > 0;
         progress |= serverToAppliance.deliver(nowNs, inside::inject) > 0;
-        progress |= bridge.doWork() > 0;
+        restartIfDue();
+        progress |= null != bridge && bridge.doWork() > 0;
         progress |= outside.drainSent((b, o, l, ts) -> toClient(b, o, l), Integer.MAX_VALUE) > 0;
         progress |= inside.drainSent((b, o, l, ts) -> toServer(b, o, l), Integer.MAX_VALUE) > 0;
         progress |= applianceToClient.deliver(nowNs, f -> client.onFrame(new UnsafeBuffer(f), 0, f.length,
@@ -518,7 +598,7 @@ final class DirectSimulation
         long next = Math.min(client.nextDeadlineNs(), server.nextDeadlineNs());
         next = Math.min(next, Math.min(clientToAppliance.nextDeliveryNs(), applianceToClient.nextDeliveryNs()));
         next = Math.min(next, Math.min(applianceToServer.nextDeliveryNs(), serverToAppliance.nextDeliveryNs()));
-        next = Math.min(next, engine.nextDeadlineNs());
+        next = Math.min(next, null == engine ? downUntilNs : engine.nextDeadlineNs());
         if (uploadCompleteNs >= 0 && downloadWritten == 0 && pauseBeforeReplyNs > 0 &&
             nowNs - uploadCompleteNs < pauseBeforeReplyNs)
         {
@@ -837,6 +917,16 @@ final class DirectSimulation
     DirectEngine engine()
     {
         return engine;
+    }
+
+    TcpEndpoint client()
+    {
+        return client;
+    }
+
+    TcpEndpoint server()
+    {
+        return server;
     }
 
     private static void fill(final SplittableRandom r, final byte[] bytes)

@@ -56,7 +56,7 @@ class SackBlocksTest
     {
         // records 2 and 3 whole, and most of 4
         sack(-1_500 + 2 * 1_022, -1_500 + 4 * 1_022 + 500);
-        assertEquals(1, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, out));
+        assertEquals(1, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, -2_200, out));
         assertEquals(-2_200 + 2_000, out[0]);
         assertEquals(-2_200 + 4_000, out[1]);
     }
@@ -65,7 +65,7 @@ class SackBlocksTest
     void shouldDropABlockThatHoldsNoWholeRecordAndKeepTheOthers()
     {
         sack(-1_500 + 10, -1_500 + 900, -1_500 + 1_022, -1_500 + 2 * 1_022);
-        assertEquals(1, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, out));
+        assertEquals(1, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, -2_200, out));
         assertEquals(-2_200 + 1_000, out[0]);
         assertEquals(-2_200 + 2_000, out[1]);
     }
@@ -75,8 +75,80 @@ class SackBlocksTest
     {
         // plaintext of records 1 and 2; the tag-only segment after record 2 is processed, so it counts as held too
         sack(9_000 + 1_000, 9_000 + 3_000);
-        assertEquals(1, SackBlocks.translate(entry, Direction.CLIENT_TO_SERVER, tcp, false, out));
+        assertEquals(1, SackBlocks.translate(entry, Direction.CLIENT_TO_SERVER, tcp, false, 5_000, out));
         assertEquals(5_000 + 1_029, out[0]);
         assertEquals(5_000 + 3 * 1_029 + 16, out[1]);
+    }
+
+    @Test
+    void shouldShrinkAServerBlockToBoundariesTheDecoderCanResumeFrom()
+    {
+        // the boundary after record 1 (cipher 5000 + 2058) cannot be resumed from: a hole may not end there
+        final FlowEntry c2s = new FlowEntry(RING, BLOB);
+        c2s.wrap(new UnsafeBuffer(new byte[FlowEntryLayout.entryLength(RING, BLOB)]), 0);
+        for (int i = 0; i < 6; i++)
+        {
+            c2s.appendCheckpoint(Direction.CLIENT_TO_SERVER, 5_000 + i * 1_029, 9_000 + i * 1_000, 0, new byte[BLOB], 0,
+                i == 2 ? 0 : BLOB);
+        }
+        sack(9_000 + 2_000, 9_000 + 4_000);
+        assertEquals(1, SackBlocks.translate(c2s, Direction.CLIENT_TO_SERVER, tcp, false, 5_000, out));
+        assertEquals(5_000 + 3 * 1_029, out[0], "moved right to the next resumable boundary");
+        assertEquals(5_000 + 4 * 1_029, out[1]);
+        sack(9_000 + 1_000, 9_000 + 2_000);
+        assertEquals(0, SackBlocks.translate(c2s, Direction.CLIENT_TO_SERVER, tcp, false, 5_000, out),
+            "ends at a boundary no hole may start from: dropped");
+        sack(9_000 + 4_000, 9_000 + 5_000);
+        assertEquals(1, SackBlocks.translate(c2s, Direction.CLIENT_TO_SERVER, tcp, false, 5_000, out),
+            "the frontier is always a usable edge");
+    }
+
+    @Test
+    void shouldDropDsackBlocksAndClipBlocksToTheAckThePeerIsSent()
+    {
+        sack(-1_500 + 1_022, -1_500 + 2 * 1_022);
+        assertEquals(0, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, -2_200 + 2_000, out),
+            "RFC 2883 D-SACK, or a block the ACK has passed");
+        sack(-1_500 + 1_022, -1_500 + 4 * 1_022);
+        assertEquals(1, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, -2_200 + 2_000, out));
+        assertEquals(-2_200 + 2_000, out[0]);
+        assertEquals(-2_200 + 4_000, out[1]);
+    }
+
+    @Test
+    void shouldNotClaimTheAppliancesOwnFlightOrBytesBeyondTheFrontier()
+    {
+        // the client SACKs the flight (before the first checkpoint) and bytes never sent
+        sack(-1_500 - 700, -1_500 - 10, -1_500 + 5 * 1_022, -1_500 + 7 * 1_022);
+        assertEquals(0, SackBlocks.translate(entry, Direction.SERVER_TO_CLIENT, tcp, true, -2_200, out));
+    }
+
+    @Test
+    void shouldReportHeldSegmentsNewestFirstThenTranslatedBlocksWithinTheMss()
+    {
+        final SegmentPool pool = new SegmentPool(8);
+        final HeldSegments held = new HeldSegments();
+        final UnsafeBuffer data = new UnsafeBuffer(new byte[1000]);
+        held.hold(pool, data, 0, 100, 1_300, false);
+        held.hold(pool, data, 0, 100, 1_100, false);
+        held.hold(pool, data, 0, 100, 1_200, false); // joins 1_100 and 1_300
+        held.hold(pool, data, 0, 100, 1_600, false);
+        held.hold(pool, data, 0, 100, 1_500, false);
+        final int[] translated = {500, 700, 800, 900};
+        final int[] edges = new int[8];
+        final int[] scratch = new int[2 * HeldSegments.PER_DIRECTION];
+        assertEquals(3, SackBlocks.compose(null, held, 1_000, translated, 2, 600, true, 0, 1460, edges, scratch));
+        assertEquals(1_500, edges[0], "the newest held segment's range first");
+        assertEquals(1_700, edges[1]);
+        assertEquals(600, edges[2], "then the other leg's blocks, clipped to the ACK");
+        assertEquals(700, edges[3]);
+        assertEquals(800, edges[4]);
+        assertEquals(4, SackBlocks.compose(null, held, 1_000, translated, 2, 600, false, 0, 1460, edges, scratch));
+        assertEquals(1_100, edges[6], "then the other held ranges");
+        assertEquals(1_400, edges[7]);
+        assertEquals(1, SackBlocks.compose(null, held, 1_000, translated, 2, 600, true, 1460 - 12 - 4 - 8 - 7, 1460,
+            edges, scratch), "no more than fits beside the payload within the MSS");
+        assertEquals(0, SackBlocks.compose(null, held, 1_000, translated, 2, 600, true, 1448, 1460, edges, scratch));
+        held.clear(pool);
     }
 }

@@ -2,7 +2,9 @@ package org.inlinetls.packet.tcp;
 
 /**
  * RFC 5681 slow start and congestion avoidance, fast retransmit on the third duplicate ACK, and RFC 6582 NewReno
- * fast recovery with partial-ACK retransmission; all in bytes.
+ * fast recovery with partial-ACK retransmission; all in bytes. With SACK ({@link #sackMode}) recovery follows RFC 6675
+ * instead: cwnd is set to ssthresh on entry and neither inflated nor deflated, the sender's pipe estimate decides what
+ * may be sent, and partial ACKs ask for nothing (the scoreboard says which holes to fill).
  */
 final class NewRenoCongestionControl
 {
@@ -15,10 +17,12 @@ final class NewRenoCongestionControl
     private boolean inRecovery;
     /** Highest sequence number sent when recovery (or the last timeout) began, RFC 6582 §3.2. */
     private int recover;
+    private boolean sackMode;
 
-    void start(final int mss, final int iss)
+    void start(final int mss, final int iss, final boolean sack)
     {
         this.mss = mss;
+        this.sackMode = sack;
         // RFC 5681 §3.1 equation (1)
         this.cwndBytes = mss > 2190 ? 2L * mss : mss > 1095 ? 3L * mss : 4L * mss;
         this.recover = iss;
@@ -40,6 +44,15 @@ final class NewRenoCongestionControl
     }
 
     /**
+     * RFC 3042 Limited Transmit, used with SACK: bytes beyond cwnd that new data may take on the first two duplicate
+     * ACKs, so a small window still collects the ACKs a fast retransmit needs.
+     */
+    long limitedTransmitBytes()
+    {
+        return sackMode && !inRecovery ? (long)Math.min(dupAcks, DUP_ACK_THRESHOLD - 1) * mss : 0;
+    }
+
+    /**
      * A duplicate ACK (RFC 5681 §2 definition, checked by the caller).
      *
      * @return true when the segment at SND.UNA is to be retransmitted now (fast retransmit).
@@ -49,19 +62,32 @@ final class NewRenoCongestionControl
         dupAcks++;
         if (inRecovery)
         {
-            cwndBytes += mss;
+            if (!sackMode)
+            {
+                cwndBytes += mss;
+            }
             return false;
         }
-        // RFC 6582 §3.2 step 2: no new recovery while the ACK does not cover 'recover'
-        if (dupAcks == DUP_ACK_THRESHOLD && ack - 1 - recover > 0)
+        return dupAcks == DUP_ACK_THRESHOLD && enterRecovery(ack, flightBytes, sndMax);
+    }
+
+    /**
+     * Enters fast recovery unless already in it or the ACK does not cover the last recovery point (RFC 6582 §3.2
+     * step 2, RFC 6675 §5 step 4); with SACK, also called when the scoreboard says SND.UNA is lost (IsLost).
+     *
+     * @return true when recovery began and the first lost segment is to be retransmitted now.
+     */
+    boolean enterRecovery(final int ack, final long flightBytes, final int sndMax)
+    {
+        if (inRecovery || ack - 1 - recover <= 0)
         {
-            ssthreshBytes = Math.max(flightBytes / 2, 2L * mss);
-            recover = sndMax - 1;
-            cwndBytes = ssthreshBytes + (long)DUP_ACK_THRESHOLD * mss;
-            inRecovery = true;
-            return true;
+            return false;
         }
-        return false;
+        ssthreshBytes = Math.max(flightBytes / 2, 2L * mss);
+        recover = sndMax - 1;
+        cwndBytes = sackMode ? ssthreshBytes : ssthreshBytes + (long)DUP_ACK_THRESHOLD * mss;
+        inRecovery = true;
+        return true;
     }
 
     /**
@@ -78,6 +104,10 @@ final class NewRenoCongestionControl
             {
                 cwndBytes = Math.min(ssthreshBytes, Math.max(flightAfterBytes, mss) + mss);
                 inRecovery = false;
+                return false;
+            }
+            if (sackMode)
+            {
                 return false;
             }
             cwndBytes = Math.max(cwndBytes - ackedBytes, 0) + (ackedBytes >= mss ? mss : 0);

@@ -56,6 +56,37 @@ final class ReceiveBuffer
         return rangeCount > 0;
     }
 
+    /** Disjoint out-of-order ranges held above {@link #nextOffset()}, lowest first. */
+    int outOfOrderRangeCount()
+    {
+        return rangeCount;
+    }
+
+    /** Stream offset of the first byte of out-of-order range {@code i}. */
+    long outOfOrderRangeStart(final int i)
+    {
+        return ranges[2 * i];
+    }
+
+    /** Stream offset just past out-of-order range {@code i}. */
+    long outOfOrderRangeEnd(final int i)
+    {
+        return ranges[2 * i + 1];
+    }
+
+    /** The out-of-order range holding the byte at {@code streamOffset}, or -1. */
+    int outOfOrderRangeHolding(final long streamOffset)
+    {
+        for (int i = 0; i < rangeCount; i++)
+        {
+            if (ranges[2 * i] <= streamOffset && streamOffset < ranges[2 * i + 1])
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /**
      * Stores segment text beginning {@code relative} bytes after {@link #nextOffset()} (negative: partly old),
      * trimmed to the window.

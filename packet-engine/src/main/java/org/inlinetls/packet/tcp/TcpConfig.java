@@ -27,6 +27,7 @@ public final class TcpConfig
     boolean timestamps = true;
     boolean windowScale = true;
     boolean sackPermitted;
+    boolean sackKeptOnTimeout;
     long initialRtoNs = TimeUnit.SECONDS.toNanos(1);
     long minRtoNs = TimeUnit.MILLISECONDS.toNanos(200);
     long maxRtoNs = TimeUnit.SECONDS.toNanos(60);
@@ -107,10 +108,25 @@ public final class TcpConfig
         return this;
     }
 
-    /** Offer SACK-permitted (RFC 2018) in the SYN; SACK blocks received are ignored and none are sent. */
+    /**
+     * Offer SACK-permitted (RFC 2018) in the SYN; when both SYNs carry it, ACKs carry SACK blocks (and D-SACK,
+     * RFC 2883) and loss recovery uses the peer's blocks (RFC 6675).
+     */
     public TcpConfig sackPermitted(final boolean enabled)
     {
         this.sackPermitted = enabled;
+        return this;
+    }
+
+    /**
+     * Keep the SACK scoreboard across a retransmission timeout and resend only unSACKed bytes after it, as Linux does
+     * (it forgets SACK information only when the peer visibly reneged), instead of RFC 2018 §8's reset. Off by
+     * default; simulations of a middlebox that translates SACK turn it on, so a block claiming bytes that never
+     * arrived stalls the transfer instead of being repaired by the timeout.
+     */
+    public TcpConfig sackKeptOnTimeout(final boolean enabled)
+    {
+        this.sackKeptOnTimeout = enabled;
         return this;
     }
 

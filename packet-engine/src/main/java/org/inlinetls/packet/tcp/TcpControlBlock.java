@@ -9,6 +9,8 @@ import static org.inlinetls.packet.tcp.TcpEndpoint.NO_DEADLINE;
 final class TcpControlBlock
 {
     static final int MAX_WINDOW_FIELD = 0xFFFF;
+    /** Ranges the sender's SACK scoreboard keeps. */
+    static final int MAX_SACK_RANGES = 32;
     private static final long NS_PER_MS = 1_000_000L;
 
     final TcpConfig config;
@@ -17,6 +19,8 @@ final class TcpControlBlock
     final RtoEstimator rto;
     final NewRenoCongestionControl congestion = new NewRenoCongestionControl();
     final TcpCounters counters = new TcpCounters();
+    final SackScoreboard scoreboard = new SackScoreboard(MAX_SACK_RANGES);
+    final SackBlockReporter sackReporter = new SackBlockReporter();
     /** The window scale shift this side offers: the least that lets the field cover the receive buffer. */
     final int offeredShift;
     final int iss;
@@ -44,6 +48,10 @@ final class TcpControlBlock
     boolean peerFinConsumed;
     int peerFinSeq;
     boolean peerSackPermitted;
+    /** SACK agreed: both SYNs carried SACK-permitted and this side was configured to offer it. */
+    boolean sackOn;
+    /** RFC 6675 HighRxt: the end of the highest range retransmitted in the current SACK recovery. */
+    int highRxt;
 
     boolean windowScaleOn;
     boolean timestampsOn;

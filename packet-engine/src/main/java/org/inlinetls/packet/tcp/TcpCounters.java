@@ -15,6 +15,8 @@ public final class TcpCounters
     long checksumErrors;
     long framesIgnored;
     long resetsSent;
+    long sackRetransmissions;
+    long sackRenegings;
 
     public long segmentsSent()
     {
@@ -72,11 +74,24 @@ public final class TcpCounters
         return resetsSent;
     }
 
+    /** Holes retransmitted in SACK-based loss recovery (RFC 6675 NextSeg rules 1 and 3). */
+    public long sackRetransmissions()
+    {
+        return sackRetransmissions;
+    }
+
+    /** Cumulative ACKs that stopped inside a range the peer had SACKed: the peer reneged, the scoreboard was reset. */
+    public long sackRenegings()
+    {
+        return sackRenegings;
+    }
+
     @Override
     public String toString()
     {
         return "sent=" + segmentsSent + " received=" + segmentsReceived + " retransmissions=" + retransmissions +
             " timeouts=" + timeouts + " fastRetransmits=" + fastRetransmits + " dupAcks=" + duplicateAcks +
-            " outOfOrder=" + outOfOrderSegments + " checksumErrors=" + checksumErrors + " resets=" + resetsSent;
+            " outOfOrder=" + outOfOrderSegments + " checksumErrors=" + checksumErrors + " resets=" + resetsSent +
+            " sackRetransmissions=" + sackRetransmissions + " sackRenegings=" + sackRenegings;
     }
 }

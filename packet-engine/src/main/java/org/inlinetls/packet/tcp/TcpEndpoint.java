@@ -14,9 +14,12 @@ import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.RST;
  * {@code onFrame}, {@code write}, {@code read} and {@code close} too: those only record what is due.
  * <p>
  * Implemented: three-way handshake (and simultaneous open) with MSS, window scale and timestamps (RFC 7323; the RTT
- * is measured on one timed segment at a time rather than from TSecr), SACK-permitted offered on request but SACK
- * blocks neither sent nor used; reassembly within the receive window; RFC 6298 RTO with Karn's rule and back-off;
- * RFC 5681 slow start, congestion avoidance and fast retransmit with RFC 6582 NewReno recovery; zero-window probes;
+ * is measured on one timed segment at a time rather than from TSecr); SACK when both ends offer it
+ * ({@link TcpConfig#sackPermitted(boolean)}): RFC 2018 blocks on every ACK while data is held out of order, most
+ * recent first, RFC 2883 D-SACK for duplicates, and RFC 6675 loss recovery from a scoreboard that is only advisory
+ * (data is freed by the cumulative ACK alone; a timeout or a reneging peer clears it); reassembly within the receive
+ * window; RFC 6298 RTO with Karn's rule and back-off; RFC 5681 slow start, congestion avoidance and fast retransmit
+ * with RFC 6582 NewReno recovery (without SACK); zero-window probes;
  * sender-side silly window avoidance (RFC 9293 §3.8.6.2.1, without its override timer: a short segment goes when
  * nothing is in flight); RST handling with RFC 5961 challenge ACKs; the close states and a configurable TIME-WAIT;
  * giving up after {@link TcpConfig#maxRetransmissions(int)} timeouts in a row. Every ACK is sent at once, one per

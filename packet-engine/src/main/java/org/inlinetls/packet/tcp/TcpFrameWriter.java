@@ -16,7 +16,7 @@ import org.inlinetls.packet.frame.ParsedFrame;
 /**
  * Writes one endpoint's outgoing frames into its one frame buffer: SYN and SYN-ACK with their options (MSS, window
  * scale, SACK-permitted, timestamps) here, every later segment through {@link TcpSegmentBuilder}, templated once from
- * a SYN written by this class (the builder lays out only the timestamps option, which is all that follows the SYN).
+ * a SYN written by this class (the builder lays out the timestamps and SACK options, all that follows the SYN).
  */
 final class TcpFrameWriter
 {
@@ -144,6 +144,8 @@ final class TcpFrameWriter
      * Writes a segment after the handshake (or a RST) at offset 0.
      *
      * @param payload    bytes to send from index 0, or null.
+     * @param sackEdges  SACK block edges in pairs, or null.
+     * @param sackBlocks blocks to take from {@code sackEdges}; 0 for none.
      * @return the frame length.
      */
     int writeSegment(
@@ -155,12 +157,18 @@ final class TcpFrameWriter
         final int tsVal,
         final int tsEcr,
         final byte[] payload,
-        final int payloadLength)
+        final int payloadLength,
+        final int[] sackEdges,
+        final int sackBlocks)
     {
         builder.clearSegment().sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
         if (timestamps)
         {
             builder.timestamps(tsVal, tsEcr);
+        }
+        if (sackBlocks > 0)
+        {
+            builder.sackBlocks(sackEdges, sackBlocks);
         }
         if (payloadLength > 0)
         {

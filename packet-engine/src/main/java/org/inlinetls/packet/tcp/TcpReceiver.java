@@ -137,12 +137,15 @@ final class TcpReceiver
         tcb.timestampsOn = tcb.config.timestamps && tcp.hasTimestamps();
         tcb.tsRecent = tcb.timestampsOn ? tcp.timestampValue() : 0;
         tcb.peerSackPermitted = tcp.sackPermitted();
+        tcb.sackOn = tcb.config.sackPermitted && tcb.peerSackPermitted;
+        tcb.scoreboard.clear();
+        tcb.sackReporter.reset();
         final int peerMss = tcp.mss() > 0 ? tcp.mss() :
             (tcb.config.isIpv6() ? TcpConfig.DEFAULT_PEER_MSS_IPV6 : TcpConfig.DEFAULT_PEER_MSS_IPV4);
         tcb.sendMss = Math.max(1, Math.min(peerMss, tcb.config.mss) - (tcb.timestampsOn ? TIMESTAMPS_SPACE : 0));
         tcb.sndWnd = tcp.window();
         tcb.sndWl1 = tcb.irs;
-        tcb.congestion.start(tcb.sendMss, tcb.iss);
+        tcb.congestion.start(tcb.sendMss, tcb.iss, tcb.sackOn);
     }
 
     private void onSynchronizedSegment(final DirectBuffer buffer, final int flags, final long nowNs)
@@ -163,6 +166,10 @@ final class TcpReceiver
             if ((flags & RST) == 0)
             {
                 tcb.ackNow = true;
+                if (tcb.sackOn && payloadLength > 0 && seq + payloadLength - tcb.rcvNxt <= 0)
+                {
+                    tcb.sackReporter.onDuplicate(seq, seq + payloadLength); // RFC 2883
+                }
                 if (tcb.state == TcpState.TIME_WAIT && fin)
                 {
                     tcb.timeWaitDeadlineNs = nowNs + tcb.config.timeWaitNs;
@@ -275,11 +282,14 @@ final class TcpReceiver
             return true;
         }
         tcb.consecutiveTimeouts = 0;
+        final boolean wasInRecovery = tcb.congestion.inRecovery();
         final long offeredWindow = (long)tcp.window() << tcb.sndShift;
         if (ack == tcb.sndUna)
         {
-            final boolean isDuplicate = payloadLength == 0 && (flags & (SYN | FIN)) == 0 &&
-                offeredWindow == tcb.sndWnd && tcb.sndMax != tcb.sndUna;
+            final long newlySacked = tcb.sackOn ? takeSackBlocks() : 0;
+            // RFC 6675 §2: with SACK, an ACK that SACKs new data counts as a duplicate even when it carries data
+            final boolean isDuplicate = tcb.sndMax != tcb.sndUna && (newlySacked > 0 ||
+                payloadLength == 0 && (flags & (SYN | FIN)) == 0 && offeredWindow == tcb.sndWnd);
             if (isDuplicate)
             {
                 tcb.counters.duplicateAcks++;
@@ -293,6 +303,20 @@ final class TcpReceiver
         else
         {
             onAckAdvance(ack, nowNs);
+            if (tcb.sackOn)
+            {
+                takeSackBlocks();
+            }
+        }
+        if (tcb.sackOn && !tcb.congestion.inRecovery() && tcb.sndMax != tcb.sndUna &&
+            tcb.scoreboard.lossBoundary(tcb.sndUna, tcb.sendMss) != tcb.sndUna &&
+            tcb.congestion.enterRecovery(ack, tcb.sndMax - tcb.sndUna, tcb.sndMax))
+        {
+            tcb.counters.fastRetransmits++; // RFC 6675 §5 step 4: IsLost(SND.UNA) before three duplicate ACKs
+        }
+        if (tcb.congestion.inRecovery() && (!wasInRecovery || tcb.highRxt - tcb.sndUna < 0))
+        {
+            tcb.highRxt = tcb.sndUna; // RFC 6675 §5 step 4: HighRxt starts at the hole at SND.UNA
         }
         if (tcb.sndWl1 - seq < 0 || (tcb.sndWl1 == seq && ack - tcb.sndWl2 >= 0))
         {
@@ -320,9 +344,13 @@ final class TcpReceiver
         {
             dataAcked--;
         }
-        tcb.sendBuffer.discard(dataAcked);
+        tcb.sendBuffer.discard(dataAcked); // only the cumulative ACK frees data: SACK is advisory
         sampleRtt(ack, nowNs);
         tcb.sndUna = ack;
+        if (tcb.sackOn && tcb.scoreboard.onCumulativeAck(ack))
+        {
+            tcb.counters.sackRenegings++;
+        }
         if (tcb.sndNxt - tcb.sndUna < 0)
         {
             tcb.sndNxt = tcb.sndUna;
@@ -351,6 +379,18 @@ final class TcpReceiver
         }
     }
 
+    /** Merges the segment's SACK blocks into the scoreboard; returns the bytes newly SACKed. */
+    private long takeSackBlocks()
+    {
+        final int blocks = tcp.sackBlockCount();
+        long newlySacked = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            newlySacked += tcb.scoreboard.add(tcp.sackLeftEdge(b), tcp.sackRightEdge(b), tcb.sndUna, tcb.sndMax);
+        }
+        return newlySacked;
+    }
+
     private void sampleRtt(final int ack, final long nowNs)
     {
         if (tcb.rttTiming && ack - tcb.rttSeq >= 0)
@@ -363,7 +403,19 @@ final class TcpReceiver
     private void receiveText(final DirectBuffer buffer, final int seq, final int payloadLength)
     {
         final int relative = seq - tcb.rcvNxt;
-        tcb.receiveBuffer.insert(relative, buffer, parsed.payloadOffset, payloadLength);
+        final long streamOffset = tcb.receiveBuffer.nextOffset() + relative;
+        final boolean kept = tcb.receiveBuffer.insert(relative, buffer, parsed.payloadOffset, payloadLength);
+        if (tcb.sackOn)
+        {
+            if (relative > 0 && kept)
+            {
+                tcb.sackReporter.onOutOfOrder(streamOffset);
+            }
+            else if (relative < 0)
+            {
+                tcb.sackReporter.onDuplicate(seq, seq + Math.min(payloadLength, -relative)); // RFC 2883
+            }
+        }
         tcb.rcvNxt = tcb.irs + 1 + (int)tcb.receiveBuffer.nextOffset();
         if (relative > 0)
         {

@@ -10,13 +10,23 @@ import static org.inlinetls.packet.tcp.TcpEndpoint.NO_DEADLINE;
 /**
  * The output half of a {@link TcpEndpoint}: runs the retransmission, persist and TIME-WAIT timers, then turns what
  * the control block owes (RST, SYN, duplicate ACKs, retransmissions, probes, new data within the windows, FIN, ACKs)
- * into frames.
+ * into frames. With SACK, every ACK carries the receiver's blocks, and in fast recovery the holes the scoreboard
+ * says are lost go first, then new data, then a rescue retransmission, all within cwnd less the pipe (RFC 6675 §5).
  */
 final class TcpSender
 {
+    /** Bytes of NOP, NOP, kind and length before the SACK blocks. */
+    private static final int SACK_OPTION_BASE_SPACE = 4;
+    private static final int SACK_BLOCK_SPACE = 8;
+    private static final int TIMESTAMPS_MAX_SACK_BLOCKS = 3;
+    private static final int MAX_RECOVERY_SENDS_PER_POLL = 256;
+
     private final TcpControlBlock tcb;
     private final TcpFrameWriter writer;
     private final byte[] payloadScratch;
+    private final int[] sackEdges = new int[2 * org.inlinetls.packet.flyweight.TcpOption.MAX_SACK_BLOCKS];
+    /** Payload bytes per segment this poll: the send MSS less the SACK option the ACKs carry now. */
+    private int segmentBytes;
 
     TcpSender(final TcpControlBlock tcb)
     {
@@ -36,7 +46,8 @@ final class TcpSender
         int frames = 0;
         if (tcb.rstPending)
         {
-            final int length = writer.writeSegment(tcb.rstSeq, tcb.rstAck, tcb.rstFlags, 0, false, 0, 0, null, 0);
+            final int length = writer.writeSegment(tcb.rstSeq, tcb.rstAck, tcb.rstFlags, 0, false, 0, 0, null, 0,
+                null, 0);
             if (!sink.send(writer.buffer(), 0, length))
             {
                 return frames;
@@ -57,6 +68,7 @@ final class TcpSender
         {
             return frames;
         }
+        segmentBytes = Math.max(1, tcb.sendMss - sackOptionSpace());
         while (tcb.dupAcksOwed > 0)
         {
             if (!sendSegment(nowNs, sink, tcb.sndMax, 0, false))
@@ -92,10 +104,23 @@ final class TcpSender
     {
         int frames = 0;
         final int dataEnd = tcb.dataEndSeq();
+        final boolean sackRecovery = tcb.sackOn && tcb.congestion.inRecovery();
+        if (sackRecovery)
+        {
+            tcb.retransmitHead = false; // the scoreboard's first hole is retransmitted below, with the others
+            final int sent = retransmitHoles(nowNs, sink, lostEnd());
+            if (sent < 0)
+            {
+                return sent;
+            }
+            frames += sent;
+        }
         if (tcb.retransmitHead || tcb.probePending)
         {
             final int seq = tcb.retransmitHead ? tcb.sndUna : tcb.sndNxt;
-            final int length = Math.max(0, Math.min(tcb.retransmitHead ? tcb.sendMss : 1, dataEnd - seq));
+            final int room = tcb.retransmitHead ?
+                tcb.scoreboard.holeEnd(seq, seq + segmentBytes, tcb.sndUna) - seq : 1;
+            final int length = Math.max(0, Math.min(room, dataEnd - seq));
             final boolean fin = tcb.closeRequested && seq + length == dataEnd;
             if (length > 0 || fin)
             {
@@ -108,25 +133,132 @@ final class TcpSender
             tcb.retransmitHead = false;
             tcb.probePending = false;
         }
+        boolean newData = false;
         while (true)
         {
+            int room = segmentBytes;
+            if (tcb.sackOn && tcb.sndNxt - tcb.sndMax < 0)
+            {
+                // sending again after a timeout with the scoreboard kept: skip what the peer SACKed
+                tcb.sndNxt = tcb.scoreboard.nextUnsacked(tcb.sndNxt, tcb.sndMax, tcb.sndUna);
+                room = Math.min(room, tcb.scoreboard.holeEnd(tcb.sndNxt, tcb.sndMax, tcb.sndUna) - tcb.sndNxt);
+                if (room <= 0)
+                {
+                    room = segmentBytes; // at SND.MAX: new data
+                }
+            }
             final int unsent = dataEnd - tcb.sndNxt;
             final long inFlight = tcb.sndNxt - tcb.sndUna;
-            final long usable = Math.min(tcb.sndWnd, tcb.congestion.cwndBytes()) - inFlight;
-            final int length = (int)Math.max(0, Math.min(Math.min(tcb.sendMss, unsent), usable));
+            final long usable = sackRecovery ?
+                Math.min(tcb.sndWnd - inFlight, tcb.congestion.cwndBytes() - pipeBytes(lostEnd())) :
+                Math.min(tcb.sndWnd, tcb.congestion.cwndBytes() + tcb.congestion.limitedTransmitBytes()) - inFlight;
+            final int length = (int)Math.max(0, Math.min(Math.min(room, unsent), usable));
             final boolean fin = tcb.closeRequested && unsent >= 0 && length == unsent;
             final boolean worthSending = length > 0 &&
-                (length == tcb.sendMss || length == unsent || inFlight == 0 || length >= tcb.sndWnd / 2);
-            if (!worthSending && !(fin && unsent == 0))
+                (length == room || length == unsent || inFlight == 0 || length >= tcb.sndWnd / 2);
+            if (!worthSending && !(fin && unsent == 0 && (!sackRecovery || usable > 0)))
             {
+                if (sackRecovery && !newData)
+                {
+                    // RFC 6675 NextSeg rule 3: nothing lost to resend and no new data, so resend a hole below the
+                    // highest SACKed byte that was not resent yet
+                    final int sent = retransmitHoles(nowNs, sink, tcb.scoreboard.highestSackedEnd(tcb.sndUna));
+                    return sent < 0 ? -(frames - sent) : frames + sent;
+                }
                 return frames;
             }
+            newData = true;
             if (!sendSegment(nowNs, sink, tcb.sndNxt, length, fin))
             {
                 return -(frames + 1);
             }
             frames++;
         }
+    }
+
+    /**
+     * RFC 6675 NextSeg rule 1 (and rule 3 with {@code limit} the highest SACKed byte): resends the unSACKed bytes
+     * from HighRxt up to {@code limit}, hole by hole, while cwnd less the pipe allows.
+     *
+     * @return segments sent, or -(count + 1) when the sink refused.
+     */
+    private int retransmitHoles(final long nowNs, final FrameSink sink, final int limit)
+    {
+        final SackScoreboard scoreboard = tcb.scoreboard;
+        final int dataEnd = tcb.dataEndSeq();
+        int frames = 0;
+        for (int i = 0; i < MAX_RECOVERY_SENDS_PER_POLL; i++)
+        {
+            final int una = tcb.sndUna;
+            final int from = tcb.highRxt - una > 0 ? tcb.highRxt : una;
+            final int seq = scoreboard.nextUnsacked(from, limit, una);
+            if (seq - una >= limit - una)
+            {
+                break;
+            }
+            final int end = scoreboard.holeEnd(seq, limit, una);
+            final int length = Math.max(0, Math.min(segmentBytes, Math.min(end, dataEnd) - seq));
+            final boolean fin = tcb.closeRequested && seq + length == dataEnd && end - dataEnd > 0;
+            if (length == 0 && !fin)
+            {
+                break;
+            }
+            if (tcb.congestion.cwndBytes() - pipeBytes(lostEnd()) < Math.max(1, length))
+            {
+                break;
+            }
+            if (!sendSegment(nowNs, sink, seq, length, fin))
+            {
+                return -(frames + 1);
+            }
+            tcb.highRxt = seq + length + (fin ? 1 : 0);
+            tcb.counters.sackRetransmissions++;
+            frames++;
+        }
+        return frames;
+    }
+
+    /**
+     * The end of what counts as lost in SACK recovery: below the scoreboard's IsLost boundary, and the first segment
+     * of the hole at SND.UNA (what a partial ACK says is lost, RFC 6582's rule in SACK terms).
+     */
+    private int lostEnd()
+    {
+        final int una = tcb.sndUna;
+        final int boundary = tcb.scoreboard.lossBoundary(una, tcb.sendMss);
+        final int head = tcb.scoreboard.holeEnd(una, tcb.sndMax, una);
+        final int headLost = head - una > segmentBytes ? una + segmentBytes : head;
+        return boundary - una > headLost - una ? boundary : headLost;
+    }
+
+    /**
+     * RFC 6675 SetPipe: bytes in flight, counting unSACKed bytes once unless lost, and again when retransmitted.
+     */
+    private long pipeBytes(final int lostEnd)
+    {
+        final SackScoreboard scoreboard = tcb.scoreboard;
+        final int una = tcb.sndUna;
+        final long unsacked = (tcb.sndMax - una) - scoreboard.sackedBytes();
+        final long lost = (lostEnd - una) - scoreboard.sackedBytesBelow(lostEnd, una);
+        final int resent = tcb.highRxt - una > 0 ? tcb.highRxt : una;
+        final long retransmitted = (resent - una) - scoreboard.sackedBytesBelow(resent, una);
+        return Math.max(0, unsacked - lost + retransmitted);
+    }
+
+    /** Option bytes the SACK blocks of an ACK sent now take, so data plus options stay within the MSS. */
+    private int sackOptionSpace()
+    {
+        if (!tcb.sackOn || !tcb.sackReporter.hasBlocks(tcb.receiveBuffer))
+        {
+            return 0;
+        }
+        final int blocks = Math.min(maxSackBlocks(), tcb.receiveBuffer.outOfOrderRangeCount() + 1);
+        return SACK_OPTION_BASE_SPACE + SACK_BLOCK_SPACE * blocks;
+    }
+
+    private int maxSackBlocks()
+    {
+        return tcb.timestampsOn ? TIMESTAMPS_MAX_SACK_BLOCKS : org.inlinetls.packet.flyweight.TcpOption.MAX_SACK_BLOCKS;
     }
 
     private boolean sendSyn(final long nowNs, final FrameSink sink)
@@ -174,11 +306,17 @@ final class TcpSender
         }
         final int windowField = (int)(tcb.advertisableWindowBytes() >> tcb.rcvShift);
         final int flags = ACK | (fin ? FIN : 0) | (length > 0 && seq + length == tcb.dataEndSeq() ? PSH : 0);
+        final int sackBlocks = tcb.sackOn && tcb.sackReporter.hasBlocks(tcb.receiveBuffer) ?
+            tcb.sackReporter.fill(tcb.receiveBuffer, tcb.irs + 1, sackEdges, maxSackBlocks()) : 0;
         final int frameLength = writer.writeSegment(seq, tcb.rcvNxt, flags, windowField, tcb.timestampsOn,
-            tcb.tsValue(nowNs), tcb.tsRecent, payloadScratch, length);
+            tcb.tsValue(nowNs), tcb.tsRecent, payloadScratch, length, sackEdges, sackBlocks);
         if (!sink.send(writer.buffer(), 0, frameLength))
         {
             return false;
+        }
+        if (sackBlocks > 0)
+        {
+            tcb.sackReporter.onSent();
         }
         tcb.counters.segmentsSent++;
         tcb.lastAckSent = tcb.rcvNxt;
@@ -265,6 +403,11 @@ final class TcpSender
             return;
         }
         tcb.rto.backOff();
+        if (!tcb.config.sackKeptOnTimeout)
+        {
+            tcb.scoreboard.clear(); // RFC 2018 §8: after a timeout the SACKed bits are turned off
+        }
+        tcb.highRxt = tcb.sndUna;
         if (tcb.state.isSynchronized())
         {
             tcb.congestion.onTimeout(tcb.sndMax - tcb.sndUna, tcb.sndMax);

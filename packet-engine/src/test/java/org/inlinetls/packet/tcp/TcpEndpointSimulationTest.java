@@ -81,7 +81,7 @@ class TcpEndpointSimulationTest
 
     /** Counters summed over all seeds, each of which must be non-zero for the run to have tested what it claims. */
     private static final String[] COVERED = { "fastRetransmits", "timeouts", "duplicateAcks", "outOfOrderSegments",
-        "checksumErrors", "retransmissions" };
+        "checksumErrors", "retransmissions", "sackRetransmissions" };
 
     private static void addCounters(final TcpCounters counters, final long[] totals)
     {
@@ -91,6 +91,7 @@ class TcpEndpointSimulationTest
         totals[3] += counters.outOfOrderSegments();
         totals[4] += counters.checksumErrors();
         totals[5] += counters.retransmissions();
+        totals[6] += counters.sackRetransmissions();
     }
 
     static String runSeed(final long seed, final boolean verbose, final long[] totals)
@@ -116,6 +117,8 @@ class TcpEndpointSimulationTest
             final boolean scale = random.nextInt(4) != 0;
             configs[side] = testConfig(side, ipv6, mss, receive, send, timestamps, scale, seed * 2 + side);
             configs[side].sackPermitted(random.nextBoolean());
+            // from its own stream, so the seeds keep the rest of their setups
+            configs[side].sackKeptOnTimeout(new SplittableRandom(seed * 2 + side).nextBoolean());
             profile.append(" side").append(side).append("{mss=").append(mss).append(" rcv=").append(receive)
                 .append(" snd=").append(send).append(" ts=").append(timestamps).append(" ws=").append(scale)
                 .append('}');
