@@ -779,6 +779,12 @@ public final class FlowJournal implements AutoCloseable
         {
             map.close();
             parked.close();
+            if (parkedSize == 0)
+            {
+                // nothing parked: the file goes (the next open makes it again), so that tools and tests that
+                // remove the journal's file do not leave its empty sibling behind on tmpfs
+                java.nio.file.Files.deleteIfExists(config.parkedPath());
+            }
             ownerLock.markClean();
         }
         catch (final IOException ex)
