@@ -98,11 +98,13 @@ Environment:
   LAB_START_TIMEOUT    seconds to wait for "appliance started" (default 60)
   LAB_STOP_TIMEOUT     seconds to wait for the daemon to exit on SIGTERM (20)
   LAB_APPLIANCE        the daemon launcher (default scripts/appliance)
-  LAB_KEYLOG           export every handshake's secrets to this NSS key log
+  LAB_KEYLOG           the NSS key log the appliance exports every handshake's
+                       secrets to (default /dev/shm/PREFIX-lab-keys.log, removed
+                       at the end)
                        file (export.keyLog; scripts/capture-replay.sh)
 
 Needs root. Installs iproute2, ethtool, nginx-light, curl, iputils-ping
-(and tcpdump for --capture; maven + JDK 17, python3 and tcpdump for the
+(and tcpdump for --capture; maven + JDK 17, python3, tcpdump and tshark for the
 appliance) when missing.
 EOF
 }
@@ -213,9 +215,11 @@ delete_lab_namespaces() {
             ip netns del "$ns" 2>/dev/null || true
         fi
     done
-    # the journal and session cache a kept lab left on tmpfs (they hold session keys)
+    # the journal (and its parked flows), session cache and key log a kept lab left on tmpfs (they hold session keys)
     rm -f "/dev/shm/$PREFIX-lab-journal.dat" "/dev/shm/$PREFIX-lab-journal.dat.lock" \
-        "/dev/shm/$PREFIX-lab-sessions.dat" "/dev/shm/$PREFIX-lab-sessions.dat.lock"
+        "/dev/shm/$PREFIX-lab-journal-parked.dat" \
+        "/dev/shm/$PREFIX-lab-sessions.dat" "/dev/shm/$PREFIX-lab-sessions.dat.lock" \
+        "/dev/shm/$PREFIX-lab-keys.log" "/dev/shm/$PREFIX-lab-keys.log.1"
     if [ -f "$KEPT_STATE" ]; then
         kept=$(cat "$KEPT_STATE")
         case "$kept" in "/tmp/$PREFIX-lab."??????) rm -rf "$kept" ;; esac
@@ -303,9 +307,11 @@ teardown() {
     if [ -n "$DAEMON_PID" ]; then stop_pid_tree "$DAEMON_PID" TERM 5 || stop_pid_tree "$DAEMON_PID" KILL 2; fi
     if [ -n "$NGINX_PID" ]; then stop_pid_tree "$NGINX_PID" TERM 5 || stop_pid_tree "$NGINX_PID" KILL 2; fi
     delete_lab_namespaces
-    for f in "$JOURNAL" "$SESSIONS"; do
+    local journal=${JOURNAL:-}   # (unset when the build failed)
+    for f in "$journal" "${journal%.dat}-parked.dat" "${SESSIONS:-}"; do
         case "$f" in /dev/shm/"$PREFIX"-lab-*.dat) rm -f "$f" "$f.lock" ;; esac
     done
+    case "${KEYLOG:-}" in /dev/shm/"$PREFIX"-lab-keys.log) rm -f "$KEYLOG" "$KEYLOG.1" ;; esac
     if [ -n "$WORK" ] && [ -d "$WORK" ]; then
         if { [ "$rc" = 0 ] && [ "$FAILED_ANY" = 0 ]; } || [ "$rc" = 130 ]; then
             rm -rf "$WORK"
@@ -326,6 +332,7 @@ ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils
 [ -n "$CAPTURE" ] && ensure_pkgs tcpdump:tcpdump
 [ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
 [ "$BRIDGE" = appliance ] && ensure_pkgs python3:python3 tcpdump:tcpdump   # the HTTPS forgery checks
+[ "$BRIDGE" = appliance ] && ensure_pkgs tshark:tshark   # reads the plaintext export as HTTP
 nginx -V 2>&1 | grep -q -- --with-http_dav_module || die "this nginx lacks the DAV module (install nginx-light or nginx)"
 
 
@@ -464,6 +471,8 @@ CFG=""
 JOURNAL=""
 SESSIONS=""
 DAEMON_LOG=""
+METRICS_PORT=9400
+KEYLOG=""
 if [ "$BRIDGE" = appliance ]; then
     CFG="$WORK/appliance.yaml"
     sed -e "s/^  mode: shared$/  mode: $THREADING/" -e "s/^  driver: ring$/  driver: $DRIVER/" \
@@ -502,8 +511,14 @@ journal:
   maxFlows: 1024
   ringCapacity: 256
 YAML
-    # Opt-in key log export (scripts/capture-replay.sh records the replay test's captures with it).
-    [ -z "${LAB_KEYLOG:-}" ] || printf 'export:\n  keyLog: %s\n' "$LAB_KEYLOG" >> "$CFG"
+    # The management endpoint (checked by metrics-export) and the opt-in exports: the plaintext pcap the
+    # servers' side sees (small rotation: the HTTPS matrix moves ~1 GB), and the key log when asked
+    # (scripts/capture-replay.sh records the replay test's captures with it).
+    printf 'metrics:\n  address: "127.0.0.1:%s"\n' "$METRICS_PORT" >> "$CFG"
+    printf 'export:\n  plaintextPcap: %s\n  plaintextPcapMaxBytes: 16777216\n' "$WORK/plain.pcap" >> "$CFG"
+    KEYLOG=${LAB_KEYLOG:-/dev/shm/$PREFIX-lab-keys.log}   # throw-away lab keys, on tmpfs; checked by keylog-decrypt
+    rm -f "/dev/shm/$PREFIX-lab-keys.log" "/dev/shm/$PREFIX-lab-keys.log.1"
+    printf '  keyLog: %s\n' "$KEYLOG" >> "$CFG"
     DAEMON_LOG="$WORK/appliance.log"
     start_daemon "$DAEMON_LOG"
 fi
@@ -860,6 +875,61 @@ if [ "$BRIDGE" = appliance ]; then
         pass https-service-restored "intercepted again after the reload"
     else
         fail https-service-restored "$(tr '\n' ' ' <"$WORK/client/curl-restored.err")"
+    fi
+fi
+
+# ----------------------------------------------------- metrics + export ----
+# /metrics is valid Prometheus text and its counters move with traffic; /healthz answers 200; the
+# plaintext export reads as HTTP (tshark when installed, else a small pcap reader).
+if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
+    MET=(ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT")
+    want=(inline_tls_direct_flows_opened_total 'inline_tls_port_frames_in_total{side="outside"}')
+    before=$("${MET[@]}/metrics" 2>"$WORK/metrics.err" | python3 "$LABDIR/metrics_check.py" "${want[@]}" 2>>"$WORK/metrics.err" || true)
+    "${CURL[@]}" -k -o /dev/null "https://$SRV_IP/file-64k.bin" 2>>"$WORK/metrics.err" || true
+    sleep 1.5   # the direct mode publishes its counters once a second
+    after=$("${MET[@]}/metrics" 2>>"$WORK/metrics.err" | python3 "$LABDIR/metrics_check.py" "${want[@]}" 2>>"$WORK/metrics.err" || true)
+    health=$("${MET[@]}/healthz" -o /dev/null -w '%{http_code}' 2>>"$WORK/metrics.err" || true)
+    read -r f0 p0 <<<"${before:-x x}"
+    read -r f1 p1 <<<"${after:-x x}"
+    if [[ "$f0" =~ ^[0-9]+$ && "$f1" =~ ^[0-9]+$ ]] && (( f1 > f0 && p1 > p0 )) && [ "$health" = 200 ]; then
+        pass metrics "valid Prometheus text; flows_opened $f0 -> $f1, outside frames_in $p0 -> $p1; /healthz 200"
+    else
+        fail metrics "before '$before', after '$after', /healthz '$health': $(tr '\n' ' ' <"$WORK/metrics.err")"
+    fi
+    sleep 0.5   # the export writer flushes when idle
+    if command -v tshark >/dev/null 2>&1; then
+        got=$(tshark -r "$WORK/plain.pcap" -Y 'http.request.uri == "/file-64k.bin"' -T fields -e http.request.uri \
+            2>"$WORK/tshark.err" | wc -l || true)
+        resp=$(tshark -r "$WORK/plain.pcap" -Y 'http.response.code == 200' -T fields -e http.response.code \
+            2>>"$WORK/tshark.err" | wc -l || true)
+        if [ "${got:-0}" -ge 1 ] && [ "${resp:-0}" -ge 1 ]; then
+            pass plaintext-export "tshark reads $got GET /file-64k.bin and $resp HTTP 200 in $(basename "$WORK/plain.pcap")"
+        else
+            fail plaintext-export "tshark: $got requests, $resp responses ($(head -c 300 "$WORK/tshark.err" | tr '\n' ' '))"
+        fi
+    elif out=$(python3 "$LABDIR/plain_http.py" "$WORK/plain.pcap" /file-64k.bin 2>&1); then
+        pass plaintext-export "HTTP in clear in the export: $out"
+    else
+        fail plaintext-export "$out"
+    fi
+    # A client-side capture of one HTTPS request, decrypted by tshark with the exported key log.
+    if command -v tshark >/dev/null 2>&1; then
+        cap="$WORK/client-https.pcap"
+        ip netns exec "$NS_C" tcpdump -i cli0 -n -Z root -s 0 -U -w "$cap" "tcp port 443" \
+            >"$WORK/keylog-tcpdump.log" 2>&1 9>&- &
+        kpid=$!
+        for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/keylog-tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+        "${CURL[@]}" -k --tlsv1.3 -o /dev/null "https://$SRV_IP/file-64k.bin" 2>>"$WORK/keylog-tcpdump.log" || true
+        sleep 1   # the FIN exchange lands in the capture; the key log writer flushes
+        stop_pid_tree "$kpid" INT 5 || stop_pid_tree "$kpid" KILL 2
+        got=$(tshark -r "$cap" -o "tls.keylog_file:$KEYLOG" -Y 'http.request.uri == "/file-64k.bin"' \
+            -T fields -e http.request.uri 2>"$WORK/keylog-tshark.err" | wc -l || true)
+        plain=$(tshark -r "$cap" -Y 'http.request' -T fields -e http.request.uri 2>/dev/null | wc -l || true)
+        if [ "${got:-0}" -ge 1 ] && [ "${plain:-0}" = 0 ]; then
+            pass keylog-decrypt "tshark decrypts the client's capture with the exported key log ($got request; none without it)"
+        else
+            fail keylog-decrypt "with the key log: $got requests, without: $plain ($(head -c 300 "$WORK/keylog-tshark.err" | tr '\n' ' '))"
+        fi
     fi
 fi
 
