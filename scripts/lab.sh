@@ -70,7 +70,7 @@ Options:
                        appliance namespace, stops it with SIGTERM at the end
                        and shows the counters it prints
   --bridge kernel      bridge with a Linux bridge br0 (baseline)
-  --faults             make the appliance inject loss/reorder (3%/3%, seeds
+  --faults             make the appliance inject loss/reorder (5%/5%, seeds
                        11/12); only with --bridge appliance
   --threading MODE     the daemon's threading mode: shared (default) or
                        dedicated (bridge and conductor on their own threads)
@@ -1069,7 +1069,7 @@ fi
 
 # -------------------------------------------------------------- summary ----
 fault_desc="none"
-[ "$FAULTS" = 1 ] && fault_desc="loss 3%, reorder 3% (window 4) on both sides, seeds 11/12"
+[ "$FAULTS" = 1 ] && fault_desc="$(sed -n 's/^  \([a-z]*\): { seed: \([0-9]*\), lossPercent: \([0-9.]*\), reorderPercent: \([0-9.]*\).*/\1 loss \3%, reorder \4% (seed \2)/p' "$LABDIR/faults.yaml" | paste -sd ';' -)"
 echo
 echo "================================ lab summary ================================"
 printf '%-16s %s\n' "built:" "$BUILT_DESC"
