@@ -36,6 +36,16 @@ MAC_CLI=02:00:c6:12:00:01
 MAC_SRV=02:00:c6:12:00:02
 MAC_OUT=02:00:c6:12:00:a0
 MAC_IN=02:00:c6:12:00:a1
+# Load balancing (the LB section): two backends on the server namespace, each its
+# own nginx, behind two virtual addresses; health checks from the appliance's own
+# inside address.
+LB_BACKENDS=(198.18.0.4 198.18.0.5)
+LB_VIP_RR=198.18.0.10    # round-robin
+LB_VIP_SH=198.18.0.11    # source-hash
+LB_APPL_IP=198.18.0.254  # the appliance's inside address (health checks)
+LB_INTERVAL_MS=500
+LB_TIMEOUT_MS=400
+LB_FALL=2
 
 CURL_MAX_TIME=${LAB_CURL_MAX_TIME:-180}   # seconds, per check transfer
 HTTPS_MIB_DOWN=${LAB_HTTPS_MIB_DOWN:-50}  # MiB, per suite and client, HTTPS download
@@ -54,6 +64,8 @@ BENCH=0
 KEEP=0
 CAPTURE=""
 IPV6=1
+LB=1
+LB_SERVICES=""
 BUILD=1
 DOWN_ONLY=0
 
@@ -82,6 +94,8 @@ Options:
   --capture FILE       capture a 64 KiB HTTP download on cli0 (tcpdump,
                        classic pcap, microsecond timestamps) into FILE
   --no-ipv6            skip the IPv6 ping check
+  --no-lb              skip the load-balancing section (virtual addresses
+                       $LB_VIP_RR and $LB_VIP_SH over two backends; appliance only)
   --no-build           do not run mvn package (use the existing build)
   --keep               leave the lab running afterwards (for poking around);
                        remove it later with: scripts/lab.sh --down
@@ -134,6 +148,7 @@ while [ $# -gt 0 ]; do
         --capture) [ $# -ge 2 ] || die "--capture needs a file name"; CAPTURE=$2; shift 2 ;;
         --capture=*) CAPTURE=${1#*=}; shift ;;
         --no-ipv6) IPV6=0; shift ;;
+        --no-lb) LB=0; shift ;;
         --no-build) BUILD=0; shift ;;
         --keep) KEEP=1; shift ;;
         --down) DOWN_ONLY=1; shift ;;
@@ -371,7 +386,8 @@ for ns in "$NS_C" "$NS_A" "$NS_S"; do
     ip -n "$ns" link set lo up
 done
 # The appliance namespace must not speak on the wire: no IPv6 (no link-local
-# addresses, no router/neighbour solicitations) and no IPv4 addresses.
+# addresses, no router/neighbour solicitations) and no IPv4 addresses (except,
+# with the LB section, $LB_APPL_IP on in0: the health checks' source).
 ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 # Create the pairs from inside the appliance namespace; each peer goes
 # straight into its own namespace, so the host namespace is never involved.
@@ -442,6 +458,64 @@ if [ "$nginx_up" = 0 ]; then
 fi
 log "nginx (pid $NGINX_PID) listening on $SRV_IP:80 in $NS_S"
 
+# ------------------------------------------------- load balancing: setup ----
+# Two more addresses on srv0, each with an nginx of its own serving whoami.txt
+# (its name) and the same 2 MiB file; the appliance gets an inside address to
+# check them from. Skipped with --no-lb and with the kernel bridge.
+[ "$BRIDGE" = appliance ] || LB=0
+declare -a LB_NGINX_PIDS=()
+lb_nginx_start() {  # lb_nginx_start INDEX: (re)starts backend INDEX's nginx, waits until it listens
+    local i=$1 ip=${LB_BACKENDS[$1]} dir="$WORK/lb/b$1" n
+    ip netns exec "$NS_S" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
+    LB_NGINX_PIDS[$i]=$!
+    for n in $(seq 1 100); do
+        ip netns exec "$NS_S" bash -c "exec 3<>/dev/tcp/$ip/80" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+if [ "$LB" = 1 ]; then
+    ip -n "$NS_A" addr add "$LB_APPL_IP/24" dev in0
+    head -c $((2 * 1024 * 1024)) /dev/urandom > "$WORK/lb-2m.bin"
+    SHA_LB=$(sha256sum "$WORK/lb-2m.bin" | cut -d' ' -f1)
+    for i in "${!LB_BACKENDS[@]}"; do
+        ip -n "$NS_S" addr add "${LB_BACKENDS[$i]}/24" dev srv0
+        dir="$WORK/lb/b$i"
+        mkdir -p "$dir/www" "$dir"/{body,proxy,fastcgi,uwsgi,scgi}
+        echo "b$i" > "$dir/www/whoami.txt"
+        cp "$WORK/lb-2m.bin" "$dir/www/lb-2m.bin"
+        cat > "$dir/nginx.conf" <<NGINX
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    default_type application/octet-stream;
+    keepalive_timeout 30;
+    server { listen ${LB_BACKENDS[$i]}:80; root $dir/www; }
+}
+NGINX
+        lb_nginx_start "$i" || die "the LB backend nginx did not come up on ${LB_BACKENDS[$i]}:80"
+    done
+    log "LB backends ${LB_BACKENDS[*]} (nginx pids ${LB_NGINX_PIDS[*]}), appliance inside address $LB_APPL_IP"
+    lb_service() {  # lb_service NAME VIP ALGORITHM: one line of the services list
+        local backends="" ip
+        for ip in "${LB_BACKENDS[@]}"; do backends+="${backends:+, }{address: $ip}"; done
+        echo "  - {name: $1, mode: load-balancing, listen: '$2:443', algorithm: $3, backends: [$backends], healthCheck: {type: http, path: /whoami.txt, intervalMs: $LB_INTERVAL_MS, timeoutMs: $LB_TIMEOUT_MS, rise: 2, fall: $LB_FALL, sourceAddress: $LB_APPL_IP}}"
+    }
+    LB_SERVICES="$(lb_service shop "$LB_VIP_RR" round-robin)
+$(lb_service shop-sh "$LB_VIP_SH" source-hash)"
+fi
+
 # start_daemon LOG: starts the appliance in its namespace and waits for
 # "appliance started" (a setup failure otherwise); sets DAEMON_PID.
 start_daemon() {
@@ -506,7 +580,8 @@ services:
     mode: direct
     listen: $SRV_IP:443
     backendPort: 80
-journal:
+${LB_SERVICES:+$LB_SERVICES
+}journal:
   path: $JOURNAL
   maxFlows: 1024
   ringCapacity: 256
@@ -933,6 +1008,85 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
     fi
 fi
 
+# ------------------------------------------------ load balancing: checks ----
+# HTTPS through a virtual address (sha256), the spread of 100 connections with
+# round-robin and with source-hash (20 client addresses, 5 connections each),
+# and one backend's nginx stopped: taken out within intervalMs x fall (+ one
+# timeout), new connections all reach the other without a client error; then
+# brought back.
+if [ "$LB" = 1 ]; then
+    LB_CURL=(ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME")
+    lb_whoami() {  # lb_whoami VIP COUNT [SOURCE]: COUNT new connections, one whoami.txt each; prints the bodies
+        local urls=() n
+        for n in $(seq 1 "$2"); do urls+=("https://$1/whoami.txt"); done
+        "${LB_CURL[@]}" ${3:+--interface "$3"} -H 'Connection: close' "${urls[@]}"
+    }
+    lb_count() { grep -c "^$1\$" <<<"$2" || true; }   # lb_count NAME BODIES
+
+    dl="$WORK/client/lb-2m.bin"
+    if w=$("${LB_CURL[@]}" -o "$dl" -w '%{http_code}' "https://$LB_VIP_RR/lb-2m.bin" 2>"$WORK/client/lb.err") &&
+        [ "$w" = 200 ] && [ "$(sha256sum "$dl" | cut -d' ' -f1)" = "$SHA_LB" ]; then
+        pass lb-https "2 MiB through $LB_VIP_RR, sha256 ok"
+    else
+        fail lb-https "HTTP ${w:-?}: $(tr '\n' ' ' <"$WORK/client/lb.err")"
+    fi
+
+    out=$(lb_whoami "$LB_VIP_RR" 100 2>"$WORK/client/lb-rr.err") || true
+    b0=$(lb_count b0 "$out"); b1=$(lb_count b1 "$out")
+    if [ $((b0 + b1)) = 100 ] && [ "$b0" -ge 45 ] && [ "$b1" -ge 45 ]; then
+        pass lb-round-robin "100 connections: b0 $b0, b1 $b1"
+    else
+        fail lb-round-robin "b0 $b0, b1 $b1 of 100: $(tr '\n' ' ' <"$WORK/client/lb-rr.err" | head -c 300)"
+    fi
+
+    sticky=0; total=0; c0=0; c1=0
+    for n in $(seq 101 120); do
+        ip -n "$NS_C" addr add "198.18.0.$n/24" dev cli0 2>/dev/null || true
+    done
+    for n in $(seq 101 120); do
+        out=$(lb_whoami "$LB_VIP_SH" 5 "198.18.0.$n" 2>>"$WORK/client/lb-sh.err") || true
+        x0=$(lb_count b0 "$out"); x1=$(lb_count b1 "$out")
+        total=$((total + x0 + x1))
+        if [ "$x0" = 5 ]; then sticky=$((sticky + 1)); c0=$((c0 + 1)); fi
+        if [ "$x1" = 5 ]; then sticky=$((sticky + 1)); c1=$((c1 + 1)); fi
+    done
+    if [ "$total" = 100 ] && [ "$sticky" = 20 ] && [ "$c0" -ge 3 ] && [ "$c1" -ge 3 ]; then
+        pass lb-source-hash "20 clients x 5 connections, each client on one backend; clients b0 $c0, b1 $c1"
+    else
+        fail lb-source-hash "$total of 100 answered, $sticky of 20 clients on one backend, clients b0 $c0 b1 $c1: $(tr '\n' ' ' <"$WORK/client/lb-sh.err" | head -c 300)"
+    fi
+
+    lb_await_log() {  # lb_await_log TEXT SECONDS: wait for TEXT in the daemon's log
+        local n
+        for n in $(seq 1 $(($2 * 20))); do grep -qF -- "$1" "$DAEMON_LOG" 2>/dev/null && return 0; sleep 0.05; done
+        return 1
+    }
+    dead="${LB_BACKENDS[1]}:80"
+    t0=$(date +%s.%N)
+    stop_pid_tree "${LB_NGINX_PIDS[1]}" TERM 5 || stop_pid_tree "${LB_NGINX_PIDS[1]}" KILL 2 || true
+    if lb_await_log "service shop: backend $dead is DOWN" 10; then
+        el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+        limit=$(awk -v i="$LB_INTERVAL_MS" -v f="$LB_FALL" -v t="$LB_TIMEOUT_MS" 'BEGIN { printf "%.2f", (i * f + t) / 1000 + 0.5 }')
+        out=$(lb_whoami "$LB_VIP_RR" 20 2>"$WORK/client/lb-down.err") && crc=0 || crc=$?
+        b0=$(lb_count b0 "$out")
+        if awk -v e="$el" -v l="$limit" 'BEGIN { exit !(e <= l) }' && [ "$crc" = 0 ] && [ "$b0" = 20 ]; then
+            pass lb-backend-down "taken out after $el s (limit $limit s), then 20 of 20 connections to b0"
+        else
+            fail lb-backend-down "out after $el s (limit $limit s), curl status $crc, b0 answered $b0 of 20: $(tr '\n' ' ' <"$WORK/client/lb-down.err" | head -c 300)"
+        fi
+    else
+        fail lb-backend-down "no 'backend $dead is DOWN' in $DAEMON_LOG within 10 s"
+    fi
+    if lb_nginx_start 1 && lb_await_log "service shop: backend $dead is UP" 10; then
+        out=$(lb_whoami "$LB_VIP_RR" 10 2>"$WORK/client/lb-up.err") || true
+        b1=$(lb_count b1 "$out")
+        if [ "$b1" -ge 4 ]; then pass lb-backend-back "back in the pool: b1 answered $b1 of 10"
+        else fail lb-backend-back "b1 answered $b1 of 10: $(tr '\n' ' ' <"$WORK/client/lb-up.err" | head -c 300)"; fi
+    else
+        fail lb-backend-back "backend $dead did not come back UP within 10 s"
+    fi
+fi
+
 # -------------------------------------------------------------- capture ----
 CAPTURE_DESC=""
 if [ -n "$CAPTURE" ]; then
@@ -1076,6 +1230,7 @@ printf '%-16s %s\n' "built:" "$BUILT_DESC"
 printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, $(grep -o 'started: .*' "$DAEMON_LOG" 2>/dev/null | grep -o '[a-z]* I/O' || echo "$DRIVER driver"), $THREADING threading)")"
 printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
+[ "$LB" = 1 ] && printf '%-16s %s\n' "load balancing:" "$LB_VIP_RR (round-robin), $LB_VIP_SH (source-hash) -> ${LB_BACKENDS[*]} :80, checked from $LB_APPL_IP"
 [ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"
 for i in "${!CHECK_NAMES[@]}"; do
     printf '  %-32s %s\n' "${CHECK_NAMES[$i]}" "${CHECK_RESULTS[$i]}"

@@ -177,7 +177,10 @@ public final class Daemon implements AutoCloseable
                 outsideCounters, insideCounters);
             closeInReverse.add(direct);
             direct.engine.countersSink(new DirectCountersPublisher(manager, direct.journal));
-            classifier = null == plaintext ? direct.engine : plaintext.tapping(direct.engine, epochClock);
+            direct.publishLoadBalancingCounters(manager);
+            // the engine, or the load-balancing NAT stage in front of it
+            final FrameClassifier engineSide = direct.classifier();
+            classifier = null == plaintext ? engineSide : plaintext.tapping(engineSide, epochClock);
         }
         final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
             classifier, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
@@ -378,6 +381,11 @@ public final class Daemon implements AutoCloseable
                     }
                 }
                 LOG.info("direct mode counters:\n{}", text);
+                final String loadBalancing = direct.loadBalancingCounters();
+                if (!loadBalancing.isEmpty())
+                {
+                    LOG.info("load-balancing counters:\n{}", loadBalancing);
+                }
             }
         }
         for (int i = closeInReverse.size() - 1; i >= 0; i--)

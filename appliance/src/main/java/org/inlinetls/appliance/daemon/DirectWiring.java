@@ -21,6 +21,8 @@ import org.inlinetls.handshake.session.TicketKeys;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
 import org.inlinetls.modes.direct.ServiceTable;
+import org.inlinetls.modes.lb.LbNatStage;
+import org.inlinetls.packet.engine.FrameClassifier;
 import org.inlinetls.packet.counter.CounterDescriptor;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.port.PacketPort;
@@ -41,6 +43,10 @@ public final class DirectWiring implements AutoCloseable
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     final DirectEngine engine;
+    /** The load-balancing mode in front of the engine, or null when no service is load-balanced. */
+    private final LoadBalancingWiring loadBalancing;
+    /** What the bridge hands its frames to: the engine, or the load-balancing NAT stage in front of it. */
+    private final FrameClassifier classifier;
     final FlowJournal journal;
     private final CertificateStore store;
     private final SecureRandom random = new SecureRandom();
@@ -56,7 +62,12 @@ public final class DirectWiring implements AutoCloseable
         final PortCounters outsideCounters, final PortCounters insideCounters)
         throws IOException, CertificateStoreException
     {
-        services(config); // refuses a service the direct mode cannot serve before anything is opened
+        // refuses a service the direct or load-balancing mode cannot serve before anything is opened
+        loadBalancing = LoadBalancingWiring.create(config, services(config));
+        if (null != loadBalancing)
+        {
+            resources.add(loadBalancing);
+        }
         final ApplianceConfig.Tls tls = config.tls();
         store = CertificateStore.open(config.certificates());
         if (tls.sessionTickets().enabled())
@@ -78,7 +89,44 @@ public final class DirectWiring implements AutoCloseable
         }
         journal = FlowJournal.open(config.journal().toJournalConfig(tls.allowCbc()));
         resources.add(journal);
-        engine = newEngine(config, handshakeConfig(tls), journal, outside, inside, outsideCounters, insideCounters);
+        final FrameOut ports = ports(outside, inside, outsideCounters, insideCounters);
+        if (null == loadBalancing)
+        {
+            engine = newEngine(config, services(config), handshakeConfig(tls), journal, ports);
+            classifier = engine;
+        }
+        else
+        {
+            final LbNatStage stage = loadBalancing.newStage(config, ports, journal.seed());
+            engine = newEngine(config, loadBalancing.engineServices(services(config)), handshakeConfig(tls), journal,
+                stage.engineFrameOut());
+            classifier = stage.engine(engine);
+            loadBalancing.startHealthChecks();
+        }
+    }
+
+    /** What the bridge gives its frames to: the direct engine, or the load-balancing stage in front of it. */
+    FrameClassifier classifier()
+    {
+        return classifier;
+    }
+
+    /**
+     * Has the load-balancing stage copy its counters and the health checks' into the daemon's shared counters once a
+     * second ({@code appliance stats}, {@code /metrics}); nothing without load-balanced services.
+     */
+    void publishLoadBalancingCounters(final org.agrona.concurrent.status.CountersManager manager)
+    {
+        if (null != loadBalancing)
+        {
+            loadBalancing.publishCounters(manager);
+        }
+    }
+
+    /** The load-balancing mode's counters, one per line; empty without load-balanced services. */
+    String loadBalancingCounters()
+    {
+        return null == loadBalancing ? "" : loadBalancing.describeCounters();
     }
 
     /**
@@ -94,16 +142,20 @@ public final class DirectWiring implements AutoCloseable
         {
             throw new IllegalStateException("replay stands in for every handshake: no certificate is needed");
         }).build();
-        return newEngine(config, noCertificates, journal, outside, inside, outsideCounters, insideCounters);
+        if (!LoadBalancingWiring.loadBalanced(config).isEmpty())
+        {
+            throw new IOException("replay runs the direct mode only: remove the load-balancing services from the " +
+                "configuration");
+        }
+        return newEngine(config, services(config), noCertificates, journal,
+            ports(outside, inside, outsideCounters, insideCounters));
     }
 
-    private static DirectEngine newEngine(final ApplianceConfig config, final HandshakeConfig handshake,
-        final FlowJournal journal, final PacketPort outside, final PacketPort inside,
-        final PortCounters outsideCounters, final PortCounters insideCounters) throws IOException
+    /** The bridge's own ports, counted as the bridge counts what it forwards. */
+    private static FrameOut ports(final PacketPort outside, final PacketPort inside,
+        final PortCounters outsideCounters, final PortCounters insideCounters)
     {
-        final List<DirectEngine.Service> services = services(config);
-        final ApplianceConfig.Tls tls = config.tls();
-        final FrameOut out = new FrameOut()
+        return new FrameOut()
         {
             @Override
             public boolean toClient(final org.agrona.DirectBuffer buffer, final int offset, final int length)
@@ -117,6 +169,12 @@ public final class DirectWiring implements AutoCloseable
                 return counted(inside.send(buffer, offset, length), insideCounters, length);
             }
         };
+    }
+
+    private static DirectEngine newEngine(final ApplianceConfig config, final List<DirectEngine.Service> services,
+        final HandshakeConfig handshake, final FlowJournal journal, final FrameOut out)
+    {
+        final ApplianceConfig.Tls tls = config.tls();
         // tls.sack: translate (default) or strip SACK-permitted from the SYNs (much slower under loss)
         return new DirectEngine(new DirectEngine.Settings(services, handshake, tls.integrity(), false,
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
@@ -127,7 +185,8 @@ public final class DirectWiring implements AutoCloseable
     }
 
     /**
-     * The engine's services of a configuration, each with its own non-TLS action.
+     * The engine's direct services of a configuration, each with its own non-TLS action (load-balanced services are
+     * {@link LoadBalancingWiring}'s).
      *
      * @throws IOException naming the service the direct engine cannot serve.
      */
@@ -136,10 +195,14 @@ public final class DirectWiring implements AutoCloseable
         final List<DirectEngine.Service> services = new ArrayList<>();
         for (final ApplianceConfig.Service service : config.services())
         {
+            if (service.mode() == ApplianceConfig.ServiceMode.LOAD_BALANCING)
+            {
+                continue;
+            }
             if (service.mode() != ApplianceConfig.ServiceMode.DIRECT)
             {
                 throw new IOException("service '" + service.name() + "': mode " + service.mode() +
-                    " is not implemented yet (only direct)");
+                    " is not implemented yet (direct and load-balancing are)");
             }
             if (!(service.listen().getAddress() instanceof Inet4Address))
             {
@@ -163,10 +226,36 @@ public final class DirectWiring implements AutoCloseable
      */
     ServiceTable reloadedTable(final ApplianceConfig config) throws IOException, CertificateStoreException
     {
-        final List<DirectEngine.Service> services = services(config);
+        final List<DirectEngine.Service> services = reloadedServices(config);
         final HandshakeConfig handshake = handshakeConfig(config.tls());
         store.reload(config.certificates());
         return new ServiceTable(services, handshake);
+    }
+
+    /**
+     * The engine's services after a reload: the direct ones as loaded, then the internal ones of the load-balanced
+     * services, which stay as started.
+     *
+     * @throws IOException when the reload adds, removes or changes a load-balanced service (a restart does that).
+     */
+    private List<DirectEngine.Service> reloadedServices(final ApplianceConfig config) throws IOException
+    {
+        final List<ApplianceConfig.Service> running = null == loadBalancing ? List.of() : loadBalancing.configured();
+        if (!LoadBalancingWiring.loadBalanced(config).equals(running))
+        {
+            throw new IOException("load-balanced services (virtual addresses, pools, health checks, persistence) " +
+                "change only with a restart in this version; the reload would change them from " +
+                names(running) + " to " + names(LoadBalancingWiring.loadBalanced(config)));
+        }
+        final List<DirectEngine.Service> direct = services(config);
+        return null == loadBalancing ? direct : loadBalancing.engineServices(direct);
+    }
+
+    private static List<String> names(final List<ApplianceConfig.Service> services)
+    {
+        final List<String> names = new ArrayList<>();
+        services.forEach(service -> names.add(service.name()));
+        return names;
     }
 
     /** The TLS policy over this wiring's certificate store, session store, ticket keys and key log. */

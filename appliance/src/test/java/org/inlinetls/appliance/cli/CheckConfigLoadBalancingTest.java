@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code check-config} on load-balancing services: validated and described, though the daemon does not run them yet.
+ * {@code check-config} on load-balancing services: validated and described (the daemon refuses cookie persistence
+ * and the PROXY header at start).
  */
 class CheckConfigLoadBalancingTest
 {

@@ -14,7 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Until the load-balancing data path is wired, the daemon refuses a load-balancing service that check-config accepts.
+ * What check-config accepts but the load-balancing data path cannot do is refused by the daemon before it touches
+ * anything (ports, counters, certificate store): persistence by cookie (the backend is chosen on the SYN, before
+ * any cookie is seen), the PROXY protocol (not injected yet), and a backend that is a direct service's address.
  */
 class LoadBalancingRefusalTest
 {
@@ -22,7 +24,36 @@ class LoadBalancingRefusalTest
     Path dir;
 
     @Test
-    void shouldRefuseToStartALoadBalancingServiceBeforeTouchingAnything() throws Exception
+    void shouldRefuseCookiePersistenceBeforeTouchingAnything() throws Exception
+    {
+        final IOException refusal = refusal(
+            "  - {name: shop, mode: load-balancing, listen: 192.0.2.20, backends: [{address: 10.0.0.2}],",
+            "     persistence: {type: cookie, cookieName: SERVERID}}");
+        assertTrue(refusal.getMessage().contains("service 'shop'") &&
+            refusal.getMessage().contains("persistence type cookie"), refusal.getMessage());
+    }
+
+    @Test
+    void shouldRefuseTheProxyProtocolBeforeTouchingAnything() throws Exception
+    {
+        final IOException refusal = refusal(
+            "  - {name: shop, mode: load-balancing, listen: 192.0.2.20, backends: [{address: 10.0.0.2}],",
+            "     proxyProtocol: v2}");
+        assertTrue(refusal.getMessage().contains("service 'shop'") &&
+            refusal.getMessage().contains("proxyProtocol v2 is not implemented"), refusal.getMessage());
+    }
+
+    @Test
+    void shouldRefuseABackendThatIsADirectServicesAddress() throws Exception
+    {
+        final IOException refusal = refusal(
+            "  - {name: www, listen: 10.0.0.2:443}",
+            "  - {name: shop, mode: load-balancing, listen: 192.0.2.20, backends: [{address: 10.0.0.2}]}");
+        assertTrue(refusal.getMessage().contains("service shop") &&
+            refusal.getMessage().contains("conflicts with another service"), refusal.getMessage());
+    }
+
+    private IOException refusal(final String... services) throws Exception
     {
         Files.writeString(dir.resolve("chain.pem"), "placeholder");
         Files.writeString(dir.resolve("key.pem"), "placeholder");
@@ -30,13 +61,11 @@ class LoadBalancingRefusalTest
             "interfaces: {outside: a0, inside: b0}",
             "certificates: [{chain: chain.pem, key: key.pem}]",
             "services:",
-            "  - {name: shop, mode: load-balancing, listen: 192.0.2.20, backends: [{address: 10.0.0.2}]}",
+            String.join("\n", services),
             ""));
-        assertEquals(ApplianceConfig.ServiceMode.LOAD_BALANCING, config.services().get(0).mode());
+        assertEquals(ApplianceConfig.ServiceMode.LOAD_BALANCING, config.services().get(config.services().size() - 1)
+            .mode());
         // no ports, counters or certificate store needed: the refusal comes first
-        final IOException refusal = assertThrows(IOException.class,
-            () -> new DirectWiring(config, null, null, null, null).close());
-        assertTrue(refusal.getMessage().contains("service 'shop'") &&
-            refusal.getMessage().contains("not implemented yet"), refusal.getMessage());
+        return assertThrows(IOException.class, () -> new DirectWiring(config, null, null, null, null).close());
     }
 }

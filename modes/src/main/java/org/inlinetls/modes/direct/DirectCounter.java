@@ -14,6 +14,7 @@ public enum DirectCounter
     FLOWS_CLOSED("flows closed cleanly (FIN both ways)"),
     FLOWS_RESET("flows ended by a RST from either end"),
     FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs: a reload removed their service (also in flows_reset)"),
+    FLOWS_RESET_BY_MODE("flows reset on both legs at a mode's request, e.g. their load-balanced backend went down"),
     SERVICE_TABLES_APPLIED("service tables taken from a configuration reload"),
     FLOWS_EXPIRED("flows expired idle"),
     FLOWS_PARKED("quiet flows taken off the heap (their journal entry keeps them)"),

@@ -180,7 +180,9 @@ public final class DirectEngine implements FrameClassifier
     }
 
     private final Long2ObjectHashMap<ParkedFlow> parkedFlows = new Long2ObjectHashMap<>();
-    private final java.util.function.LongConsumer onJournalExpired = parkedFlows::remove;
+    private final java.util.function.LongConsumer onJournalExpired = this::onJournalExpired;
+    /** Told the id of each flow that ends (closed, reset, expired, parked and forgotten); a mode's own state goes. */
+    private java.util.function.LongConsumer flowEndListener = id -> { };
 
     /**
      * @throws IllegalArgumentException for {@code integrity: strict}: holding a spanning record whole means
@@ -213,6 +215,52 @@ public final class DirectEngine implements FrameClassifier
     {
         this.handshakeFactory = java.util.Objects.requireNonNull(handshakeFactory, "handshakeFactory");
         return this;
+    }
+
+    /**
+     * Has {@code listener} told the id ({@link FlowKey#id(long)} under the journal's seed) of every flow that ends:
+     * closed, reset, expired idle, or a parked flow forgotten. Called on the engine thread, possibly in the middle of
+     * a {@link #classify} or {@link #onTick} call, after the flow's last frames were sent; set before the first frame.
+     */
+    public DirectEngine flowEndListener(final java.util.function.LongConsumer listener)
+    {
+        this.flowEndListener = java.util.Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    /**
+     * Resets a flow on both legs at another mode's request (the load-balancing mode: its backend went down) and ends
+     * it; a parked flow (no frame of its to address a RST from) is forgotten. Engine thread only.
+     *
+     * @param flowId the flow's id under the journal's seed.
+     * @return true when the engine held the flow (in the heap table or parked).
+     */
+    public boolean resetFlow(final long flowId)
+    {
+        final DirectFlow flow = flows.get(flowId);
+        if (null != flow)
+        {
+            frameService = flow.service;
+            flow.resetBoth();
+            count(DirectCounter.FLOWS_RESET_BY_MODE);
+            close(flow);
+            return true;
+        }
+        final ParkedFlow parked = parkedFlows.remove(flowId);
+        if (null != parked)
+        {
+            journal.remove(parked.key());
+            count(DirectCounter.FLOWS_RESET_BY_MODE);
+            flowEndListener.accept(flowId);
+            return true;
+        }
+        return false;
+    }
+
+    private void onJournalExpired(final long flowId)
+    {
+        parkedFlows.remove(flowId);
+        flowEndListener.accept(flowId);
     }
 
     ServerHandshake newHandshake(final FlowKey clientToServer)
@@ -480,8 +528,10 @@ public final class DirectEngine implements FrameClassifier
         flows.remove(flow.id);
         handshaking.remove(flow);
         journal.remove(flow.key);
+        final long id = flow.id;
         flow.release();
         recycle(flow);
+        flowEndListener.accept(id);
     }
 
     private void recycle(final DirectFlow flow)
@@ -666,6 +716,7 @@ public final class DirectEngine implements FrameClassifier
                 journal.remove(p.key());
                 parked.remove();
                 count(DirectCounter.FLOWS_RESET_SERVICE_REMOVED);
+                flowEndListener.accept(p.key().id(journal.seed()));
             }
         }
         count(DirectCounter.SERVICE_TABLES_APPLIED);

@@ -1,6 +1,8 @@
 /**
- * Control-plane building blocks of the load-balancing mode (DESIGN §1): the backend pool and its selection
- * algorithms, client-address and cookie persistence, health checks, and the PROXY protocol v2 header.
+ * The load-balancing mode (DESIGN §1): the data path's {@link org.inlinetls.modes.lb.LbNatStage} (NAT of each flow
+ * to a virtual address onto a backend, in front of the direct engine) and its building blocks: the backend pool and
+ * its selection algorithms, client-address and cookie persistence, health checks, and the PROXY protocol v2 header
+ * (cookie persistence and the PROXY header are not wired to the data path yet).
  * <p>
  * Threads: a {@link org.inlinetls.modes.lb.BackendPool} (selection state, connection counts) and a
  * {@link org.inlinetls.modes.lb.SourcePersistenceTable} belong to one data-path thread; a

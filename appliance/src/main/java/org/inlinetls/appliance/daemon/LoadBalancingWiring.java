@@ -1,0 +1,392 @@
+package org.inlinetls.appliance.daemon;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.inlinetls.appliance.config.ApplianceConfig;
+import org.inlinetls.modes.direct.DirectEngine;
+import org.inlinetls.modes.direct.FrameOut;
+import org.inlinetls.modes.lb.BackendHealth;
+import org.inlinetls.modes.lb.BackendPool;
+import org.inlinetls.modes.lb.HealthCheckAgent;
+import org.inlinetls.modes.lb.HealthCounter;
+import org.inlinetls.modes.lb.LbCounter;
+import org.inlinetls.modes.lb.LbNatStage;
+import org.inlinetls.modes.lb.SocketHealthProbes;
+import org.inlinetls.modes.lb.SourcePersistenceTable;
+import org.inlinetls.modes.lb.VirtualService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the load-balancing mode from the configuration: per {@code mode: load-balancing} service a
+ * {@link BackendPool} with its {@link BackendHealth} and a {@link HealthCheckAgent} (all of them on one thread, role
+ * {@code health}, checking from the appliance's own inside address), and the {@link LbNatStage} that sits in front of
+ * the direct engine and carries each flow to a virtual address to a backend.
+ * <p>
+ * The virtual addresses answer ARP with the outside NIC's MAC; the appliance's own addresses (the inside NIC's IPv4
+ * addresses and every health check source address) are never bridged. Persistence by cookie and the PROXY protocol
+ * are refused: both need the backend's leg set up after the first request, which cut-through (the client's SYN goes
+ * to the backend) cannot do.
+ */
+final class LoadBalancingWiring implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(LoadBalancingWiring.class);
+    /** A mapping outlives the engine's flow (expired after 2 x idleTimeout at most) by this much. */
+    private static final long MAPPING_IDLE_MARGIN_NS = 60_000_000_000L;
+    /** Type id of the load-balancing counters in the counters file. */
+    static final int LB_TYPE_ID = 302;
+
+    private final List<ApplianceConfig.Service> configured;
+    private final List<VirtualService> services = new ArrayList<>();
+    private final List<HealthCheckAgent> healthAgents = new ArrayList<>();
+    private final long outsideMac;
+    private final int[] ownAddresses;
+    private AgentRunner healthRunner;
+    private LbNatStage stage;
+
+    private LoadBalancingWiring(final ApplianceConfig config) throws IOException
+    {
+        outsideMac = macOf(config.outside());
+        ownAddresses = ownAddresses(config);
+        configured = loadBalanced(config);
+        services.addAll(virtualServices(configured, true));
+        for (int i = 0; i < configured.size(); i++)
+        {
+            final ApplianceConfig.Service service = configured.get(i);
+            final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
+            final List<InetSocketAddress> addresses = new ArrayList<>();
+            lb.backends().forEach(backend -> addresses.add(backend.address()));
+            healthAgents.add(new HealthCheckAgent(service.name(), lb.backends(), services.get(i).pool().health(),
+                lb.healthCheck(), new SocketHealthProbes(addresses, lb.healthCheck()), SystemNanoClock.INSTANCE));
+        }
+    }
+
+    /**
+     * The load-balancing wiring of a configuration, or null when it has no load-balanced service.
+     *
+     * @param direct the engine's direct services (a backend must not be one of them).
+     */
+    static LoadBalancingWiring create(final ApplianceConfig config, final List<DirectEngine.Service> direct)
+        throws IOException
+    {
+        check(config, direct);
+        return loadBalanced(config).isEmpty() ? null : new LoadBalancingWiring(config);
+    }
+
+    /**
+     * Refuses what the load-balancing data path cannot do, before anything is opened.
+     *
+     * @param direct the engine's direct services (a backend must not be one of them).
+     * @throws IOException naming the service and the reason.
+     */
+    static void check(final ApplianceConfig config, final List<DirectEngine.Service> direct) throws IOException
+    {
+        final List<ApplianceConfig.Service> configured = loadBalanced(config);
+        for (final ApplianceConfig.Service service : configured)
+        {
+            final String name = "service '" + service.name() + "': ";
+            if (!(service.listen().getAddress() instanceof Inet4Address))
+            {
+                throw new IOException(name + "only IPv4 load-balanced services are implemented so far");
+            }
+            final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
+            if (lb.persistence().type() == ApplianceConfig.PersistenceType.COOKIE)
+            {
+                throw new IOException(name + "persistence type cookie is not supported by the load-balancing " +
+                    "data path: the backend is chosen on the client's SYN (cut-through passes the TCP handshake to " +
+                    "it), before any request or cookie is seen; use persistence type source (client address) or none");
+            }
+            if (lb.proxyProtocol() != ApplianceConfig.ProxyProtocol.OFF)
+            {
+                throw new IOException(name + "proxyProtocol v2 is not implemented in the load-balancing data path " +
+                    "yet (the header would have to be injected into the backend's byte stream): set it to false");
+            }
+        }
+        try
+        {
+            VirtualService.engineServices(direct, virtualServices(configured, false));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IOException(ex.getMessage(), ex);
+        }
+    }
+
+    /** Pools (each with its health, all backends up) and, when asked, persistence tables of the services; no I/O. */
+    private static List<VirtualService> virtualServices(final List<ApplianceConfig.Service> configured,
+        final boolean withPersistence)
+    {
+        final List<VirtualService> services = new ArrayList<>();
+        for (final ApplianceConfig.Service service : configured)
+        {
+            final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
+            final BackendPool pool = new BackendPool(lb.backends(), lb.algorithm(),
+                new BackendHealth(lb.backends().size()));
+            final ApplianceConfig.Persistence persistence = lb.persistence();
+            final SourcePersistenceTable table = withPersistence &&
+                persistence.type() == ApplianceConfig.PersistenceType.SOURCE ?
+                new SourcePersistenceTable(persistence.maxClients(), persistence.idleTimeoutSec() * 1_000_000_000L) :
+                null;
+            services.add(new VirtualService(service.name(), ipv4(service.listen().getAddress()),
+                service.listen().getPort(), pool, table, service.onNonTls() == ApplianceConfig.NonTlsAction.PASS));
+        }
+        return services;
+    }
+
+    /** The configuration's load-balanced services, in file order. */
+    static List<ApplianceConfig.Service> loadBalanced(final ApplianceConfig config)
+    {
+        final List<ApplianceConfig.Service> lb = new ArrayList<>();
+        for (final ApplianceConfig.Service service : config.services())
+        {
+            if (service.mode() == ApplianceConfig.ServiceMode.LOAD_BALANCING)
+            {
+                lb.add(service);
+            }
+        }
+        return lb;
+    }
+
+    /** The load-balanced services this wiring runs, as configured (a reload must leave them as they are). */
+    List<ApplianceConfig.Service> configured()
+    {
+        return configured;
+    }
+
+    /**
+     * The engine's services: the direct ones and, after them, the internal ones the NATed flows use.
+     *
+     * @throws IOException when a backend's address conflicts with another service.
+     */
+    List<DirectEngine.Service> engineServices(final List<DirectEngine.Service> direct) throws IOException
+    {
+        try
+        {
+            return VirtualService.engineServices(direct, services);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IOException(ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * The NAT stage over {@code out} (the bridge's ports); give the engine {@link LbNatStage#engineFrameOut()} and
+     * then attach it with {@link LbNatStage#engine}.
+     */
+    LbNatStage newStage(final ApplianceConfig config, final FrameOut out, final long flowIdSeed)
+        throws IOException
+    {
+        final int[] own = ownAddresses;
+        final long idleTimeoutNs = config.journal().idleTimeoutSec() * 1_000_000_000L;
+        stage = new LbNatStage(new LbNatStage.Settings(services, outsideMac, own,
+            (int)Math.min(Integer.MAX_VALUE >> 8, config.journal().maxFlows()),
+            2 * idleTimeoutNs + MAPPING_IDLE_MARGIN_NS), flowIdSeed, out);
+        final StringBuilder text = new StringBuilder();
+        for (final int address : own)
+        {
+            text.append(' ').append(InetAddress.getByAddress(ByteBuffer.allocate(4).putInt(address).array())
+                .getHostAddress());
+        }
+        LOG.info("load balancing: {} virtual service(s), ARP answered with {}'s MAC {}, own addresses not bridged:{}",
+            services.size(), config.outside(), String.format("%012x", outsideMac), text.length() == 0 ? " none" :
+            text);
+        return stage;
+    }
+
+    /** Starts the health checks of every pool on a thread of their own (role {@code health}). */
+    void startHealthChecks()
+    {
+        final Agent agent = healthAgents.size() == 1 ? healthAgents.get(0) : new CompositeAgent(healthAgents);
+        healthRunner = new AgentRunner(new SleepingMillisIdleStrategy(5),
+            error -> LOG.error("health check error (the checks keep running)", error), null, agent);
+        AgentRunner.startOnThread(healthRunner, new PinnedThreadFactory("health", ApplianceConfig.Cpus.UNPINNED));
+    }
+
+    /**
+     * Copies the stage's counters ({@code lb <counter>}) and the health checks' summed over the pools
+     * ({@code lb health_<counter>}) into the daemon's shared counters, once a second on the data path's thread.
+     */
+    void publishCounters(final CountersManager manager)
+    {
+        final AtomicCounter[] stageCounters = new AtomicCounter[LbCounter.values().length];
+        for (final LbCounter c : LbCounter.values())
+        {
+            stageCounters[c.ordinal()] = manager.newCounter("lb " + c.name().toLowerCase(Locale.ROOT),
+                LB_TYPE_ID);
+        }
+        final AtomicCounter[] health = new AtomicCounter[HealthCounter.values().length];
+        for (final HealthCounter c : HealthCounter.values())
+        {
+            health[c.ordinal()] = manager.newCounter("lb health_" + c.name().toLowerCase(Locale.ROOT), LB_TYPE_ID);
+        }
+        final HealthCounter[] healthCounters = HealthCounter.values();
+        stage.countersSink(countersByOrdinal ->
+        {
+            for (int i = 0; i < stageCounters.length; i++)
+            {
+                stageCounters[i].setOrdered(countersByOrdinal[i]);
+            }
+            for (int i = 0; i < health.length; i++)
+            {
+                long sum = 0;
+                for (int a = 0; a < healthAgents.size(); a++)
+                {
+                    sum += healthAgents.get(a).counter(healthCounters[i]);
+                }
+                health[i].setOrdered(sum);
+            }
+        });
+    }
+
+    /** The stage's and the health checks' non-zero counters, one per line (after the data path stopped). */
+    String describeCounters()
+    {
+        final StringBuilder text = new StringBuilder();
+        if (null != stage)
+        {
+            for (final LbCounter c : LbCounter.values())
+            {
+                final long v = stage.counter(c);
+                if (v != 0)
+                {
+                    text.append(String.format("  %-34s %,d%n", c.name().toLowerCase(), v));
+                }
+            }
+        }
+        for (final HealthCounter c : HealthCounter.values())
+        {
+            long v = 0;
+            for (final HealthCheckAgent agent : healthAgents)
+            {
+                v += agent.counter(c);
+            }
+            if (v != 0)
+            {
+                text.append(String.format("  %-34s %,d%n", "health_" + c.name().toLowerCase(), v));
+            }
+        }
+        return text.toString();
+    }
+
+    @Override
+    public void close()
+    {
+        if (null != healthRunner)
+        {
+            healthRunner.close(); // the agents close their probes
+            healthRunner = null;
+        }
+        else
+        {
+            healthAgents.forEach(HealthCheckAgent::onClose);
+        }
+        healthAgents.clear();
+    }
+
+    /**
+     * The interface's MAC as a long (low 48 bits): from the JDK, which only lists interfaces with an address, else
+     * from {@code /sys/class/net/IF/address} (a bridged NIC usually has no address).
+     */
+    static long macOf(final String ifName) throws IOException
+    {
+        final NetworkInterface nic = NetworkInterface.getByName(ifName);
+        byte[] mac = null == nic ? null : nic.getHardwareAddress();
+        if (null == mac)
+        {
+            final Path sys = Path.of("/sys/class/net", ifName, "address");
+            mac = Files.isReadable(sys) ? parseMac(Files.readString(sys).trim()) : null;
+        }
+        if (null == mac || mac.length != 6)
+        {
+            throw new IOException("load balancing needs the MAC of the outside interface '" + ifName + "' to " +
+                "answer ARP for the virtual addresses, and cannot read it");
+        }
+        long value = 0;
+        for (final byte b : mac)
+        {
+            value = value << 8 | (b & 0xFF);
+        }
+        return value;
+    }
+
+    /** {@code 02:00:c6:12:00:a0} as 6 bytes, or null. */
+    static byte[] parseMac(final String text)
+    {
+        final String[] parts = text.split(":");
+        if (parts.length != 6)
+        {
+            return null;
+        }
+        final byte[] mac = new byte[6];
+        for (int i = 0; i < 6; i++)
+        {
+            if (!parts[i].matches("[0-9a-fA-F]{2}"))
+            {
+                return null;
+            }
+            mac[i] = (byte)Integer.parseInt(parts[i], 16);
+        }
+        return mac;
+    }
+
+    /** The inside NIC's IPv4 addresses and every health check's source address: traffic of the appliance itself. */
+    private static int[] ownAddresses(final ApplianceConfig config) throws SocketException
+    {
+        final Set<Integer> own = new LinkedHashSet<>();
+        final NetworkInterface inside = NetworkInterface.getByName(config.inside());
+        if (null != inside)
+        {
+            final Enumeration<InetAddress> addresses = inside.getInetAddresses();
+            while (addresses.hasMoreElements())
+            {
+                final InetAddress address = addresses.nextElement();
+                if (address instanceof Inet4Address)
+                {
+                    own.add(ipv4(address));
+                }
+            }
+        }
+        for (final ApplianceConfig.Service service : loadBalanced(config))
+        {
+            final InetAddress source = service.loadBalancing().healthCheck().sourceAddress();
+            if (source instanceof Inet4Address)
+            {
+                own.add(ipv4(source));
+            }
+        }
+        if (own.isEmpty())
+        {
+            LOG.warn("load balancing: the inside interface {} has no IPv4 address and no healthCheck.sourceAddress " +
+                "is set: health checks leave by the system's route, and fail unless it reaches the backends",
+                config.inside());
+        }
+        return own.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int ipv4(final InetAddress address)
+    {
+        return ByteBuffer.wrap(address.getAddress()).getInt();
+    }
+}
