@@ -1223,7 +1223,7 @@ fi
 
 # -------------------------------------------------------------- summary ----
 fault_desc="none"
-[ "$FAULTS" = 1 ] && fault_desc="$(sed -n 's/^  \([a-z]*\): { seed: \([0-9]*\), lossPercent: \([0-9.]*\), reorderPercent: \([0-9.]*\).*/\1 loss \3%, reorder \4% (seed \2)/p' "$LABDIR/faults.yaml" | paste -sd ';' -)"
+[ "$FAULTS" = 1 ] && fault_desc="$(sed -n 's/^  \([a-z]*\): *{ seed: \([0-9]*\), lossPercent: \([0-9.]*\), reorderPercent: \([0-9.]*\).*/\1 loss \3%, reorder \4% (seed \2)/p' "$LABDIR/faults.yaml" | paste -sd ';' -)"
 echo
 echo "================================ lab summary ================================"
 printf '%-16s %s\n' "built:" "$BUILT_DESC"
