@@ -35,6 +35,7 @@ import java.util.Map;
  *                  when the file marks none, the first is.
  * @param services  the virtual services whose port 443 flows are intercepted; empty for a pure bridge.
  * @param journal   the per-flow journal (DESIGN §5).
+ * @param fullProxy the buffers and memory budget of full-proxy services.
  * @param export    opt-in exports of secrets (the NSS key log); off unless configured.
  * @param metrics   the management endpoint (Prometheus {@code /metrics}, {@code /healthz}); off unless configured.
  */
@@ -54,7 +55,8 @@ public record ApplianceConfig(
     List<Service> services,
     Journal journal,
     Export export,
-    Metrics metrics)
+    Metrics metrics,
+    FullProxy fullProxy)
 {
     /** Packet I/O driver. */
     public enum IoDriver
@@ -193,7 +195,10 @@ public record ApplianceConfig(
          * (the daemon refuses to start such a service).
          */
         LOAD_BALANCING,
-        /** A virtual address with TCP terminated on both legs (not implemented yet). */
+        /**
+         * TCP terminated on both legs by the appliance's own endpoints (transparent: the service's address, its
+         * backend port on the same address), TLS on the client leg; buffers bounded by {@link FullProxy}.
+         */
         FULL_PROXY
     }
 
@@ -393,6 +398,21 @@ public record ApplianceConfig(
      *
      * @param address where it listens, or null when it is off.
      */
+    /**
+     * Buffers and limits of full-proxy flows (DESIGN §1): each flow holds two endpoints' send and receive buffers and
+     * two stages; a new flow past the budget is refused with a RST.
+     *
+     * @param memoryBudgetMb the sum of every full-proxy flow's buffers above which new flows are refused.
+     * @param bufferKb       each endpoint buffer (the largest window a leg advertises).
+     * @param idleTimeoutSec a flow with no frame this long is reset on both legs.
+     * @param timeWaitMs     TIME-WAIT of the appliance's endpoints.
+     */
+    public record FullProxy(long memoryBudgetMb, int bufferKb, long idleTimeoutSec, long timeWaitMs)
+    {
+        /** 512 MiB: about 1,300 flows with the default buffers. */
+        public static final FullProxy DEFAULTS = new FullProxy(512, 64, 300, 2_000);
+    }
+
     public record Metrics(java.net.InetSocketAddress address)
     {
         /** No endpoint. */
@@ -492,6 +512,10 @@ public record ApplianceConfig(
                 LoadBalancingConfigReader.describe(service.loadBalancing(), text);
             }
         }
+        text.append("  fullProxy: memoryBudgetMb=").append(fullProxy.memoryBudgetMb())
+            .append(" bufferKb=").append(fullProxy.bufferKb())
+            .append(" idleTimeoutSec=").append(fullProxy.idleTimeoutSec())
+            .append(" timeWaitMs=").append(fullProxy.timeWaitMs()).append('\n');
         text.append("  journal: path=").append(journal.path())
             .append(" maxFlows=").append(journal.maxFlows())
             .append(" ringCapacity=").append(journal.ringCapacity())

@@ -36,6 +36,7 @@ public final class ConfigChanges
         restartIf(running.countersLogIntervalSec() != loaded.countersLogIntervalSec(),
             "runtime.countersLogIntervalSec");
         restartIf(!running.journal().equals(loaded.journal()), "journal");
+        restartIf(!running.fullProxy().equals(loaded.fullProxy()), "fullProxy");
         restartIf(!running.export().equals(loaded.export()), "export");
         restartIf(!running.metrics().equals(loaded.metrics()), "metrics");
 
@@ -65,7 +66,7 @@ public final class ConfigChanges
         effective = new ApplianceConfig(running.source(), running.outside(), running.inside(), running.io(),
             running.nic(), running.threading(), running.malformed(), running.faults(), running.runtimeDirectory(),
             running.countersLogIntervalSec(), tls, loaded.certificates(), services, running.journal(),
-            running.export(), running.metrics());
+            running.export(), running.metrics(), running.fullProxy());
     }
 
     /**

@@ -92,7 +92,7 @@ public final class ConfigLoader
     private static ApplianceConfig build(final Path file, final YamlSection top) throws ConfigException
     {
         top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime", "tls",
-            "certificates", "services", "journal", "export", "metrics"));
+            "certificates", "services", "journal", "export", "metrics", "fullProxy"));
 
         final YamlSection interfaces = top.section("interfaces");
         interfaces.requireKnownKeys(Set.of("outside", "inside"));
@@ -119,7 +119,25 @@ public final class ConfigLoader
             ServiceConfigReader.services(top, certificates.size()),
             journal(top),
             export(top),
-            metrics(top));
+            metrics(top),
+            fullProxy(top));
+    }
+
+    /** {@code fullProxy: {memoryBudgetMb, bufferKb, idleTimeoutSec, timeWaitMs}}, each optional. */
+    private static ApplianceConfig.FullProxy fullProxy(final YamlSection top) throws ConfigException
+    {
+        if (!top.has("fullProxy"))
+        {
+            return ApplianceConfig.FullProxy.DEFAULTS;
+        }
+        final ApplianceConfig.FullProxy d = ApplianceConfig.FullProxy.DEFAULTS;
+        final YamlSection proxy = top.section("fullProxy");
+        proxy.requireKnownKeys(Set.of("memoryBudgetMb", "bufferKb", "idleTimeoutSec", "timeWaitMs"));
+        return new ApplianceConfig.FullProxy(
+            proxy.integer("memoryBudgetMb", d.memoryBudgetMb(), 1, 1L << 20),
+            (int)proxy.integer("bufferKb", d.bufferKb(), 8, 16 * 1024),
+            proxy.integer("idleTimeoutSec", d.idleTimeoutSec(), 1, 86_400),
+            proxy.integer("timeWaitMs", d.timeWaitMs(), 0, 240_000));
     }
 
     /** {@code metrics: {address: "127.0.0.1:9400"}}: an IP literal and a port, or {@code [v6]:port}. */

@@ -102,11 +102,6 @@ final class ServiceConfigReader
             }
             final ApplianceConfig.ServiceMode mode =
                 item.choice("mode", ApplianceConfig.ServiceMode.class, ApplianceConfig.ServiceMode.DIRECT);
-            if (mode == ApplianceConfig.ServiceMode.FULL_PROXY)
-            {
-                throw item.errorAt("mode", "'" + YamlSection.wordOf(mode) + "' is not implemented yet; only " +
-                    "'direct' and 'load-balancing' are");
-            }
             final InetSocketAddress listen = listen(item);
             for (int i = 0; i < services.size(); i++)
             {
@@ -122,6 +117,11 @@ final class ServiceConfigReader
             final ApplianceConfig.LoadBalancing loadBalancing =
                 mode == ApplianceConfig.ServiceMode.LOAD_BALANCING ? LoadBalancingConfigReader.read(item, listen) :
                 LoadBalancingConfigReader.requireAbsent(item, mode);
+            if (mode == ApplianceConfig.ServiceMode.FULL_PROXY && onNonTls == ApplianceConfig.NonTlsAction.PASS)
+            {
+                throw item.errorAt("onNonTls", "'pass' is not implemented for 'full-proxy' (its flows are reset " +
+                    "when they do not start with a TLS handshake): use 'reset'");
+            }
             if (loadBalancing != null && onNonTls == ApplianceConfig.NonTlsAction.PASS)
             {
                 throw item.errorAt("onNonTls", "'pass' needs a server at the listen address; a load-balancing " +

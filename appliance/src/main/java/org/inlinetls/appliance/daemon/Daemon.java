@@ -178,7 +178,12 @@ public final class Daemon implements AutoCloseable
             closeInReverse.add(direct);
             direct.engine.countersSink(new DirectCountersPublisher(manager, direct.journal));
             direct.publishLoadBalancingCounters(manager);
-            // the engine, or the load-balancing NAT stage in front of it
+            if (null != direct.proxyEngine)
+            {
+                direct.proxyEngine.countersSink(new ProxyCountersPublisher(manager,
+                    config.fullProxy().memoryBudgetMb() << 20));
+            }
+            // the engine, or the load-balancing NAT stage in front of it, and the full-proxy engine when configured
             final FrameClassifier engineSide = direct.classifier();
             classifier = null == plaintext ? engineSide : plaintext.tapping(engineSide, epochClock);
         }
@@ -386,6 +391,19 @@ public final class Daemon implements AutoCloseable
                 {
                     LOG.info("load-balancing counters:\n{}", loadBalancing);
                 }
+            }
+            if (null != direct && null != direct.proxyEngine)
+            {
+                final StringBuilder text = new StringBuilder();
+                for (final org.inlinetls.modes.proxy.ProxyCounter c : org.inlinetls.modes.proxy.ProxyCounter.values())
+                {
+                    final long v = direct.proxyEngine.counter(c);
+                    if (v != 0)
+                    {
+                        text.append(String.format("  %-34s %,d%n", c.name().toLowerCase(), v));
+                    }
+                }
+                LOG.info("full-proxy counters:\n{}", text);
             }
         }
         for (int i = closeInReverse.size() - 1; i >= 0; i--)

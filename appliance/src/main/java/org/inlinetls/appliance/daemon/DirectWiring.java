@@ -10,6 +10,7 @@ import java.util.List;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.inlinetls.appliance.config.ApplianceConfig;
+import org.inlinetls.crypto.record.IntegrityMode;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.cert.CertificateStore;
 import org.inlinetls.handshake.cert.CertificateStoreException;
@@ -21,7 +22,9 @@ import org.inlinetls.handshake.session.TicketKeys;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
 import org.inlinetls.modes.direct.ServiceTable;
+import org.inlinetls.modes.ServiceModeClassifier;
 import org.inlinetls.modes.lb.LbNatStage;
+import org.inlinetls.modes.proxy.ProxyEngine;
 import org.inlinetls.packet.engine.FrameClassifier;
 import org.inlinetls.packet.counter.CounterDescriptor;
 import org.inlinetls.packet.counter.PortCounters;
@@ -32,21 +35,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds the direct mode from the configuration: the certificate store and TLS policy as a {@link HandshakeConfig},
- * the flow journal, and the {@link DirectEngine} that sends through the bridge's own ports; when configured, the
- * key log export; and, on a reload, the engine's new {@link ServiceTable} (conductor thread) over the same
- * certificate store, session stores, ticket keys and key log.
+ * the flow journal, and the {@link DirectEngine} that sends through the bridge's own ports (with the
+ * {@link ProxyEngine} of full-proxy services, on the same bridge through a {@link ServiceModeClassifier} when modes
+ * are mixed); when configured, the key log export; and, on a reload, the engine's new {@link ServiceTable}
+ * (conductor thread) over the same certificate store, session stores, ticket keys and key log.
  */
 public final class DirectWiring implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(DirectWiring.class);
     private static final long FIN_LINGER_NS = 2_000_000_000L;
+    /** MSS of the full-proxy endpoints: Ethernet's 1500-byte MTU less IPv4 and TCP headers. */
+    private static final int PROXY_MSS = 1460;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     final DirectEngine engine;
     /** The load-balancing mode in front of the engine, or null when no service is load-balanced. */
     private final LoadBalancingWiring loadBalancing;
-    /** What the bridge hands its frames to: the engine, or the load-balancing NAT stage in front of it. */
+    /**
+     * What the bridge hands its frames to: the engine, or the load-balancing NAT stage in front of it, with the
+     * full-proxy engine first when there are full-proxy services (alone when there is nothing else).
+     */
     private final FrameClassifier classifier;
+    /** The full-proxy services' engine, or null when there is none. */
+    final ProxyEngine proxyEngine;
+    private final List<ProxyEngine.Service> runningProxyServices;
+    private final ApplianceConfig runningConfig;
     final FlowJournal journal;
     private final CertificateStore store;
     private final SecureRandom random = new SecureRandom();
@@ -90,19 +103,101 @@ public final class DirectWiring implements AutoCloseable
         journal = FlowJournal.open(config.journal().toJournalConfig(tls.allowCbc()));
         resources.add(journal);
         final FrameOut ports = ports(outside, inside, outsideCounters, insideCounters);
+        final HandshakeConfig handshake = handshakeConfig(tls);
+        final List<DirectEngine.Service> engineServices;
+        final FrameClassifier directSide;
         if (null == loadBalancing)
         {
-            engine = newEngine(config, services(config), handshakeConfig(tls), journal, ports);
-            classifier = engine;
+            engineServices = services(config);
+            engine = newEngine(config, engineServices, handshake, journal, ports);
+            directSide = engine;
         }
         else
         {
             final LbNatStage stage = loadBalancing.newStage(config, ports, journal.seed());
-            engine = newEngine(config, loadBalancing.engineServices(services(config)), handshakeConfig(tls), journal,
-                stage.engineFrameOut());
-            classifier = stage.engine(engine);
+            engineServices = loadBalancing.engineServices(services(config));
+            engine = newEngine(config, engineServices, handshake, journal, stage.engineFrameOut());
+            directSide = stage.engine(engine);
             loadBalancing.startHealthChecks();
         }
+        runningProxyServices = proxyServices(config);
+        runningConfig = config;
+        if (runningProxyServices.isEmpty())
+        {
+            proxyEngine = null;
+            classifier = directSide;
+        }
+        else
+        {
+            proxyEngine = newProxyEngine(config, runningProxyServices, handshake, ports);
+            proxyEngine.sharedBackends(sharedBackends(engineServices));
+            classifier = engineServices.isEmpty() && null == loadBalancing ? proxyEngine :
+                new ServiceModeClassifier(proxyEngine, directSide);
+            LOG.info("full-proxy: {} service(s), {} bytes of buffers per flow, budget {} MiB",
+                runningProxyServices.size(), proxyEngine.flowCostBytes(), config.fullProxy().memoryBudgetMb());
+        }
+    }
+
+    private ProxyEngine newProxyEngine(final ApplianceConfig config, final List<ProxyEngine.Service> services,
+        final HandshakeConfig handshake, final FrameOut out)
+    {
+        final ApplianceConfig.FullProxy proxy = config.fullProxy();
+        final int bufferBytes = proxy.bufferKb() * 1024;
+        return new ProxyEngine(new ProxyEngine.Settings(services, handshake, config.tls().integrity(), PROXY_MSS,
+            bufferBytes, bufferBytes, ProxyEngine.Settings.MIN_STAGE_BYTES, proxy.memoryBudgetMb() << 20,
+            proxy.idleTimeoutSec() * 1_000_000_000L, proxy.timeWaitMs() * 1_000_000L, false, random.nextLong()), out);
+    }
+
+    /** The (address, backend port) pairs both a direct service and a full-proxy service serve. */
+    private java.util.Set<List<Integer>> backendsInCommon(final List<DirectEngine.Service> directServices)
+    {
+        final java.util.Set<List<Integer>> common = new java.util.HashSet<>();
+        for (final DirectEngine.Service direct : directServices)
+        {
+            for (final ProxyEngine.Service proxy : runningProxyServices)
+            {
+                if (proxy.ipv4Address() == direct.ipv4Address() && proxy.backendPort() == direct.backendPort())
+                {
+                    common.add(List.of(direct.ipv4Address(), direct.backendPort()));
+                }
+            }
+        }
+        return common;
+    }
+
+    /** The direct engine's services as the full-proxy engine sees them: backends it may share with them. */
+    private static List<ProxyEngine.Service> sharedBackends(final List<DirectEngine.Service> directServices)
+    {
+        final List<ProxyEngine.Service> shared = new ArrayList<>();
+        for (final DirectEngine.Service direct : directServices)
+        {
+            shared.add(new ProxyEngine.Service(direct.ipv4Address(), direct.listenPort(), direct.backendPort()));
+        }
+        return shared;
+    }
+
+    /**
+     * The full-proxy services of a configuration (IPv4 only so far).
+     *
+     * @throws IOException naming a service the full-proxy engine cannot serve.
+     */
+    static List<ProxyEngine.Service> proxyServices(final ApplianceConfig config) throws IOException
+    {
+        final List<ProxyEngine.Service> services = new ArrayList<>();
+        for (final ApplianceConfig.Service service : config.services())
+        {
+            if (service.mode() != ApplianceConfig.ServiceMode.FULL_PROXY)
+            {
+                continue;
+            }
+            if (!(service.listen().getAddress() instanceof Inet4Address))
+            {
+                throw new IOException("service '" + service.name() + "': full-proxy takes IPv4 services only so far");
+            }
+            final int address = ByteBuffer.wrap(service.listen().getAddress().getAddress()).getInt();
+            services.add(new ProxyEngine.Service(address, service.listen().getPort(), service.backendPort()));
+        }
+        return services;
     }
 
     /** What the bridge gives its frames to: the direct engine, or the load-balancing stage in front of it. */
@@ -176,7 +271,8 @@ public final class DirectWiring implements AutoCloseable
     {
         final ApplianceConfig.Tls tls = config.tls();
         // tls.sack: translate (default) or strip SACK-permitted from the SYNs (much slower under loss)
-        return new DirectEngine(new DirectEngine.Settings(services, handshake, tls.integrity(), false,
+        return new DirectEngine(new DirectEngine.Settings(services, handshake,
+            services.isEmpty() ? IntegrityMode.DEFERRED : tls.integrity(), false, // strict serves full-proxy only
             tls.allowCbc() ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD :
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
             config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS,
@@ -195,14 +291,15 @@ public final class DirectWiring implements AutoCloseable
         final List<DirectEngine.Service> services = new ArrayList<>();
         for (final ApplianceConfig.Service service : config.services())
         {
-            if (service.mode() == ApplianceConfig.ServiceMode.LOAD_BALANCING)
+            if (service.mode() == ApplianceConfig.ServiceMode.LOAD_BALANCING ||
+                service.mode() == ApplianceConfig.ServiceMode.FULL_PROXY)
             {
-                continue;
+                continue; // LoadBalancingWiring's and the full-proxy engine's (see proxyServices)
             }
             if (service.mode() != ApplianceConfig.ServiceMode.DIRECT)
             {
                 throw new IOException("service '" + service.name() + "': mode " + service.mode() +
-                    " is not implemented yet (direct and load-balancing are)");
+                    " is not implemented yet (direct, load-balancing and full-proxy are)");
             }
             if (!(service.listen().getAddress() instanceof Inet4Address))
             {
@@ -227,6 +324,21 @@ public final class DirectWiring implements AutoCloseable
     ServiceTable reloadedTable(final ApplianceConfig config) throws IOException, CertificateStoreException
     {
         final List<DirectEngine.Service> services = reloadedServices(config);
+        if (!proxyServices(config).equals(runningProxyServices))
+        {
+            throw new IOException("full-proxy services change only with a restart (their engine is set up at start)");
+        }
+        if (null != proxyEngine && !backendsInCommon(services).equals(backendsInCommon(services(runningConfig))))
+        {
+            throw new IOException("a direct service in front of a full-proxy service's backend can be added or " +
+                "removed only with a restart");
+        }
+        if (!services.isEmpty() && services(runningConfig).isEmpty() &&
+            runningConfig.tls().integrity() != IntegrityMode.DEFERRED)
+        {
+            throw new IOException("direct services need integrity: deferred (this daemon started with only " +
+                "full-proxy services under integrity: " + runningConfig.tls().integrity().name().toLowerCase() + ")");
+        }
         final HandshakeConfig handshake = handshakeConfig(config.tls());
         store.reload(config.certificates());
         return new ServiceTable(services, handshake);

@@ -342,7 +342,7 @@ class ServicesConfigTest
         "bad service name        | CERT\\nservices:\\n  - {name: 'w w', listen: 192.0.2.10}       | 4 | services[0].name | must be 1-63 of",
         "duplicate service name  | CERT\\nservices:\\n  - {name: www, listen: 192.0.2.10}\\n  - {name: www, listen: 192.0.2.11} | 5 | services[1].name | already defined at line 4",
         "load-balancing no pool  | CERT\\nservices:\\n  - name: www\\n    mode: load-balancing\\n    listen: 192.0.2.10 | 4 | services[0].backends | a load-balancing service needs at least one backend",
-        "full-proxy mode         | CERT\\nservices:\\n  - {name: www, mode: full-proxy, listen: 192.0.2.10} | 4 | services[0].mode | 'full-proxy' is not implemented yet",
+        "full-proxy passes       | CERT\\nservices:\\n  - {name: www, mode: full-proxy, listen: 192.0.2.10, onNonTls: pass} | 4 | services[0].onNonTls | 'pass' is not implemented for 'full-proxy'",
         "unknown mode            | CERT\\nservices:\\n  - {name: www, mode: magic, listen: 192.0.2.10} | 4 | services[0].mode | must be one of [direct, load-balancing, full-proxy]",
         "missing listen          | CERT\\nservices:\\n  - name: www                                  | 4 | services[0].listen | is required",
         "hostname listen         | CERT\\nservices:\\n  - {name: www, listen: www.example.com}     | 4 | services[0].listen | must be an IP address",

@@ -11,9 +11,9 @@ import java.util.function.Consumer;
  * One direction of a simulated cable with a seeded fault model: base delay plus jitter (jitter reorders), loss,
  * duplication and re-segmentation (a middlebox splitting a TCP segment in two at a random byte, each piece then lost,
  * duplicated and delayed on its own, so that segment boundaries, and those of retransmissions, differ from what the
- * sender chose). Frames are copied when sent.
+ * sender chose). Frames are copied when sent. Shared by the simulations of every mode.
  */
-final class SimLink
+public final class SimLink
 {
     private record InFlight(byte[] bytes, long deliverAtNs, long order)
     {
@@ -32,7 +32,7 @@ final class SimLink
     long lost;
     long splits;
 
-    SimLink(final long seed, final double loss, final double duplicate, final long delayNs, final long jitterNs)
+    public SimLink(final long seed, final double loss, final double duplicate, final long delayNs, final long jitterNs)
     {
         this.random = new SplittableRandom(seed);
         this.split = random.nextInt(3) == 0 ? random.nextDouble(0.2) : 0;
@@ -42,7 +42,7 @@ final class SimLink
         this.jitterNs = jitterNs;
     }
 
-    void send(final byte[] frame, final long nowNs)
+    public void send(final byte[] frame, final long nowNs)
     {
         if (split > 0 && random.nextDouble() < split)
         {
@@ -136,7 +136,7 @@ final class SimLink
     }
 
     /** @return frames delivered (those due at or before now). */
-    int deliver(final long nowNs, final Consumer<byte[]> to)
+    public int deliver(final long nowNs, final Consumer<byte[]> to)
     {
         int n = 0;
         while (!queue.isEmpty() && queue.peek().deliverAtNs() - nowNs <= 0)
@@ -147,7 +147,7 @@ final class SimLink
         return n;
     }
 
-    long nextDeliveryNs()
+    public long nextDeliveryNs()
     {
         return queue.isEmpty() ? Long.MAX_VALUE : queue.peek().deliverAtNs();
     }

@@ -1,0 +1,41 @@
+package org.inlinetls.modes.proxy;
+
+/**
+ * What the full-proxy mode counts, per reason: each counter says what happened to a segment or a flow.
+ */
+public enum ProxyCounter
+{
+    FLOWS_OPENED("flows opened (client SYN to a full-proxy service)"),
+    FLOWS_REFUSED_MEMORY("flows refused: the memory budget is used up (RST to the client)"),
+    FLOWS_ESTABLISHED("flows through the TLS handshake (backend connection opened)"),
+    FLOWS_RESUMED("of which resumed sessions"),
+    FLOWS_CLOSED("flows ended cleanly (both legs closed)"),
+    FLOWS_RESET("flows ended by a RST or a timeout on either leg"),
+    FLOWS_EXPIRED("flows expired idle (both legs reset)"),
+    FLOWS_TRUNCATED("client legs ending with a FIN but no close_notify (the backend gets a FIN all the same)"),
+    FLOWS_NOT_TLS_RESET("flows whose first bytes were not a TLS handshake: reset"),
+    BACKEND_REFUSED("backend connections refused or never answered (client reset)"),
+    HANDSHAKE_FAILED("handshakes failed (alert to the client, then FIN)"),
+    AUTH_FAILED("client records failing authentication (bad_record_mac to the client, RST to the backend)"),
+    TLS_PROTOCOL_ERRORS("client records the record layer refused (alert to the client, RST to the backend)"),
+    CLIENT_ALERTS("fatal alerts from the client (backend reset)"),
+    POST_HANDSHAKE_IGNORED("post-handshake records from the client not acted on (e.g. KeyUpdate)"),
+    CLIENT_SEGMENTS("frames from clients handled"),
+    SERVER_SEGMENTS("frames from backends handled"),
+    UNKNOWN_FLOW_SEGMENTS("segments to a full-proxy service (or from its backend) of no known flow: RST"),
+    TX_REFUSED("frames the transmit port refused (the endpoint offers them again)"),
+    ERRORS("unexpected errors handling a flow (flow reset)");
+
+    private final String description;
+
+    ProxyCounter(final String description)
+    {
+        this.description = description;
+    }
+
+    /** What the counter counts, for logs and metrics help text. */
+    public String description()
+    {
+        return description;
+    }
+}

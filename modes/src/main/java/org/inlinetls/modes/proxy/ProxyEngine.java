@@ -1,0 +1,565 @@
+package org.inlinetls.modes.proxy;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.inlinetls.crypto.record.IntegrityMode;
+import org.inlinetls.crypto.record.RecordDecoder;
+import org.inlinetls.handshake.HandshakeConfig;
+import org.inlinetls.handshake.HandshakeEngine;
+import org.inlinetls.handshake.ServerHandshake;
+import org.inlinetls.modes.direct.FrameOut;
+import org.inlinetls.packet.build.TcpSegmentBuilder;
+import org.inlinetls.packet.engine.FrameClassifier;
+import org.inlinetls.packet.engine.RateLimitedLog;
+import org.inlinetls.packet.engine.Side;
+import org.inlinetls.packet.engine.Verdict;
+import org.inlinetls.packet.flyweight.EthernetFlyweight;
+import org.inlinetls.packet.flyweight.Ipv4HeaderFlyweight;
+import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
+import org.inlinetls.packet.frame.ParsedFrame;
+import org.inlinetls.packet.tcp.FrameSink;
+import org.inlinetls.packet.tcp.TcpConfig;
+import org.inlinetls.packet.tcp.TcpEndpoint;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The full-proxy mode's interception hook (DESIGN §1): TCP to a full-proxy service's listen port from the outside,
+ * and from its backend port on the inside, belongs to a {@link ProxyFlow} that terminates TCP on both legs with
+ * {@link TcpEndpoint}s; every other frame is bridged unchanged.
+ * <p>
+ * Transparent addressing, as the direct mode: the client's SYN to the service address is answered by an endpoint with
+ * that address, and once the TLS handshake completed the backend (the same address, the service's backend port) is
+ * connected from the client's own address and port, whose replies pass the bridge anyway. The backend leg carries
+ * plaintext; records toward the client carry up to 16 KiB each.
+ * <p>
+ * Memory: a flow costs its two endpoints' send and receive buffers and its two stages, all allocated when it opens
+ * (the control path) and none per packet; a SYN that would take the flows past {@link Settings#memoryBudgetBytes()}
+ * is answered with a RST and counted. IPv4, untagged frames only in this version. Single-threaded.
+ */
+public final class ProxyEngine implements FrameClassifier
+{
+    /** A full-proxy service: its address, the port clients use, and the port the backend's plain server listens on. */
+    public record Service(int ipv4Address, int listenPort, int backendPort)
+    {
+    }
+
+    /**
+     * Everything the engine needs besides its frames.
+     *
+     * @param mss                the MSS both of the appliance's endpoints advertise and send at most.
+     * @param receiveBufferBytes each endpoint's receive buffer (its largest advertised window).
+     * @param sendBufferBytes    each endpoint's send buffer (bytes written and not yet acknowledged).
+     * @param stageBytes         each of a flow's two stages (at least {@link #MIN_STAGE_BYTES}).
+     * @param memoryBudgetBytes  the sum of every flow's buffers above which new flows are refused.
+     * @param idleTimeoutNs      a flow with no frame this long is reset on both legs.
+     * @param timeWaitNs         TIME-WAIT of the appliance's endpoints (a flow's memory is held that long).
+     * @param sackPermitted      offer SACK-permitted on both legs (used once the endpoint implements SACK).
+     * @param isnSeed            seed of the endpoints' initial sequence numbers (random in production).
+     */
+    public record Settings(
+        List<Service> services,
+        HandshakeConfig handshake,
+        IntegrityMode integrity,
+        int mss,
+        int receiveBufferBytes,
+        int sendBufferBytes,
+        int stageBytes,
+        long memoryBudgetBytes,
+        long idleTimeoutNs,
+        long timeWaitNs,
+        boolean sackPermitted,
+        long isnSeed)
+    {
+        /** A stage holds what a decoder may release at once plus a flight, with room to read. */
+        public static final int MIN_STAGE_BYTES = 48 * 1024;
+        public static final int DEFAULT_BUFFER_BYTES = 64 * 1024;
+
+        public Settings
+        {
+            services = List.copyOf(services);
+            Objects.requireNonNull(handshake, "handshake");
+            Objects.requireNonNull(integrity, "integrity");
+            if (stageBytes < MIN_STAGE_BYTES)
+            {
+                throw new IllegalArgumentException("stageBytes must be at least " + MIN_STAGE_BYTES);
+            }
+        }
+
+        /** Bytes one flow holds: four endpoint buffers and two stages. */
+        public long flowCostBytes()
+        {
+            return 2L * (receiveBufferBytes + sendBufferBytes + stageBytes);
+        }
+    }
+
+    /** Receives the engine's counters on the engine's thread about once a second, e.g. to publish them. */
+    @FunctionalInterface
+    public interface CountersSink
+    {
+        /**
+         * @param countersByOrdinal the values by {@link ProxyCounter#ordinal()}; read them now, do not keep the array.
+         * @param flows             flows held now.
+         * @param memoryUsedBytes   bytes of buffers they hold.
+         */
+        void publish(long[] countersByOrdinal, int flows, long memoryUsedBytes);
+    }
+
+    private static final long SCAN_INTERVAL_NS = 100_000_000L;
+    private static final long COUNTERS_PUBLISH_INTERVAL_NS = 1_000_000_000L;
+    private static final int SCRATCH_BYTES = 1 << 16;
+    private static final int POOL_MAX = 256;
+
+    private final Settings settings;
+    private final ProxyServices services;
+    private final FrameOut out;
+    private final long[] counters = new long[ProxyCounter.values().length];
+    private final Long2ObjectHashMap<ProxyFlow> flows = new Long2ObjectHashMap<>();
+    private final ArrayList<ProxyFlow> active = new ArrayList<>();
+    private final ArrayDeque<ProxyFlow> pool = new ArrayDeque<>();
+    private final Ipv4HeaderFlyweight ipv4 = new Ipv4HeaderFlyweight();
+    private final TcpHeaderFlyweight tcp = new TcpHeaderFlyweight();
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private final TcpSegmentBuilder builder = new TcpSegmentBuilder();
+    private final UnsafeBuffer frameOut = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
+    private final byte[] readScratch = new byte[SCRATCH_BYTES];
+    private final byte[] recordScratch = new byte[SCRATCH_BYTES];
+    private final byte[] decoderScratch = new byte[RecordDecoder.SCRATCH_LENGTH];
+    private final byte[] alertScratch = new byte[2];
+    private final RateLimitedLog errorLog =
+        new RateLimitedLog(LoggerFactory.getLogger(ProxyEngine.class), 1_000_000_000L);
+    private final FrameSink clientSink;
+    private final FrameSink serverSink;
+    private long memoryUsedBytes;
+    private long flowsOpened;
+    private long nextTimerNs = TcpEndpoint.NO_DEADLINE;
+    private long nextScanNs;
+    /** The clock of the duty cycle in progress. */
+    private long clockNs;
+    private boolean txRefused;
+    private CountersSink countersSink;
+    private long nextCountersPublishNs;
+
+    public ProxyEngine(final Settings settings, final FrameOut out)
+    {
+        this.settings = settings;
+        this.services = new ProxyServices(settings.services());
+        this.out = out;
+        this.clientSink = (buffer, offset, length) -> sent(out.toClient(buffer, offset, length));
+        this.serverSink = (buffer, offset, length) -> sent(out.toServer(buffer, offset, length));
+        // a bad MSS or buffer size fails here, at start, rather than at the first SYN
+        endpointConfig().localAddress(address(1)).remoteAddress(address(2)).localPort(1).remotePort(2).validate();
+    }
+
+    /** Where the counters go once a second (the daemon's shared counters); set before the first frame. */
+    public ProxyEngine countersSink(final CountersSink sink)
+    {
+        this.countersSink = sink;
+        return this;
+    }
+
+    // ------------------------------------------------------------------------------------------ classification --
+
+    @Override
+    public Verdict classify(final Side ingress, final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
+    {
+        clockNs = nowNs;
+        if (!frame.isTcp() || frame.ipVersion != Ipv4HeaderFlyweight.VERSION || frame.fragment ||
+            frame.vlanCount != 0)
+        {
+            return Verdict.FORWARD;
+        }
+        ipv4.wrap(buffer, frame.l3Offset);
+        if (ingress == Side.OUTSIDE)
+        {
+            final Service service = services.byListen(ipv4.destinationAddress(), frame.dstPort);
+            if (null == service)
+            {
+                return Verdict.FORWARD;
+            }
+            count(ProxyCounter.CLIENT_SEGMENTS);
+            onClientFrame(service, buffer, frame, nowNs);
+            return Verdict.CONSUMED;
+        }
+        final Service service = services.byBackend(ipv4.sourceAddress(), frame.srcPort);
+        if (null == service)
+        {
+            return Verdict.FORWARD;
+        }
+        final ProxyFlow flow = findByBackend(ipv4.destinationAddress(), frame.dstPort, service);
+        if (null == flow || null == flow.server)
+        {
+            if (services.isSharedBackend(service))
+            {
+                return Verdict.FORWARD; // maybe another mode's flow: the next engine decides
+            }
+            count(ProxyCounter.SERVER_SEGMENTS);
+            onUnknownSegment(buffer, frame, false);
+            return Verdict.CONSUMED;
+        }
+        count(ProxyCounter.SERVER_SEGMENTS);
+        flow.lastActivityNs = nowNs;
+        flow.server.onFrame(buffer, frame.frameOffset, frame.frameLength, nowNs);
+        pumpFlow(flow, nowNs);
+        return Verdict.CONSUMED;
+    }
+
+    private void onClientFrame(final Service service, final DirectBuffer buffer, final ParsedFrame frame,
+        final long nowNs)
+    {
+        final int clientAddress = ipv4.sourceAddress();
+        ProxyFlow flow = find(clientAddress, frame.srcPort, service);
+        if (null == flow)
+        {
+            final int flags = tcp.wrap(buffer, frame.l4Offset).flags();
+            if ((flags & (TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK | TcpHeaderFlyweight.RST)) !=
+                TcpHeaderFlyweight.SYN)
+            {
+                onUnknownSegment(buffer, frame, true);
+                return;
+            }
+            flow = openFlow(service, clientAddress, buffer, frame, nowNs);
+            if (null == flow)
+            {
+                return;
+            }
+        }
+        flow.lastActivityNs = nowNs;
+        flow.client.onFrame(buffer, frame.frameOffset, frame.frameLength, nowNs);
+        pumpFlow(flow, nowNs);
+    }
+
+    private void onUnknownSegment(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
+    {
+        // no state for it (expired, refused, or from before a restart): RFC 9293 answers with a RST; a backend's
+        // segment of no flow is never bridged, so plaintext of a lost flow cannot leak to the outside
+        count(ProxyCounter.UNKNOWN_FLOW_SEGMENTS);
+        if (builder.rstFor(buffer, frame, true))
+        {
+            final int length = builder.build(frameOut, 0);
+            if (length > 0)
+            {
+                sent(fromClient ? out.toClient(frameOut, 0, length) : out.toServer(frameOut, 0, length));
+            }
+        }
+    }
+
+    private ProxyFlow openFlow(final Service service, final int clientAddress, final DirectBuffer buffer,
+        final ParsedFrame frame, final long nowNs)
+    {
+        final long cost = settings.flowCostBytes();
+        if (memoryUsedBytes + cost > settings.memoryBudgetBytes())
+        {
+            count(ProxyCounter.FLOWS_REFUSED_MEMORY);
+            onUnknownSegment(buffer, frame, true);
+            return null;
+        }
+        ethernet.wrap(buffer, frame.frameOffset);
+        final long clientMac = ethernet.sourceMac();
+        final long serverMac = ethernet.destinationMac();
+        final ProxyFlow flow = pool.isEmpty() ? new ProxyFlow(this, settings.stageBytes()) : pool.poll();
+        final TcpEndpoint client = new TcpEndpoint(endpointConfig()
+            .localMac(serverMac).remoteMac(clientMac)
+            .localAddress(address(service.ipv4Address())).remoteAddress(address(clientAddress))
+            .localPort(service.listenPort()).remotePort(frame.srcPort)
+            .isnSeed(settings.isnSeed() + 2 * flowsOpened));
+        final ServerHandshake handshake = new HandshakeEngine(settings.handshake());
+        flow.open(service, clientAddress, frame.srcPort, clientMac, serverMac, client, handshake, nowNs);
+        flowsOpened++;
+        memoryUsedBytes += cost;
+        final long key = key(clientAddress, frame.srcPort);
+        flow.next = flows.get(key);
+        flows.put(key, flow);
+        flow.activeIndex = active.size();
+        active.add(flow);
+        count(ProxyCounter.FLOWS_OPENED);
+        return flow;
+    }
+
+    /** The backend leg of a flow whose handshake completed: from the client's address and port (transparent). */
+    TcpEndpoint newBackendEndpoint(final ProxyFlow flow)
+    {
+        return new TcpEndpoint(endpointConfig()
+            .localMac(flow.clientMac).remoteMac(flow.serverMac)
+            .localAddress(address(flow.clientAddress)).remoteAddress(address(flow.service.ipv4Address()))
+            .localPort(flow.clientPort).remotePort(flow.service.backendPort())
+            .isnSeed(settings.isnSeed() + 2 * flowsOpened + 1));
+    }
+
+    private TcpConfig endpointConfig()
+    {
+        return new TcpConfig().mss(settings.mss()).receiveBufferBytes(settings.receiveBufferBytes())
+            .sendBufferBytes(settings.sendBufferBytes()).timestamps(true).windowScale(true)
+            .sackPermitted(settings.sackPermitted()).timeWaitNs(settings.timeWaitNs());
+    }
+
+    private void pumpFlow(final ProxyFlow flow, final long nowNs)
+    {
+        txRefused = false;
+        try
+        {
+            flow.pump(nowNs);
+        }
+        catch (final RuntimeException ex)
+        {
+            count(ProxyCounter.ERRORS);
+            errorLog.warn(nowNs, "full-proxy flow failed, both legs reset", ex.toString());
+            flow.abortBoth();
+            try
+            {
+                flow.pump(nowNs);
+            }
+            catch (final RuntimeException ignored)
+            {
+                // the RSTs could not be offered; the flow goes all the same
+            }
+        }
+        if (flow.isDone())
+        {
+            closeFlow(flow);
+            return;
+        }
+        if (txRefused)
+        {
+            flow.morePending = true;
+        }
+        final long deadlineNs = flow.morePending ? nowNs : flow.nextDeadlineNs();
+        if (deadlineNs - nextTimerNs < 0)
+        {
+            nextTimerNs = deadlineNs;
+        }
+    }
+
+    private void closeFlow(final ProxyFlow flow)
+    {
+        flow.countEnd(ProxyCounter.FLOWS_CLOSED);
+        final long key = key(flow.clientAddress, flow.clientPort);
+        ProxyFlow head = flows.get(key);
+        if (head == flow)
+        {
+            if (null == flow.next)
+            {
+                flows.remove(key);
+            }
+            else
+            {
+                flows.put(key, flow.next);
+            }
+        }
+        else
+        {
+            while (null != head && head.next != flow)
+            {
+                head = head.next;
+            }
+            if (null != head)
+            {
+                head.next = flow.next;
+            }
+        }
+        final int index = flow.activeIndex;
+        final ProxyFlow last = active.remove(active.size() - 1);
+        if (last != flow)
+        {
+            active.set(index, last);
+            last.activeIndex = index;
+        }
+        memoryUsedBytes -= settings.flowCostBytes();
+        flow.release();
+        if (pool.size() < POOL_MAX)
+        {
+            pool.add(flow);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ timers --
+
+    @Override
+    public int onTick(final long nowNs)
+    {
+        clockNs = nowNs;
+        if (null != countersSink && nowNs - nextCountersPublishNs >= 0)
+        {
+            nextCountersPublishNs = nowNs + COUNTERS_PUBLISH_INTERVAL_NS;
+            countersSink.publish(counters, active.size(), memoryUsedBytes);
+        }
+        if (active.isEmpty() || (nowNs - nextTimerNs < 0 && nowNs - nextScanNs < 0))
+        {
+            return 0;
+        }
+        final boolean scan = nowNs - nextScanNs >= 0;
+        if (scan)
+        {
+            nextScanNs = nowNs + SCAN_INTERVAL_NS;
+        }
+        nextTimerNs = TcpEndpoint.NO_DEADLINE;
+        int work = 0;
+        for (int i = active.size() - 1; i >= 0; i--)
+        {
+            if (i >= active.size())
+            {
+                continue;
+            }
+            final ProxyFlow flow = active.get(i);
+            if (scan && nowNs - flow.lastActivityNs > settings.idleTimeoutNs())
+            {
+                count(ProxyCounter.FLOWS_EXPIRED);
+                flow.abortBoth();
+                pumpFlow(flow, nowNs);
+                work++;
+                continue;
+            }
+            final long deadlineNs = flow.nextDeadlineNs();
+            if (flow.morePending || deadlineNs - nowNs <= 0)
+            {
+                pumpFlow(flow, nowNs);
+                work++;
+            }
+            else if (deadlineNs - nextTimerNs < 0)
+            {
+                nextTimerNs = deadlineNs;
+            }
+        }
+        return work;
+    }
+
+    /** The earliest time {@link #onTick} has work, for a simulation's clock; {@link TcpEndpoint#NO_DEADLINE} if none. */
+    public long nextDeadlineNs()
+    {
+        return active.isEmpty() ? TcpEndpoint.NO_DEADLINE : Math.min(nextTimerNs, nextScanNs);
+    }
+
+    // ------------------------------------------------------------------------------------------------ plumbing --
+
+    private boolean sent(final boolean sent)
+    {
+        if (!sent)
+        {
+            count(ProxyCounter.TX_REFUSED);
+            txRefused = true; // the flow being pumped offers it again on the next tick
+        }
+        return sent;
+    }
+
+    private ProxyFlow find(final int clientAddress, final int clientPort, final Service service)
+    {
+        ProxyFlow flow = flows.get(key(clientAddress, clientPort));
+        while (null != flow && !flow.matches(service))
+        {
+            flow = flow.next;
+        }
+        return flow;
+    }
+
+    /** The flow whose backend leg runs from the client's address and port to this service's backend. */
+    private ProxyFlow findByBackend(final int clientAddress, final int clientPort, final Service service)
+    {
+        ProxyFlow flow = flows.get(key(clientAddress, clientPort));
+        while (null != flow && !flow.matchesBackend(service))
+        {
+            flow = flow.next;
+        }
+        return flow;
+    }
+
+    /**
+     * Backends (address and port) that another mode's engine on the same bridge also serves (a direct service in
+     * front of the same server port): a segment from one that belongs to no full-proxy flow is left to that engine
+     * rather than reset. Set before the first frame.
+     */
+    public ProxyEngine sharedBackends(final List<Service> otherModesServices)
+    {
+        services.shareBackendsWith(otherModesServices);
+        return this;
+    }
+
+    private static long key(final int clientAddress, final int clientPort)
+    {
+        return (long)clientAddress << 32 | (clientPort & 0xFFFFL);
+    }
+
+    private static byte[] address(final int ipv4)
+    {
+        return new byte[] {(byte)(ipv4 >>> 24), (byte)(ipv4 >>> 16), (byte)(ipv4 >>> 8), (byte)ipv4};
+    }
+
+    FrameSink clientSink()
+    {
+        return clientSink;
+    }
+
+    FrameSink serverSink()
+    {
+        return serverSink;
+    }
+
+    IntegrityMode integrityMode()
+    {
+        return settings.integrity();
+    }
+
+    byte[] readScratch()
+    {
+        return readScratch;
+    }
+
+    byte[] recordScratch()
+    {
+        return recordScratch;
+    }
+
+    byte[] decoderScratch()
+    {
+        return decoderScratch;
+    }
+
+    byte[] alertScratch()
+    {
+        return alertScratch;
+    }
+
+    void count(final ProxyCounter counter)
+    {
+        counters[counter.ordinal()]++;
+    }
+
+    /** @return the counter's value (engine thread, or after the engine stopped). */
+    public long counter(final ProxyCounter counter)
+    {
+        return counters[counter.ordinal()];
+    }
+
+    /** Flows held now. */
+    public int flowCount()
+    {
+        return active.size();
+    }
+
+    /** Bytes of buffers one flow holds. */
+    public long flowCostBytes()
+    {
+        return settings.flowCostBytes();
+    }
+
+    /** Bytes of buffers the flows now hold (what the budget is checked against). */
+    public long memoryUsedBytes()
+    {
+        return memoryUsedBytes;
+    }
+
+    /** The flows in flight, for logs and assertion messages (never keys). */
+    public String describeFlows()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final ProxyFlow flow : active)
+        {
+            text.append("\n  ").append(flow);
+        }
+        return text.toString();
+    }
+}
