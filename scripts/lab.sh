@@ -112,6 +112,10 @@ Environment:
   LAB_START_TIMEOUT    seconds to wait for "appliance started" (default 60)
   LAB_STOP_TIMEOUT     seconds to wait for the daemon to exit on SIGTERM (20)
   LAB_APPLIANCE        the daemon launcher (default scripts/appliance)
+  LAB_EXPORTS          1 (default): the appliance exports its key log and the
+                       servers' plaintext (checked by keylog-decrypt and
+                       plaintext-export); 0: neither (benchmarks: the plaintext
+                       export copies and writes every server-side frame)
   LAB_KEYLOG           the NSS key log the appliance exports every handshake's
                        secrets to (default /dev/shm/PREFIX-lab-keys.log, removed
                        at the end)
@@ -590,10 +594,15 @@ YAML
     # servers' side sees (small rotation: the HTTPS matrix moves ~1 GB), and the key log when asked
     # (scripts/capture-replay.sh records the replay test's captures with it).
     printf 'metrics:\n  address: "127.0.0.1:%s"\n' "$METRICS_PORT" >> "$CFG"
-    printf 'export:\n  plaintextPcap: %s\n  plaintextPcapMaxBytes: 16777216\n' "$WORK/plain.pcap" >> "$CFG"
-    KEYLOG=${LAB_KEYLOG:-/dev/shm/$PREFIX-lab-keys.log}   # throw-away lab keys, on tmpfs; checked by keylog-decrypt
-    rm -f "/dev/shm/$PREFIX-lab-keys.log" "/dev/shm/$PREFIX-lab-keys.log.1"
-    printf '  keyLog: %s\n' "$KEYLOG" >> "$CFG"
+    if [ "${LAB_EXPORTS:-1}" = 1 ]; then
+        printf 'export:\n  plaintextPcap: %s\n  plaintextPcapMaxBytes: 16777216\n' "$WORK/plain.pcap" >> "$CFG"
+        KEYLOG=${LAB_KEYLOG:-/dev/shm/$PREFIX-lab-keys.log}   # throw-away lab keys, on tmpfs; checked by keylog-decrypt
+        rm -f "/dev/shm/$PREFIX-lab-keys.log" "/dev/shm/$PREFIX-lab-keys.log.1"
+        printf '  keyLog: %s\n' "$KEYLOG" >> "$CFG"
+    elif [ -n "${LAB_KEYLOG:-}" ]; then
+        KEYLOG=$LAB_KEYLOG
+        printf 'export:\n  keyLog: %s\n' "$KEYLOG" >> "$CFG"
+    fi
     DAEMON_LOG="$WORK/appliance.log"
     start_daemon "$DAEMON_LOG"
 fi
@@ -972,7 +981,9 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
         fail metrics "before '$before', after '$after', /healthz '$health': $(tr '\n' ' ' <"$WORK/metrics.err")"
     fi
     sleep 0.5   # the export writer flushes when idle
-    if command -v tshark >/dev/null 2>&1; then
+    if [ "${LAB_EXPORTS:-1}" != 1 ]; then
+        :   # exports off (LAB_EXPORTS=0): nothing to read
+    elif command -v tshark >/dev/null 2>&1; then
         got=$(tshark -r "$WORK/plain.pcap" -Y 'http.request.uri == "/file-64k.bin"' -T fields -e http.request.uri \
             2>"$WORK/tshark.err" | wc -l || true)
         resp=$(tshark -r "$WORK/plain.pcap" -Y 'http.response.code == 200' -T fields -e http.response.code \
@@ -988,7 +999,7 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
         fail plaintext-export "$out"
     fi
     # A client-side capture of one HTTPS request, decrypted by tshark with the exported key log.
-    if command -v tshark >/dev/null 2>&1; then
+    if [ "${LAB_EXPORTS:-1}" = 1 ] && command -v tshark >/dev/null 2>&1; then
         cap="$WORK/client-https.pcap"
         ip netns exec "$NS_C" tcpdump -i cli0 -n -Z root -s 0 -U -w "$cap" "tcp port 443" \
             >"$WORK/keylog-tcpdump.log" 2>&1 9>&- &
