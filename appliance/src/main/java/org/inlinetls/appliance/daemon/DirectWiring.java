@@ -145,7 +145,7 @@ public final class DirectWiring implements AutoCloseable
         final int bufferBytes = proxy.bufferKb() * 1024;
         return new ProxyEngine(new ProxyEngine.Settings(services, handshake, config.tls().integrity(), PROXY_MSS,
             bufferBytes, bufferBytes, ProxyEngine.Settings.MIN_STAGE_BYTES, proxy.memoryBudgetMb() << 20,
-            proxy.idleTimeoutSec() * 1_000_000_000L, proxy.timeWaitMs() * 1_000_000L, false, random.nextLong()), out);
+            proxy.idleTimeoutSec() * 1_000_000_000L, proxy.timeWaitMs() * 1_000_000L, true, random.nextLong()), out);
     }
 
     /** The (address, backend port) pairs both a direct service and a full-proxy service serve. */

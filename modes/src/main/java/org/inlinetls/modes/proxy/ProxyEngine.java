@@ -59,7 +59,8 @@ public final class ProxyEngine implements FrameClassifier
      * @param memoryBudgetBytes  the sum of every flow's buffers above which new flows are refused.
      * @param idleTimeoutNs      a flow with no frame this long is reset on both legs.
      * @param timeWaitNs         TIME-WAIT of the appliance's endpoints (a flow's memory is held that long).
-     * @param sackPermitted      offer SACK-permitted on both legs (used once the endpoint implements SACK).
+     * @param sackPermitted      offer SACK-permitted on both legs (RFC 2018 blocks and RFC 6675 recovery where the
+     *                           peer agrees).
      * @param isnSeed            seed of the endpoints' initial sequence numbers (random in production).
      */
     public record Settings(

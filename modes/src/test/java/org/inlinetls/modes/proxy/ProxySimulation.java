@@ -228,7 +228,7 @@ final class ProxySimulation
         engine = new ProxyEngine(new ProxyEngine.Settings(
             List.of(new ProxyEngine.Service(SERVER_ADDRESS, 443, 80)), handshake, setup.integrity(), 1460,
             setup.applianceWindow(), setup.applianceWindow(), ProxyEngine.Settings.MIN_STAGE_BYTES, memoryBudgetBytes,
-            300_000_000_000L, TIME_WAIT_NS, false, setup.seed() * 0x9E3779B97F4A7C15L),
+            300_000_000_000L, TIME_WAIT_NS, Math.floorMod(setup.seed(), 4) != 0, setup.seed() * 0x9E3779B97F4A7C15L),
             new FrameOut()
             {
                 @Override
@@ -275,11 +275,13 @@ final class ProxySimulation
             .localAddress(CLIENT_IP).remoteAddress(SERVER_IP).localPort(setup.clientPort()).remotePort(443)
             .mss(setup.clientMss()).receiveBufferBytes(setup.clientWindow()).sendBufferBytes(64 * 1024)
             .timestamps(setup.timestamps()).maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L)
+            .sackPermitted(Math.floorMod(setup.seed(), 3) != 0) // SACK on the client leg in 3/4 x 2/3 of the seeds
             .isnSeed(setup.seed()).validate());
         server = new TcpEndpoint(new TcpConfig().localMac(SERVER_MAC).remoteMac(CLIENT_MAC)
             .localAddress(SERVER_IP).remoteAddress(CLIENT_IP).localPort(80).remotePort(setup.clientPort())
             .mss(setup.serverMss()).receiveBufferBytes(setup.serverWindow()).sendBufferBytes(64 * 1024)
             .timestamps(setup.timestamps()).maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L)
+            .sackPermitted(Math.floorMod(setup.seed(), 5) != 0)
             .isnSeed(~setup.seed()).validate());
         clientToAppliance = new SimLink(setup.seed() * 4 + 1, setup.loss()[0], setup.duplicate(), 100_000,
             setup.jitterNs());
