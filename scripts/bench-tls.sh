@@ -542,7 +542,9 @@ backend web
 CFG
     ip netns exec "$NS_A" haproxy -c -f "$OUT/haproxy/haproxy.cfg" >"$OUT/haproxy/check.log" 2>&1 ||
         { note haproxy "config check failed: $(tail -n 3 "$OUT/haproxy/check.log" | tr '\n' ' ')"; stop_lab; return 0; }
-    ip netns exec "$NS_A" haproxy -db -f "$OUT/haproxy/haproxy.cfg" </dev/null >"$OUT/haproxy/haproxy.log" 2>&1 8>&- &
+    # its maxconn (room for the idle flows) needs more descriptors than this shell's hard limit may allow
+    (ulimit -Hn 1048576 2>/dev/null; ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+     exec ip netns exec "$NS_A" haproxy -db -f "$OUT/haproxy/haproxy.cfg" </dev/null >"$OUT/haproxy/haproxy.log" 2>&1 8>&-) &
     for _ in $(seq 1 50); do
         TERM_PID=$(ns_proc "$NS_A" haproxy)
         [ -n "$TERM_PID" ] && ip netns exec "$NS_C" bash -c "exec 3<>/dev/tcp/$HAP_IP/443" 2>/dev/null && break
