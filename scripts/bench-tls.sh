@@ -526,7 +526,7 @@ run_haproxy() {
 # TLS termination only (mode tcp: like the appliance, no HTTP parsing), one thread.
 global
     nbthread 1
-    maxconn $((IDLE_N + 4096))
+    maxconn $(( IDLE_N + 4096 < ($(ulimit -Hn) - 200) / 2 ? IDLE_N + 4096 : ($(ulimit -Hn) - 200) / 2 ))
     log stderr format short local0 warning
 defaults
     mode tcp
@@ -542,8 +542,8 @@ backend web
 CFG
     ip netns exec "$NS_A" haproxy -c -f "$OUT/haproxy/haproxy.cfg" >"$OUT/haproxy/check.log" 2>&1 ||
         { note haproxy "config check failed: $(tail -n 3 "$OUT/haproxy/check.log" | tr '\n' ' ')"; stop_lab; return 0; }
-    # its maxconn (room for the idle flows) needs more descriptors than this shell's hard limit may allow
-    (ulimit -Hn 1048576 2>/dev/null; ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    # its maxconn (room for the idle flows: 2 descriptors each) needs the hard limit of descriptors
+    (ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
      exec ip netns exec "$NS_A" haproxy -db -f "$OUT/haproxy/haproxy.cfg" </dev/null >"$OUT/haproxy/haproxy.log" 2>&1 8>&-) &
     for _ in $(seq 1 50); do
         TERM_PID=$(ns_proc "$NS_A" haproxy)
