@@ -76,6 +76,8 @@ class DaemonFullProxyTest
         }
         Files.deleteIfExists(journal);
         Files.deleteIfExists(journal.resolveSibling(journal.getFileName() + ".lock"));
+        // the parked flows' sibling file (NAME-parked.dat) stays when flows were still parked at close
+        Files.deleteIfExists(journal.resolveSibling(journal.getFileName().toString().replaceFirst("\\.dat$", "-parked.dat")));
     }
 
     @Test

@@ -69,6 +69,8 @@ class DaemonReloadTest
         }
         Files.deleteIfExists(journal);
         Files.deleteIfExists(journal.resolveSibling(journal.getFileName() + ".lock"));
+        // the parked flows' sibling file (NAME-parked.dat) stays when flows were still parked at close
+        Files.deleteIfExists(journal.resolveSibling(journal.getFileName().toString().replaceFirst("\\.dat$", "-parked.dat")));
     }
 
     private String yaml(final String services)

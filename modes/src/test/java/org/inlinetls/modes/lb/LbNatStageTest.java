@@ -65,6 +65,8 @@ class LbNatStageTest
         }
         Files.deleteIfExists(file);
         Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".lock"));
+        // the parked flows' sibling file (NAME-parked.dat) stays when flows were still parked at close
+        Files.deleteIfExists(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.dat$", "-parked.dat")));
     }
 
     @Test
