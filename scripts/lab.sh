@@ -855,7 +855,10 @@ if [ "$BRIDGE" = appliance ]; then
     # record's last plaintext bytes; nginx must not store the upload. Runs on the restarted daemon, whose
     # auth_failed counter is checked when it stops (https-forged-counted). Under --faults a RST the fault
     # injector drops is never sent again (RSTs are not retransmitted), so one failed attempt may be repeated,
-    # and the check line says so.
+    # and the check line says so. The injector also reorders: a data segment sent before the RST may reach the
+    # server after it, so under --faults only bytes past the RST's sequence number count as sent after it.
+    FAULTS_REORDER=""
+    [ "$FAULTS" = 1 ] && grep -q 'reorderPercent: *[1-9]' "$LABDIR/faults.yaml" && FAULTS_REORDER=1
     forge_check() {  # forge_check CHECK TLS-VERSION SUITE
         local check=$1 tls=$2 suite=$3 pcap="$WORK/$1.pcap" out crc facts prc port end result attempt first=""
         local why
@@ -881,7 +884,8 @@ if [ "$BRIDGE" = appliance ]; then
             facts="no capture analysis (no connection or no forged record)"
             prc=2
             if [ -n "$port" ] && [ -n "$end" ]; then
-                facts=$(python3 "$LABDIR/pcap_flow.py" "$pcap" --client-port "$port" --max-bytes "$end" 2>&1) &&
+                facts=$(python3 "$LABDIR/pcap_flow.py" "$pcap" --client-port "$port" --max-bytes "$end" \
+                    ${FAULTS_REORDER:+--reordering} 2>&1) &&
                     prc=0 || prc=$?
             fi
             why=""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: every module's unit and integration tests (Maven), the deployment tests (Debian
-# package, systemd unit, Ansible role: scripts/test-ansible.sh, ~1 min, nothing outside a scratch folder), then
-# the network-namespace lab twice: clean in shared threading, and with 5% loss + 5% reordering on both legs
+# package, systemd unit, Ansible role: scripts/test-ansible.sh, ~1 min, nothing outside a scratch folder), the lab's
+# analysis tools (scripts/lab/test_*.py), then the network-namespace lab twice: clean in shared threading, and with 5% loss + 5% reordering on both legs
 # (scripts/lab/faults.yaml) in dedicated threading.
 # HTTPS sizes per suite and client (6 suites x curl and openssl s_client): both labs use the lab's defaults, 50 MiB
 # down and 20 MiB up (clean: ~1 min of transfers on 2 shared cores; under faults, with SACK translated, 6-40 MiB/s
@@ -44,6 +44,14 @@ else
 fi
 rm -f "$deploy_log"
 
+echo "== lab tools (python3 -m unittest scripts/lab/test_*.py)"
+tools_log=$(mktemp)
+if ! python3 -m unittest discover -s "$root/scripts/lab" -p 'test_*.py' -v 2>&1 | tee "$tools_log"; then status=1; fi
+tools_passed=$(grep -cE ' \.\.\. ok$' "$tools_log" || true)
+tools_failed=$(grep -cE ' \.\.\. (FAIL|ERROR)$' "$tools_log" || true)
+grep -qE '^OK' "$tools_log" || { (( tools_failed > 0 )) || tools_failed=1; status=1; }
+rm -f "$tools_log"
+
 lab_passed=0; lab_failed=0
 if (( run_lab )); then
     faults_sizes=(LAB_HTTPS_MIB_DOWN="${TEST_FAULTS_HTTPS_MIB_DOWN:-50}"
@@ -65,7 +73,9 @@ if (( run_lab )); then
     done
 fi
 echo "== summary: maven ${mvn_passed} passed, ${mvn_failed} failed; deploy ${deploy_passed} passed," \
-    "${deploy_failed} failed; lab ${lab_passed} passed, ${lab_failed} failed"
-(( mvn_failed + deploy_failed + lab_failed > 0 )) && status=1
-echo "$(( mvn_passed + deploy_passed + lab_passed )) passed, $(( mvn_failed + deploy_failed + lab_failed )) failed"
+    "${deploy_failed} failed; lab tools ${tools_passed} passed, ${tools_failed} failed;" \
+    "lab ${lab_passed} passed, ${lab_failed} failed"
+(( mvn_failed + deploy_failed + tools_failed + lab_failed > 0 )) && status=1
+echo "$(( mvn_passed + deploy_passed + tools_passed + lab_passed )) passed," \
+    "$(( mvn_failed + deploy_failed + tools_failed + lab_failed )) failed"
 exit $status

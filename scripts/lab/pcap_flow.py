@@ -4,10 +4,13 @@
 Given the client's port and the server's port, it finds the connection's SYN from the client, then counts the
 payload bytes the client side sent, as the highest sequence offset reached (retransmissions count once; an
 upper bound of what the server could have read), and the RSTs that came from the client side, with the offset
-of the first one and the payload bytes captured after it.
+of the first one and the payload bytes captured after it: bytes_after_rst all of them, new_bytes_after_rst those
+past the RST's own sequence number (stream bytes the sender had not sent when it reset).
 
-With --max-bytes N it checks that a RST came from the client side and that fewer than N payload bytes reached
-the server (exit 0), else exit 1; exit 2 when the capture holds no SYN of that connection. Prints one line of
+With --max-bytes N it checks that a RST came from the client side, that fewer than N payload bytes reached
+the server and that nothing was captured after the RST (exit 0), else exit 1. With --reordering (the path
+reorders frames, as the lab's fault injector does) segments captured after the RST that hold only bytes below
+its sequence number are frames sent before it and overtaken by it, so only new_bytes_after_rst must be 0; exit 2 when the capture holds no SYN of that connection. Prints one line of
 key=value facts either way. Only Ethernet (or Linux cooked) captures of IPv4 are read.
 """
 import argparse
@@ -75,7 +78,7 @@ def tcp_of(linktype, frame):
 
 def analyse(path, client_port, server_port):
     facts = {"packets": 0, "syn": 0, "received_bytes": 0, "client_rsts": 0, "first_rst_at": -1,
-             "bytes_after_rst": 0, "server_rsts": 0, "client_fins": 0}
+             "bytes_after_rst": 0, "new_bytes_after_rst": 0, "server_rsts": 0, "client_fins": 0}
     isn = None
     for linktype, frame in packets(path):
         t = tcp_of(linktype, frame)
@@ -101,6 +104,7 @@ def analyse(path, client_port, server_port):
             facts["received_bytes"] = max(facts["received_bytes"], end)
             if facts["client_rsts"]:
                 facts["bytes_after_rst"] += payload_bytes
+                facts["new_bytes_after_rst"] += max(0, end - max(offset, facts["first_rst_at"]))
         if flags & TCP_FIN:
             facts["client_fins"] += 1
         if flags & TCP_RST:
@@ -116,6 +120,8 @@ def main():
     p.add_argument("--client-port", type=int, required=True)
     p.add_argument("--server-port", type=int, default=80)
     p.add_argument("--max-bytes", type=int, help="pass only if a client-side RST came and fewer bytes arrived")
+    p.add_argument("--reordering", action="store_true",
+                   help="the path reorders frames: old bytes captured after the RST were sent before it")
     args = p.parse_args()
     try:
         facts = analyse(args.pcap, args.client_port, args.server_port)
@@ -127,7 +133,8 @@ def main():
         return 2
     if args.max_bytes is None:
         return 0
-    ok = facts["client_rsts"] > 0 and facts["received_bytes"] < args.max_bytes and facts["bytes_after_rst"] == 0
+    after = facts["new_bytes_after_rst"] if args.reordering else facts["bytes_after_rst"]
+    ok = facts["client_rsts"] > 0 and facts["received_bytes"] < args.max_bytes and after == 0
     return 0 if ok else 1
 
 

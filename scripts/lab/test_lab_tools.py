@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Unit tests of the lab's own analysis tools (run by scripts/test.sh: python3 -m unittest)."""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLIENT_PORT, ISN, MSS = 40000, 7000, 1448
+SYN, RST_ACK, ACK = 0x02, 0x14, 0x10
+
+
+def frame(seq, flags, payload_bytes, from_client=True):
+    """An Ethernet + IPv4 + TCP header whose IP total length claims payload_bytes (captures are cut short)."""
+    sport, dport = (CLIENT_PORT, 80) if from_client else (80, CLIENT_PORT)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq % (1 << 32), 0, 5 << 4, flags, 1000, 0, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + payload_bytes, 0, 0, 64, 6, 0, bytes([10, 0, 0, 1]),
+                     bytes([10, 0, 0, 2]))
+    return b"\0" * 12 + b"\x08\x00" + ip + tcp
+
+
+class PcapFlowTest(unittest.TestCase):
+    def run_tool(self, frames, *extra):
+        with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+            for fr in frames:
+                f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+            f.flush()
+            r = subprocess.run([sys.executable, os.path.join(HERE, "pcap_flow.py"), f.name, "--client-port",
+                                str(CLIENT_PORT), "--max-bytes", "5000", *extra], capture_output=True, text=True)
+        facts = dict(kv.split("=") for kv in r.stdout.split())
+        return r.returncode, facts
+
+    # two full segments, then a RST at byte 2896 (the forged record would end at 5000)
+    BEFORE = [frame(ISN, SYN, 0), frame(ISN + 1, ACK, MSS), frame(ISN + 1 + MSS, ACK, MSS),
+              frame(ISN + 1 + 2 * MSS, RST_ACK, 0)]
+
+    def test_reset_before_the_forged_end_passes(self):
+        rc, facts = self.run_tool(self.BEFORE)
+        self.assertEqual(0, rc)
+        self.assertEqual("2896", facts["first_rst_at"])
+
+    def test_old_segment_after_the_reset_fails_unless_the_path_reorders(self):
+        frames = self.BEFORE + [frame(ISN + 1 + MSS, ACK, MSS)]  # overtaken by the RST
+        self.assertEqual(1, self.run_tool(frames)[0])
+        rc, facts = self.run_tool(frames, "--reordering")
+        self.assertEqual(0, rc)
+        self.assertEqual(("1448", "0"), (facts["bytes_after_rst"], facts["new_bytes_after_rst"]))
+
+    def test_new_bytes_after_the_reset_fail_even_when_the_path_reorders(self):
+        frames = self.BEFORE + [frame(ISN + 1 + 2 * MSS - 100, ACK, MSS)]  # reaches 100 bytes below the RST, then on
+        rc, facts = self.run_tool(frames, "--reordering")
+        self.assertEqual(1, rc)
+        self.assertEqual("1348", facts["new_bytes_after_rst"])
+
+    def test_forged_end_reached_fails(self):
+        frames = [frame(ISN, SYN, 0)] + [frame(ISN + 1 + i * MSS, ACK, MSS) for i in range(4)] + \
+            [frame(ISN + 1 + 4 * MSS, RST_ACK, 0)]
+        self.assertEqual(1, self.run_tool(frames, "--reordering")[0])
+
+    def test_no_reset_fails_and_no_syn_is_exit_2(self):
+        self.assertEqual(1, self.run_tool(self.BEFORE[:3])[0])
+        self.assertEqual(2, self.run_tool(self.BEFORE[1:])[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
