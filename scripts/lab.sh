@@ -68,6 +68,7 @@ LB=1
 LB_SERVICES=""
 BUILD=1
 DOWN_ONLY=0
+QUICK=0
 
 usage() {
     cat <<EOF
@@ -97,6 +98,12 @@ Options:
   --no-lb              skip the load-balancing section (virtual addresses
                        $LB_VIP_RR and $LB_VIP_SH over two backends; appliance only)
   --no-build           do not run mvn package (use the existing build)
+  --quick              only ping, one 20 MiB HTTPS download (sha256 checked)
+                       and the operator commands (appliance stats / flows
+                       against the running daemon); implies --no-lb,
+                       --no-ipv6 and LAB_EXPORTS=0; only with --bridge
+                       appliance (scripts/test.sh runs it on the unpacked
+                       Debian package with LAB_APPLIANCE)
   --keep               leave the lab running afterwards (for poking around);
                        remove it later with: scripts/lab.sh --down
   --down               tear down a lab left by --keep (or a crashed run); exit
@@ -111,7 +118,9 @@ Environment:
   LAB_BENCH_MIB        size of the --bench download in MiB (default 200)
   LAB_START_TIMEOUT    seconds to wait for "appliance started" (default 60)
   LAB_STOP_TIMEOUT     seconds to wait for the daemon to exit on SIGTERM (20)
-  LAB_APPLIANCE        the daemon launcher (default scripts/appliance)
+  LAB_APPLIANCE        the daemon launcher (default scripts/appliance), e.g.
+                       usr/bin/appliance of a package unpacked with dpkg -x;
+                       it also runs 'appliance stats' and 'appliance flows'
   LAB_EXPORTS          1 (default): the appliance exports its key log and the
                        servers' plaintext (checked by keylog-decrypt and
                        plaintext-export); 0: neither (benchmarks: the plaintext
@@ -154,6 +163,7 @@ while [ $# -gt 0 ]; do
         --no-ipv6) IPV6=0; shift ;;
         --no-lb) LB=0; shift ;;
         --no-build) BUILD=0; shift ;;
+        --quick) QUICK=1; shift ;;
         --keep) KEEP=1; shift ;;
         --down) DOWN_ONLY=1; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -166,6 +176,12 @@ case "$THREADING" in shared|dedicated) ;; *) die "--threading must be 'shared' o
 case "$DRIVER" in ring|pcap) ;; *) die "--driver must be 'ring' or 'pcap', not '$DRIVER'" ;; esac
 if [ "$FAULTS" = 1 ] && [ "$BRIDGE" = kernel ]; then
     die "--faults needs --bridge appliance (faults are injected by the appliance; this kernel has no netem)"
+fi
+if [ "$QUICK" = 1 ]; then
+    [ "$BRIDGE" = appliance ] || die "--quick checks the appliance: it needs --bridge appliance"
+    LB=0
+    IPV6=0
+    LAB_EXPORTS=${LAB_EXPORTS:-0}
 fi
 for v in HTTPS_MIB_DOWN HTTPS_MIB_UP; do
     [[ "${!v}" =~ ^[1-9][0-9]{0,4}$ ]] || die "LAB_$v must be a whole number of MiB from 1, not '${!v}'"
@@ -352,6 +368,7 @@ ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils
 [ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
 [ "$BRIDGE" = appliance ] && ensure_pkgs python3:python3 tcpdump:tcpdump   # the HTTPS forgery checks
 [ "$BRIDGE" = appliance ] && ensure_pkgs tshark:tshark   # reads the plaintext export as HTTP
+[ "$BRIDGE" = appliance ] && ensure_pkgs promtool:prometheus   # `promtool check metrics` on /metrics (no service started)
 nginx -V 2>&1 | grep -q -- --with-http_dav_module || die "this nginx lacks the DAV module (install nginx-light or nginx)"
 
 
@@ -378,6 +395,7 @@ if [ "$BRIDGE" = appliance ]; then
     else
         BUILT_DESC="appliance from $ROOT ($rev), not rebuilt (--no-build)"
     fi
+    [ -z "${LAB_APPLIANCE:-}" ] || BUILT_DESC="$BUILT_DESC; daemon run by LAB_APPLIANCE=$LAB_APPLIANCE"
     [ -x "$APPLIANCE" ] || setup_fail appliance-start "$APPLIANCE is missing or not executable (the kernel baseline: --bridge kernel)"
 fi
 
@@ -634,46 +652,49 @@ else
     fail ping "${sent:-?} sent, $recv received from $SRV_IP"
 fi
 
-# (2) ARP
-srv_mac=$(ip -n "$NS_S" -o link show srv0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
-neigh=$(ip -n "$NS_C" neigh show "$SRV_IP" dev cli0 2>/dev/null || true)
-n_mac=$(echo "$neigh" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')
-n_state=$(echo "$neigh" | awk '{print $NF}')
-case "$n_state" in
-    REACHABLE|STALE|DELAY)
-        if [ "$n_mac" = "$srv_mac" ]; then pass arp "$SRV_IP is $n_mac, $n_state"
-        else fail arp "neighbour $SRV_IP is '$n_mac', server srv0 is $srv_mac"; fi ;;
-    *) fail arp "neighbour entry for $SRV_IP: '${neigh:-none}'" ;;
-esac
+# (2)-(4) ARP, plain HTTP download and upload (not with --quick)
+if [ "$QUICK" = 0 ]; then
+    # (2) ARP
+    srv_mac=$(ip -n "$NS_S" -o link show srv0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+    neigh=$(ip -n "$NS_C" neigh show "$SRV_IP" dev cli0 2>/dev/null || true)
+    n_mac=$(echo "$neigh" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')
+    n_state=$(echo "$neigh" | awk '{print $NF}')
+    case "$n_state" in
+        REACHABLE|STALE|DELAY)
+            if [ "$n_mac" = "$srv_mac" ]; then pass arp "$SRV_IP is $n_mac, $n_state"
+            else fail arp "neighbour $SRV_IP is '$n_mac', server srv0 is $srv_mac"; fi ;;
+        *) fail arp "neighbour entry for $SRV_IP: '${neigh:-none}'" ;;
+    esac
 
-# (3) download
-dl="$WORK/client/file-20m.bin"
-if w=$("${CURL[@]}" -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' "http://$SRV_IP/file-20m.bin" 2>"$WORK/client/curl-dl.err"); then
-    read -r code speed size <<<"$w"
-    sha=$(sha256sum "$dl" | cut -d' ' -f1)
-    if [ "$code" = 200 ] && [ "$sha" = "$SHA_DL" ]; then
-        SPEED_DL=$(human_speed "$speed"); pass download-20MiB "$SPEED_DL"
+    # (3) download
+    dl="$WORK/client/file-20m.bin"
+    if w=$("${CURL[@]}" -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' "http://$SRV_IP/file-20m.bin" 2>"$WORK/client/curl-dl.err"); then
+        read -r code speed size <<<"$w"
+        sha=$(sha256sum "$dl" | cut -d' ' -f1)
+        if [ "$code" = 200 ] && [ "$sha" = "$SHA_DL" ]; then
+            SPEED_DL=$(human_speed "$speed"); pass download-20MiB "$SPEED_DL"
+        else
+            fail download-20MiB "HTTP $code, $size bytes, sha256 ${sha:0:16}... != server ${SHA_DL:0:16}..."
+        fi
     else
-        fail download-20MiB "HTTP $code, $size bytes, sha256 ${sha:0:16}... != server ${SHA_DL:0:16}..."
+        fail download-20MiB "$(tr '\n' ' ' <"$WORK/client/curl-dl.err")"
     fi
-else
-    fail download-20MiB "$(tr '\n' ' ' <"$WORK/client/curl-dl.err")"
-fi
-rm -f "$dl"
+    rm -f "$dl"
 
-# (4) upload
-if w=$("${CURL[@]}" -H 'Expect:' -T "$WORK/client/upload-10m.bin" -o /dev/null -w '%{http_code} %{speed_upload} %{size_upload}' "http://$SRV_IP/upload/upload-10m.bin" 2>"$WORK/client/curl-up.err"); then
-    read -r code speed size <<<"$w"
-    sha=$(sha256sum "$WORK/server/upload/upload-10m.bin" 2>/dev/null | cut -d' ' -f1 || true)
-    if { [ "$code" = 201 ] || [ "$code" = 204 ]; } && [ "$sha" = "$SHA_UP" ]; then
-        SPEED_UP=$(human_speed "$speed"); pass upload-10MiB "$SPEED_UP"
+    # (4) upload
+    if w=$("${CURL[@]}" -H 'Expect:' -T "$WORK/client/upload-10m.bin" -o /dev/null -w '%{http_code} %{speed_upload} %{size_upload}' "http://$SRV_IP/upload/upload-10m.bin" 2>"$WORK/client/curl-up.err"); then
+        read -r code speed size <<<"$w"
+        sha=$(sha256sum "$WORK/server/upload/upload-10m.bin" 2>/dev/null | cut -d' ' -f1 || true)
+        if { [ "$code" = 201 ] || [ "$code" = 204 ]; } && [ "$sha" = "$SHA_UP" ]; then
+            SPEED_UP=$(human_speed "$speed"); pass upload-10MiB "$SPEED_UP"
+        else
+            fail upload-10MiB "HTTP $code, $size bytes sent, server sha256 '${sha:0:16}...' != client ${SHA_UP:0:16}..."
+        fi
     else
-        fail upload-10MiB "HTTP $code, $size bytes sent, server sha256 '${sha:0:16}...' != client ${SHA_UP:0:16}..."
+        fail upload-10MiB "$(tr '\n' ' ' <"$WORK/client/curl-up.err")"
     fi
-else
-    fail upload-10MiB "$(tr '\n' ' ' <"$WORK/client/curl-up.err")"
+    rm -f "$WORK/server/upload/upload-10m.bin"
 fi
-rm -f "$WORK/server/upload/upload-10m.bin"
 
 # (5) IPv6 ping
 if [ "$IPV6" = 1 ]; then
@@ -690,8 +711,23 @@ fi
 
 # ------------------------------------------------------------- HTTPS ----
 # Through the appliance in direct mode: the client speaks TLS to the server's
-# own address on 443, nginx sees plain HTTP on 80.
-if [ "$BRIDGE" = appliance ]; then
+# own address on 443, nginx sees plain HTTP on 80. --quick: one download.
+if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 1 ]; then
+    dl="$WORK/client/file-20m-https.bin"
+    if w=$("${CURL[@]}" -k -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' "https://$SRV_IP/file-20m.bin" 2>"$WORK/client/curl-https.err"); then
+        read -r code speed size <<<"$w"
+        sha=$(sha256sum "$dl" | cut -d' ' -f1)
+        if [ "$code" = 200 ] && [ "$sha" = "$SHA_DL" ]; then
+            pass https-download-20MiB "$(human_speed "$speed"), sha256 ok"
+        else
+            fail https-download-20MiB "HTTP $code, $size bytes, sha256 ${sha:0:16}... != server ${SHA_DL:0:16}..."
+        fi
+    else
+        fail https-download-20MiB "$(tr '\n' ' ' <"$WORK/client/curl-https.err")"
+    fi
+    rm -f "$dl"
+fi
+if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
     # Every AEAD suite the lab certificate (EC P-256) allows, each negotiated
     # alone, with curl and with openssl s_client: a download and a PUT upload
     # each, sha256 compared (sizes: LAB_HTTPS_MIB_DOWN / LAB_HTTPS_MIB_UP).
@@ -967,22 +1003,30 @@ if [ "$BRIDGE" = appliance ]; then
 fi
 
 # ----------------------------------------------------- metrics + export ----
-# /metrics is valid Prometheus text and its counters move with traffic; /healthz answers 200; the
-# plaintext export reads as HTTP (tshark when installed, else a small pcap reader).
-if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
+# /metrics is valid Prometheus text (the lab's own checker, and `promtool check metrics` from Debian's
+# prometheus package: parse errors and lint problems both fail) and its counters, and the frame-latency
+# histogram's count, move with traffic; /healthz answers 200; the plaintext export reads as HTTP (tshark when
+# installed, else a small pcap reader).
+if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ] && [ "$QUICK" = 0 ]; then
     MET=(ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT")
-    want=(inline_tls_direct_flows_opened_total 'inline_tls_port_frames_in_total{side="outside"}')
-    before=$("${MET[@]}/metrics" 2>"$WORK/metrics.err" | python3 "$LABDIR/metrics_check.py" "${want[@]}" 2>>"$WORK/metrics.err" || true)
+    want=(inline_tls_direct_flows_opened_total 'inline_tls_port_frames_in_total{side="outside"}'
+        inline_tls_frame_processing_seconds_count)
+    "${MET[@]}/metrics" >"$WORK/metrics-before.txt" 2>"$WORK/metrics.err" || true
+    before=$(python3 "$LABDIR/metrics_check.py" "${want[@]}" <"$WORK/metrics-before.txt" 2>>"$WORK/metrics.err" || true)
     "${CURL[@]}" -k -o /dev/null "https://$SRV_IP/file-64k.bin" 2>>"$WORK/metrics.err" || true
     sleep 1.5   # the direct mode publishes its counters once a second
-    after=$("${MET[@]}/metrics" 2>>"$WORK/metrics.err" | python3 "$LABDIR/metrics_check.py" "${want[@]}" 2>>"$WORK/metrics.err" || true)
+    "${MET[@]}/metrics" >"$WORK/metrics-after.txt" 2>>"$WORK/metrics.err" || true
+    after=$(python3 "$LABDIR/metrics_check.py" "${want[@]}" <"$WORK/metrics-after.txt" 2>>"$WORK/metrics.err" || true)
+    promtool_rc=0
+    promtool check metrics <"$WORK/metrics-after.txt" >"$WORK/promtool.out" 2>&1 || promtool_rc=$?
     health=$("${MET[@]}/healthz" -o /dev/null -w '%{http_code}' 2>>"$WORK/metrics.err" || true)
-    read -r f0 p0 <<<"${before:-x x}"
-    read -r f1 p1 <<<"${after:-x x}"
-    if [[ "$f0" =~ ^[0-9]+$ && "$f1" =~ ^[0-9]+$ ]] && (( f1 > f0 && p1 > p0 )) && [ "$health" = 200 ]; then
-        pass metrics "valid Prometheus text; flows_opened $f0 -> $f1, outside frames_in $p0 -> $p1; /healthz 200"
+    read -r f0 p0 l0 <<<"${before:-x x x}"
+    read -r f1 p1 l1 <<<"${after:-x x x}"
+    if [[ "$f0" =~ ^[0-9]+$ && "$f1" =~ ^[0-9]+$ ]] && (( f1 > f0 && p1 > p0 && l1 > l0 )) &&
+            [ "$promtool_rc" = 0 ] && [ "$health" = 200 ]; then
+        pass metrics "valid Prometheus text (own check + promtool); flows_opened $f0 -> $f1, outside frames_in $p0 -> $p1, frames timed $l0 -> $l1; /healthz 200"
     else
-        fail metrics "before '$before', after '$after', /healthz '$health': $(tr '\n' ' ' <"$WORK/metrics.err")"
+        fail metrics "before '$before', after '$after' (flows_opened, frames_in, frames timed), promtool status $promtool_rc: $(head -c 300 "$WORK/promtool.out" | tr '\n' ' '), /healthz '$health': $(tr '\n' ' ' <"$WORK/metrics.err")"
     fi
     sleep 0.5   # the export writer flushes when idle
     if [ "${LAB_EXPORTS:-1}" != 1 ]; then
@@ -1020,6 +1064,36 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
         else
             fail keylog-decrypt "with the key log: $got requests, without: $plain ($(head -c 300 "$WORK/keylog-tshark.err" | tr '\n' ' '))"
         fi
+    fi
+fi
+
+# ---------------------------------------------------- operator commands ----
+# While a slow HTTPS download runs: `appliance flows` (the same launcher, reading the daemon's journal) lists
+# its flow in cut-through with its suite, and `appliance stats` (reading the daemon's counters file) says the
+# daemon runs and shows frames in and the frame-latency summary.
+if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
+    ip netns exec "$NS_C" curl -sS -4 --noproxy '*' -k --connect-timeout 10 --max-time 60 --limit-rate 1M \
+        --local-port 45000-45099 -o "$WORK/client/cli-slow.bin" "https://$SRV_IP/file-20m.bin" \
+        2>"$WORK/client/cli-slow.err" 9>&- &
+    slow_pid=$!
+    for _ in $(seq 1 100); do   # past the handshake: the client has data (up to 20 s, under --faults too)
+        [ "$(stat -c %s "$WORK/client/cli-slow.bin" 2>/dev/null || echo 0)" -ge 65536 ] && break
+        kill -0 "$slow_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    timeout 60 "$APPLIANCE" flows --config "$CFG" >"$WORK/flows.txt" 2>&1 </dev/null 9>&- || true
+    timeout 60 "$APPLIANCE" stats --runtime-dir "$WORK/run" >"$WORK/stats.txt" 2>&1 </dev/null 9>&- || true
+    kill "$slow_pid" 2>/dev/null || true
+    wait "$slow_pid" 2>/dev/null || true
+    rm -f "$WORK/client/cli-slow.bin"
+    flow=$(grep -E "^$CLI_IP:450[0-9][0-9] +-> $SRV_IP:443 " "$WORK/flows.txt" | head -1 || true)
+    frames_in=$(awk '$1 == "outside" && $2 == "frames_in" { print $3 }' "$WORK/stats.txt")
+    timed=$(sed -n 's/^  latency [a-z0-9-]* summary *\([0-9]*\) frames.*/\1/p' "$WORK/stats.txt" | head -1)
+    if [[ "$flow" =~ " cut-through " && "$flow" =~ TLS ]] && grep -q '^daemon pid [0-9]* (running)' "$WORK/stats.txt" &&
+            [[ "${frames_in:-0}" =~ ^[0-9]+$ ]] && (( ${frames_in:-0} > 0 && ${timed:-0} > 0 )); then
+        pass cli-stats-flows "flows: $(awk '{ print $1, $4, $6 }' <<<"$flow"); stats: outside frames_in $frames_in, $timed frames timed"
+    else
+        fail cli-stats-flows "flows line '${flow:-none}' ($(head -c 200 "$WORK/flows.txt" | tr '\n' ' ')), stats frames_in '${frames_in:-}', timed '${timed:-}' ($(head -c 200 "$WORK/stats.txt" | tr '\n' ' '))"
     fi
 fi
 
@@ -1242,7 +1316,7 @@ fault_desc="none"
 echo
 echo "================================ lab summary ================================"
 printf '%-16s %s\n' "built:" "$BUILT_DESC"
-printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (scripts/appliance in $NS_A, $(grep -o 'started: .*' "$DAEMON_LOG" 2>/dev/null | grep -o '[a-z]* I/O' || echo "$DRIVER driver"), $THREADING threading)")"
+printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (${APPLIANCE#"$ROOT"/} in $NS_A, $(grep -o 'started: .*' "$DAEMON_LOG" 2>/dev/null | grep -o '[a-z]* I/O' || echo "$DRIVER driver"), $THREADING threading)")"
 printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
 [ "$LB" = 1 ] && printf '%-16s %s\n' "load balancing:" "$LB_VIP_RR (round-robin), $LB_VIP_SH (source-hash) -> ${LB_BACKENDS[*]} :80, checked from $LB_APPL_IP"

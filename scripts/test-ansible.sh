@@ -9,6 +9,7 @@
 # Installs ansible, ansible-lint (Debian) when missing. Uses appliance/target/appliance.jar (mvn package), or builds
 # it.
 # Usage: scripts/test-ansible.sh        Prints "deploy: N passed, M failed" last.
+# DEPLOY_KEEP_DEB=DIR keeps a copy of the package it built in DIR (scripts/test.sh runs the lab on it).
 # shellcheck disable=SC2016 # the checks are bash -c scripts that take their paths as $1, $2
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,6 +41,7 @@ echo "== Debian package"
 deb=""
 if "$root/scripts/build-deb.sh" --out "$scratch" >"$log" 2>&1; then
     deb=$(tail -1 "$log"); ok "build-deb.sh builds $(basename "$deb")"
+    [[ -z "${DEPLOY_KEEP_DEB:-}" ]] || cp "$deb" "$DEPLOY_KEEP_DEB/"
 else
     bad "build-deb.sh"
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: every module's unit and integration tests (Maven), the deployment tests (Debian
 # package, systemd unit, Ansible role: scripts/test-ansible.sh, ~1 min, nothing outside a scratch folder), the lab's
-# analysis tools (scripts/lab/test_*.py), then the network-namespace lab twice: clean in shared threading, and with 5% loss + 5% reordering on both legs
-# (scripts/lab/faults.yaml) in dedicated threading.
+# analysis tools (scripts/lab/test_*.py), then the network-namespace lab three times: the Debian package the deployment
+# tests built, unpacked with dpkg -x into a scratch folder, its installed launcher running the daemon (scripts/lab.sh
+# --quick: ping, one HTTPS download, appliance stats/flows; ~20 s; namespaces PREFIX-deb-*), then clean in shared
+# threading, and with 5% loss + 5% reordering on both legs (scripts/lab/faults.yaml) in dedicated threading.
 # HTTPS sizes per suite and client (6 suites x curl and openssl s_client): both labs use the lab's defaults, 50 MiB
 # down and 20 MiB up (clean: ~1 min of transfers on 2 shared cores; under faults, with SACK translated, 6-40 MiB/s
 # per transfer: a few minutes); TEST_FAULTS_HTTPS_MIB_DOWN / TEST_FAULTS_HTTPS_MIB_UP shrink the faults run.
@@ -17,7 +19,7 @@ run_lab=1
 # shellcheck source=scripts/lib/install.sh
 source "$root/scripts/lib/install.sh"
 ensure_packages libpcap0.8:/usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ethtool:ethtool iproute2:ip \
-    iputils-ping:ping curl:curl nginx-light:nginx maven:mvn openssl:openssl
+    iputils-ping:ping curl:curl nginx-light:nginx maven:mvn openssl:openssl prometheus:promtool
 
 status=0
 echo "== unit and integration tests (mvn verify)"
@@ -36,7 +38,9 @@ PY
 )
 echo "== deployment: Debian package, systemd unit, Ansible role (scripts/test-ansible.sh)"
 deploy_log=$(mktemp)
-if ! "$root/scripts/test-ansible.sh" 2>&1 | tee "$deploy_log"; then status=1; fi
+deb_dir=$(mktemp -d)   # the package test-ansible.sh builds, kept for the lab run of the installed daemon
+trap 'rm -rf "$deb_dir"' EXIT
+if ! DEPLOY_KEEP_DEB="$deb_dir" "$root/scripts/test-ansible.sh" 2>&1 | tee "$deploy_log"; then status=1; fi
 if line=$(grep -E '^deploy: [0-9]+ passed, [0-9]+ failed' "$deploy_log" | tail -1); then
     read -r deploy_passed deploy_failed < <(sed -E 's/^deploy: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
 else
@@ -53,7 +57,31 @@ grep -qE '^OK' "$tools_log" || { (( tools_failed > 0 )) || tools_failed=1; statu
 rm -f "$tools_log"
 
 lab_passed=0; lab_failed=0
+# lab_run LOG: adds the "lab: N passed, M failed" line of LOG to the lab totals (a missing line counts as a failure)
+lab_run() {
+    local line
+    if line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$1" | tail -1); then
+        lab_passed=$(( lab_passed + $(sed -E 's/^lab: ([0-9]+) passed.*/\1/' <<<"$line") ))
+        lab_failed=$(( lab_failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line") ))
+    else
+        lab_failed=$(( lab_failed + 1 )); status=1
+    fi
+}
 if (( run_lab )); then
+    echo "== lab --quick on the installed package (dpkg -x into a scratch folder, LAB_APPLIANCE=its usr/bin/appliance)"
+    log=$(mktemp)
+    deb=$(find "$deb_dir" -name 'inline-tls_*.deb' | head -1)
+    if [[ -z "$deb" ]]; then
+        deb=$("$root/scripts/build-deb.sh" --out "$deb_dir" | tail -1) || deb=""
+    fi
+    if [[ -n "$deb" ]] && dpkg-deb -x "$deb" "$deb_dir/root"; then
+        if ! LAB_PREFIX="${LAB_PREFIX:-itls}-deb" LAB_APPLIANCE="$deb_dir/root/usr/bin/appliance" \
+                "$root/scripts/lab.sh" --quick --no-build 2>&1 | tee "$log"; then status=1; fi
+    else
+        echo "lab: 0 passed, 1 failed (no package to unpack)" | tee "$log"; status=1
+    fi
+    lab_run "$log"
+    rm -f "$log"
     faults_sizes=(LAB_HTTPS_MIB_DOWN="${TEST_FAULTS_HTTPS_MIB_DOWN:-50}"
         LAB_HTTPS_MIB_UP="${TEST_FAULTS_HTTPS_MIB_UP:-20}")
     for args in "" "--faults --threading dedicated"; do
@@ -63,12 +91,7 @@ if (( run_lab )); then
         log=$(mktemp)
         # shellcheck disable=SC2086 # args is a list of options
         if ! env "${sizes[@]}" "$root/scripts/lab.sh" $args 2>&1 | tee "$log"; then status=1; fi
-        if line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1); then
-            lab_passed=$(( lab_passed + $(sed -E 's/^lab: ([0-9]+) passed.*/\1/' <<<"$line") ))
-            lab_failed=$(( lab_failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line") ))
-        else
-            lab_failed=$(( lab_failed + 1 )); status=1
-        fi
+        lab_run "$log"
         rm -f "$log"
     done
 fi

@@ -65,5 +65,55 @@ class PcapFlowTest(unittest.TestCase):
         self.assertEqual(2, self.run_tool(self.BEFORE[1:])[0])
 
 
+class MetricsCheckTest(unittest.TestCase):
+    """scripts/lab/metrics_check.py: the lab's own Prometheus text checker, histograms included."""
+    HISTOGRAM = """# HELP t_seconds time
+# TYPE t_seconds histogram
+t_seconds_bucket{agent="a",le="0.000000128"} 1
+t_seconds_bucket{agent="a",le="0.000000256"} 3
+t_seconds_bucket{agent="a",le="+Inf"} 4
+t_seconds_sum{agent="a"} 0.5
+t_seconds_count{agent="a"} 4
+t_seconds_bucket{agent="b",le="0.000000128"} 0
+t_seconds_bucket{agent="b",le="0.000000256"} 2
+t_seconds_bucket{agent="b",le="+Inf"} 2
+t_seconds_sum{agent="b"} 0.000000400
+t_seconds_count{agent="b"} 2
+# HELP c_total c
+# TYPE c_total counter
+c_total{side="outside"} 7
+c_total{side="inside"} 5
+"""
+
+    def check(self, text, *wanted):
+        r = subprocess.run([sys.executable, os.path.join(HERE, "metrics_check.py"), *wanted], input=text,
+                           capture_output=True, text=True)
+        return r.returncode, r.stdout.strip(), r.stderr
+
+    def test_valid_histogram_and_sums_over_label_sets(self):
+        self.assertEqual((0, "6 4 12 7", ""), self.check(self.HISTOGRAM, "t_seconds_count",
+                                                          't_seconds_count{agent="a"}', "c_total",
+                                                          'c_total{side="outside"}'))
+
+    def test_buckets_must_be_cumulative_and_end_at_the_count(self):
+        code, _, err = self.check(self.HISTOGRAM.replace('le="0.000000256"} 3', 'le="0.000000256"} 0'))
+        self.assertEqual((1, True), (code, "not cumulative" in err))
+        code, _, err = self.check(self.HISTOGRAM.replace('t_seconds_count{agent="a"} 4', 't_seconds_count{agent="a"} 5'))
+        self.assertEqual((1, True), (code, "differs from t_seconds_count" in err))
+        code, _, err = self.check(self.HISTOGRAM.replace('{agent="b",le="+Inf"}', '{agent="b",le="1"}'))
+        self.assertEqual((1, True), (code, "not +Inf" in err))
+
+    def test_histogram_samples_need_their_suffix_and_le(self):
+        code, _, err = self.check(self.HISTOGRAM.replace('t_seconds_sum{agent="a"}', 't_seconds{agent="a"}'))
+        self.assertEqual((1, True), (code, "before its TYPE" in err))
+        code, _, err = self.check(self.HISTOGRAM.replace('{agent="a",le="0.000000128"}', '{agent="a"}'))
+        self.assertEqual((1, True), (code, "bucket without le" in err))
+
+    def test_other_types_and_duplicates_are_refused(self):
+        self.assertEqual(1, self.check("# TYPE x summary\nx 1\n")[0])
+        self.assertEqual(1, self.check("# TYPE x counter\nx 1\nx 2\n")[0])
+        self.assertEqual(1, self.check("# TYPE x counter\nx -1\n")[0])
+
+
 if __name__ == "__main__":
     unittest.main()

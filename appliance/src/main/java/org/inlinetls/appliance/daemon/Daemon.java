@@ -16,6 +16,7 @@ import org.agrona.concurrent.status.CountersManager;
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.packet.counter.CounterDescriptor;
 import org.inlinetls.packet.counter.CountersFile;
+import org.inlinetls.packet.counter.LatencyHistogram;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.engine.BridgeAgent;
 import org.inlinetls.packet.engine.FrameClassifier;
@@ -188,7 +189,8 @@ public final class Daemon implements AutoCloseable
             classifier = null == plaintext ? engineSide : plaintext.tapping(engineSide, epochClock);
         }
         final BridgeAgent bridge = new BridgeAgent(outsidePort, insidePort, outsideCounters, insideCounters,
-            classifier, EngineWiring.malformedPolicy(config), clock, io.batchFrames());
+            classifier, EngineWiring.malformedPolicy(config), clock, io.batchFrames(),
+            new LatencyHistogram(manager, "bridge"));
         final ApplianceConfig.Cpus cpus = config.threading().cpus();
         if (config.threading().mode() == ApplianceConfig.ThreadingMode.SHARED)
         {
@@ -255,10 +257,14 @@ public final class Daemon implements AutoCloseable
         threadFactories.add(threadFactory);
     }
 
-    /** Counter slots: two sides of per-port and per-anomaly counters per worker and in total, with room to grow. */
+    /**
+     * Counter slots: two sides of per-port and per-anomaly counters per worker and in total, with room to grow, and
+     * a latency histogram per bridge or worker.
+     */
     private static int maxCounters(final int workers)
     {
-        return Math.max(MAX_COUNTERS, workers > 1 ? FlowWorkers.counterCount(workers) : 0);
+        return Math.max(MAX_COUNTERS + LatencyHistogram.COUNTERS,
+            workers > 1 ? FlowWorkers.counterCount(workers) : 0);
     }
 
     private static CountersFile openCountersFile(final Path directory, final int maxCounters) throws IOException

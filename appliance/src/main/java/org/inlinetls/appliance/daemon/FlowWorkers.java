@@ -12,6 +12,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.packet.counter.CounterDescriptor;
+import org.inlinetls.packet.counter.LatencyHistogram;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.engine.BridgeAgent;
 import org.inlinetls.packet.engine.DispatchCounterDescriptor;
@@ -38,7 +39,8 @@ import org.inlinetls.shim.PacketSocket;
  * Counters: {@code wN outside ...} per worker and side, {@code dispatcher ...}, and per-side totals under the plain
  * {@code outside ...} / {@code inside ...} labels, summed from the workers' by {@link #totalsAgent} (on the
  * conductor's thread) and once more after the agents stopped, when the real ports' receive errors and kernel drops
- * are added (the ports belong to the dispatcher's thread until then).
+ * are added (the ports belong to the dispatcher's thread until then). Each worker times its frames into a latency
+ * histogram of its own ({@code latency worker-N ...}).
  */
 final class FlowWorkers implements AutoCloseable
 {
@@ -102,7 +104,8 @@ final class FlowWorkers implements AutoCloseable
                 workers[i] = new BridgeAgent(
                     views[i][Side.OUTSIDE.ordinal()], views[i][Side.INSIDE.ordinal()],
                     counters[i][Side.OUTSIDE.ordinal()], counters[i][Side.INSIDE.ordinal()],
-                    FrameClassifier.BRIDGE_ALL, malformedPolicy, clock, batchFrames);
+                    FrameClassifier.BRIDGE_ALL, malformedPolicy, clock, batchFrames,
+                    new LatencyHistogram(manager, "worker-" + i));
             }
         }
         catch (final RuntimeException | Error ex)
@@ -154,7 +157,8 @@ final class FlowWorkers implements AutoCloseable
     static int counterCount(final int workerCount)
     {
         final int perSide = CounterDescriptor.values().length + FrameAnomaly.values().length;
-        return 2 * (workerCount + 1) * perSide + DispatchCounterDescriptor.values().length + 8;
+        return 2 * (workerCount + 1) * perSide + DispatchCounterDescriptor.values().length +
+            workerCount * LatencyHistogram.COUNTERS + 8;
     }
 
     /** Sums the workers' counters into the per-side totals every 100 ms; for the conductor's thread. */

@@ -3,11 +3,13 @@ package org.inlinetls.appliance.daemon;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.agrona.concurrent.status.CountersReader;
+import org.inlinetls.packet.counter.LatencyHistogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,12 +29,17 @@ import java.util.function.BooleanSupplier;
  * Names: {@code outside frames_in} becomes {@code inline_tls_port_frames_in_total{side="outside"}},
  * {@code outside malformed truncated ethernet} becomes {@code inline_tls_port_malformed_total{side="outside",
  * reason="truncated_ethernet"}}, {@code direct flows_opened} becomes {@code inline_tls_direct_flows_opened_total};
- * the journal's occupancy ({@code journal active_flows}, ...) are gauges without the suffix.
+ * the journal's occupancy ({@code journal active_flows}, ...) are gauges without the suffix. The agents' per-frame
+ * processing times ({@link LatencyHistogram}) make one histogram family, {@value #LATENCY_FAMILY}, in seconds, with
+ * an {@code agent} label ({@code bridge}, {@code worker-0}, ...): cumulative {@code _bucket}s whose {@code +Inf} equals
+ * {@code _count}, and {@code _sum}.
  */
 final class MetricsServer implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    /** The histogram family of the agents' per-frame processing times. */
+    static final String LATENCY_FAMILY = "inline_tls_frame_processing_seconds";
 
     private final HttpServer server;
     private final CountersReader counters;
@@ -98,9 +105,26 @@ final class MetricsServer implements AutoCloseable
         final Map<String, List<String>> families = new LinkedHashMap<>();
         final Map<String, String> types = new LinkedHashMap<>();
         final Map<String, String> help = new LinkedHashMap<>();
+        final Map<String, LatencySamples> latency = new LinkedHashMap<>();
         counters.forEach((id, typeId, key, label) ->
         {
             final long value = counters.getCounterValue(id);
+            if (typeId == LatencyHistogram.BUCKET_TYPE_ID || typeId == LatencyHistogram.SUM_TYPE_ID)
+            {
+                // "latency <agent> frame_..."
+                final String agent = label.substring(LatencyHistogram.LABEL_PREFIX.length(), label.lastIndexOf(' '));
+                final LatencySamples samples = latency.computeIfAbsent(agent, a -> new LatencySamples());
+                if (typeId == LatencyHistogram.SUM_TYPE_ID)
+                {
+                    samples.sumNs = value;
+                }
+                else
+                {
+                    samples.boundsNs.add(key.getLong(0));
+                    samples.counts.add(value);
+                }
+                return;
+            }
             final int space = label.indexOf(' ');
             final String scope = space < 0 ? "daemon" : label.substring(0, space);
             final String rest = space < 0 ? label : label.substring(space + 1);
@@ -142,7 +166,51 @@ final class MetricsServer implements AutoCloseable
                 text.append(sample).append('\n');
             }
         }
+        renderLatency(latency, text);
         return text.toString();
+    }
+
+    /** One histogram's bucket counts (in counter order: ascending bounds, +Inf last) and sum, as read. */
+    private static final class LatencySamples
+    {
+        final List<Long> boundsNs = new ArrayList<>();
+        final List<Long> counts = new ArrayList<>();
+        long sumNs;
+    }
+
+    private static void renderLatency(final Map<String, LatencySamples> latency, final StringBuilder text)
+    {
+        if (latency.isEmpty())
+        {
+            return;
+        }
+        text.append("# HELP ").append(LATENCY_FAMILY).append(" Engine time per frame (parse, classify, decrypt or ")
+            .append("encrypt, rewrite, queue for transmit), per agent\n");
+        text.append("# TYPE ").append(LATENCY_FAMILY).append(" histogram\n");
+        for (final Map.Entry<String, LatencySamples> entry : latency.entrySet())
+        {
+            final String agent = "agent=\"" + entry.getKey().replaceAll("[^A-Za-z0-9_.-]", "_") + "\"";
+            final LatencySamples samples = entry.getValue();
+            long cumulative = 0;
+            for (int i = 0; i < samples.counts.size(); i++)
+            {
+                cumulative += samples.counts.get(i);
+                final long boundNs = samples.boundsNs.get(i);
+                text.append(LATENCY_FAMILY).append("_bucket{").append(agent).append(",le=\"")
+                    .append(boundNs == Long.MAX_VALUE ? "+Inf" : seconds(boundNs)).append("\"} ")
+                    .append(cumulative).append('\n');
+            }
+            text.append(LATENCY_FAMILY).append("_sum{").append(agent).append("} ").append(seconds(samples.sumNs))
+                .append('\n');
+            text.append(LATENCY_FAMILY).append("_count{").append(agent).append("} ").append(cumulative)
+                .append('\n');
+        }
+    }
+
+    /** Nanoseconds as plain decimal seconds ({@code 128} -> {@code 0.000000128}), exact. */
+    static String seconds(final long nanos)
+    {
+        return BigDecimal.valueOf(nanos, 9).stripTrailingZeros().toPlainString();
     }
 
     private static String sanitize(final String text)

@@ -111,6 +111,17 @@ class DaemonThreadingTest
         final Map<String, Long> totals = readCounters();
         assertTrue(totals.get("outside frames_in") >= FRAMES, "totals are summed at stop: " + totals);
         assertTrue(totals.get("inside frames_in") >= FRAMES, "totals are summed at stop: " + totals);
+        // each worker timed every frame it took, into its own latency histogram
+        for (final String worker : List.of("0", "1"))
+        {
+            final long timed = totals.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("latency worker-" + worker + " frame_le_"))
+                .mapToLong(Map.Entry::getValue).sum();
+            final long taken = totals.get("w" + worker + " outside frames_in") +
+                totals.get("w" + worker + " inside frames_in");
+            assertEquals(taken, timed, "worker " + worker + "'s frames timed: " + totals);
+            assertTrue(totals.get("latency worker-" + worker + " frame_sum_ns") > 0, "time summed: " + totals);
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.inlinetls.appliance.daemon;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.inlinetls.packet.counter.CounterDescriptor;
+import org.inlinetls.packet.counter.LatencyHistogram;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.frame.FrameAnomaly;
 import org.junit.jupiter.api.Test;
@@ -75,6 +76,60 @@ class MetricsServerTest
     }
 
     @Test
+    void shouldRenderEachAgentsLatencyAsACumulativeHistogramInSeconds()
+    {
+        final CountersManager manager = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 128)));
+        new PortCounters(manager, "outside");
+        final LatencyHistogram worker0 = new LatencyHistogram(manager, "worker-0");
+        final LatencyHistogram worker1 = new LatencyHistogram(manager, "worker-1");
+        manager.newCounter("direct flows_opened", DirectCountersPublisher.DIRECT_TYPE_ID).setOrdered(3);
+        worker0.record(100);            // <= 128 ns
+        worker0.record(1_000);          // <= 1024 ns
+        worker0.record(1_024);
+        worker0.record(20_000_000);     // over 16.8 ms: +Inf only
+        worker1.record(300);
+
+        final String text = MetricsServer.render(manager);
+        final Map<String, Double> samples = parse(text);
+        final String family = MetricsServer.LATENCY_FAMILY;
+        assertTrue(text.contains("# TYPE " + family + " histogram\n"), text);
+        assertEquals(1, samples.get(family + "_bucket{agent=\"worker-0\",le=\"0.000000128\"}"), text);
+        assertEquals(1, samples.get(family + "_bucket{agent=\"worker-0\",le=\"0.000000512\"}"), text);
+        assertEquals(3, samples.get(family + "_bucket{agent=\"worker-0\",le=\"0.000001024\"}"), text);
+        assertEquals(3, samples.get(family + "_bucket{agent=\"worker-0\",le=\"0.016777216\"}"), text);
+        assertEquals(4, samples.get(family + "_bucket{agent=\"worker-0\",le=\"+Inf\"}"), text);
+        assertEquals(4, samples.get(family + "_count{agent=\"worker-0\"}"), text);
+        assertEquals(0.020002124, samples.get(family + "_sum{agent=\"worker-0\"}"), 1e-12, text);
+        assertEquals(0, samples.get(family + "_bucket{agent=\"worker-1\",le=\"0.000000256\"}"), text);
+        assertEquals(1, samples.get(family + "_bucket{agent=\"worker-1\",le=\"0.000000512\"}"), text);
+        assertEquals(1, samples.get(family + "_count{agent=\"worker-1\"}"), text);
+        assertEquals(3, samples.get("inline_tls_direct_flows_opened_total"), text);
+        // no latency counter leaks out as a plain counter family
+        assertTrue(samples.keySet().stream().noneMatch(k -> k.startsWith("inline_tls_latency")), text);
+        // per agent: LatencyHistogram.BUCKETS buckets, cumulative (never decreasing), then _sum and _count
+        for (final String agent : new String[]{"worker-0", "worker-1"})
+        {
+            double previous = -1;
+            int buckets = 0;
+            for (final String line : text.split("\n"))
+            {
+                if (line.startsWith(family + "_bucket{agent=\"" + agent + "\""))
+                {
+                    final double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    assertTrue(value >= previous, line);
+                    previous = value;
+                    buckets++;
+                }
+            }
+            assertEquals(LatencyHistogram.BUCKETS, buckets, text);
+        }
+        assertEquals("0", MetricsServer.seconds(0));
+        assertEquals("1", MetricsServer.seconds(1_000_000_000L));
+        assertEquals("0.000000128", MetricsServer.seconds(128));
+    }
+
+    @Test
     void shouldOfferEveryMetricTheDashboardUses() throws Exception
     {
         final CountersManager manager = new CountersManager(
@@ -102,6 +157,7 @@ class MetricsServerTest
         manager.newCounter("config reloads_applied", 200);
         manager.newCounter("config reloads_rejected", 200);
         manager.newCounter("export plaintext_dropped", DirectCountersPublisher.DIRECT_TYPE_ID);
+        new LatencyHistogram(manager, "bridge");
         final Set<String> offered = new HashSet<>();
         for (final String series : parse(MetricsServer.render(manager)).keySet())
         {
@@ -124,6 +180,7 @@ class MetricsServerTest
         final Map<String, Double> samples = new HashMap<>();
         final Set<String> typed = new HashSet<>();
         final Set<String> helped = new HashSet<>();
+        final Set<String> histograms = new HashSet<>();
         for (final String line : text.split("\n"))
         {
             final Matcher comment = COMMENT.matcher(line);
@@ -136,14 +193,23 @@ class MetricsServerTest
                 }
                 else
                 {
-                    assertTrue(Set.of("counter", "gauge").contains(comment.group(3)), line);
+                    assertTrue(Set.of("counter", "gauge", "histogram").contains(comment.group(3)), line);
                     assertTrue(typed.add(name), "TYPE twice for " + name);
+                    if ("histogram".equals(comment.group(3)))
+                    {
+                        histograms.add(name);
+                    }
                 }
                 continue;
             }
             final Matcher sample = SAMPLE.matcher(line);
             assertTrue(sample.matches(), "not a sample line: '" + line + "'");
-            assertTrue(typed.contains(sample.group(1)), "sample before its TYPE: " + line);
+            final String name = sample.group(1);
+            final String family = name.replaceFirst("_(bucket|sum|count)$", "");
+            assertTrue(histograms.contains(family) ? !family.equals(name) : typed.contains(name),
+                "sample before its TYPE (or a histogram's without _bucket, _sum or _count): " + line);
+            assertTrue(!name.endsWith("_bucket") || !histograms.contains(family) || line.contains("le=\""),
+                "bucket without le: " + line);
             final String series = line.substring(0, line.lastIndexOf(' '));
             assertTrue(samples.put(series, Double.parseDouble(sample.group(5))) == null, "series twice: " + series);
         }
