@@ -321,7 +321,7 @@ run_variant() {
     # shellcheck disable=SC2046  # lab_args is a list of options
     # no exports, no load-balancing services: the figures are the bridge's and the direct mode's alone
     if ! LAB_PREFIX=$PREFIX LAB_APPLIANCE=${LAUNCHER:-/nonexistent} LAB_START_TIMEOUT=120 LAB_EXPORTS=0 \
-            "$LAB" --keep --no-build --no-ipv6 --no-lb $(lab_args "$v") >"$OUT/lab-$v.log" 2>&1 8>&-; then
+            "$LAB" --keep --no-build --no-ipv6 --no-lb --no-proxy $(lab_args "$v") >"$OUT/lab-$v.log" 2>&1 8>&-; then
         log "$v: lab.sh failed (log: $OUT/lab-$v.log):"
         grep -E '^(FAIL|lab:)|error' "$OUT/lab-$v.log" | sed 's/^/    /' >&2 || true
         VARIANT_NOTE[$v]="lab.sh failed, not measured"

@@ -421,11 +421,11 @@ LABWORK=""
 start_lab() {  # start_lab TERM LAB-OPTIONS...
     local term=$1
     shift
-    log "=== $term: LAB_PREFIX=$PREFIX LAB_EXPORTS=0 scripts/lab.sh --keep --no-build --no-ipv6 --no-lb $*"
+    log "=== $term: LAB_PREFIX=$PREFIX LAB_EXPORTS=0 scripts/lab.sh --keep --no-build --no-ipv6 --no-lb --no-proxy $*"
     LAB_UP=1
     # LAB_EXPORTS=0: no plaintext or key log export (the lab's checks turn them on; they cost per frame)
     if ! LAB_PREFIX=$PREFIX LAB_APPLIANCE=${LAUNCHER:-/nonexistent} LAB_START_TIMEOUT=120 LAB_EXPORTS=0 \
-            "$LAB" --keep --no-build --no-ipv6 --no-lb "$@" >"$OUT/lab-$term.log" 2>&1 8>&-; then
+            "$LAB" --keep --no-build --no-ipv6 --no-lb --no-proxy "$@" >"$OUT/lab-$term.log" 2>&1 8>&-; then
         note "$term" "lab.sh reported failures: $(grep -E '^FAIL' "$OUT/lab-$term.log" | awk 'NR <= 3' | tr '\n' ' ')"
     fi
     LABWORK=$(cat "/tmp/$PREFIX-lab.kept" 2>/dev/null || true)

@@ -10,8 +10,8 @@
 # bridges out0<->in0 with either the appliance daemon (default) or a Linux
 # bridge (baseline), then runs checks (ping, ARP, 20 MiB download, 10 MiB PUT
 # upload, IPv6 ping; with the appliance, HTTPS for every suite with curl and
-# openssl s_client, resumed sessions, SIGKILL + restart, forged records) and
-# prints a summary. See --help.
+# openssl s_client, resumed sessions, SIGKILL + restart, forged records, load
+# balancing, the full proxy) and prints a summary. See --help.
 #
 # All traffic stays inside the namespaces this script creates; only
 # 198.18.0.0/24 (and fd00:198:18::/64) is used. The host's interfaces are
@@ -46,6 +46,10 @@ LB_APPL_IP=198.18.0.254  # the appliance's inside address (health checks)
 LB_INTERVAL_MS=500
 LB_TIMEOUT_MS=400
 LB_FALL=2
+# Full proxy (the full-proxy section): a service on an address of its own on the
+# server side, transparent (its backend is the same address, port 80: one more
+# nginx serving the same files and uploads as the main one).
+PROXY_IP=198.18.0.12
 
 CURL_MAX_TIME=${LAB_CURL_MAX_TIME:-180}   # seconds, per check transfer
 HTTPS_MIB_DOWN=${LAB_HTTPS_MIB_DOWN:-50}  # MiB, per suite and client, HTTPS download
@@ -66,6 +70,8 @@ CAPTURE=""
 IPV6=1
 LB=1
 LB_SERVICES=""
+PROXY=1
+PROXY_SERVICE=""
 BUILD=1
 DOWN_ONLY=0
 QUICK=0
@@ -97,6 +103,8 @@ Options:
   --no-ipv6            skip the IPv6 ping check
   --no-lb              skip the load-balancing section (virtual addresses
                        $LB_VIP_RR and $LB_VIP_SH over two backends; appliance only)
+  --no-proxy           skip the full-proxy section (HTTPS through a full-proxy
+                       service on $PROXY_IP; appliance only)
   --no-build           do not run mvn package (use the existing build)
   --quick              only ping, one 20 MiB HTTPS download (sha256 checked)
                        and the operator commands (appliance stats / flows
@@ -162,6 +170,7 @@ while [ $# -gt 0 ]; do
         --capture=*) CAPTURE=${1#*=}; shift ;;
         --no-ipv6) IPV6=0; shift ;;
         --no-lb) LB=0; shift ;;
+        --no-proxy) PROXY=0; shift ;;
         --no-build) BUILD=0; shift ;;
         --quick) QUICK=1; shift ;;
         --keep) KEEP=1; shift ;;
@@ -180,6 +189,7 @@ fi
 if [ "$QUICK" = 1 ]; then
     [ "$BRIDGE" = appliance ] || die "--quick checks the appliance: it needs --bridge appliance"
     LB=0
+    PROXY=0
     IPV6=0
     LAB_EXPORTS=${LAB_EXPORTS:-0}
 fi
@@ -538,6 +548,33 @@ NGINX
 $(lb_service shop-sh "$LB_VIP_SH" source-hash)"
 fi
 
+# ----------------------------------------------------- full proxy: setup ----
+# $PROXY_IP on srv0 with an nginx of its own (the lab's nginx.conf.in on that
+# address: the same files and upload directory); the full-proxy service in front
+# of it, written on one line so that the reload checks' line edits of the direct
+# service leave it alone (a reload that changes a full-proxy service is
+# rejected). Skipped with --no-proxy and with the kernel bridge.
+[ "$BRIDGE" = appliance ] || PROXY=0
+PROXY_NGINX_PID=""
+if [ "$PROXY" = 1 ]; then
+    ip -n "$NS_S" addr add "$PROXY_IP/24" dev srv0
+    dir="$WORK/proxy/nginx"
+    mkdir -p "$dir"/{body,proxy,fastcgi,uwsgi,scgi}
+    sed -e "s|@WORK@/nginx/|$dir/|g" -e "s|@WORK@|$WORK|g" -e "s|listen $SRV_IP:80;|listen $PROXY_IP:80;|" \
+        -e "s|@LISTEN6@||" "$LABDIR/nginx.conf.in" > "$dir/nginx.conf"
+    grep -q "listen $PROXY_IP:80;" "$dir/nginx.conf" || die "nginx.conf.in no longer has 'listen $SRV_IP:80;'"
+    ip netns exec "$NS_S" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
+    PROXY_NGINX_PID=$!
+    up=0
+    for _ in $(seq 1 100); do
+        if ip netns exec "$NS_S" bash -c "exec 3<>/dev/tcp/$PROXY_IP/80" 2>/dev/null; then up=1; break; fi
+        sleep 0.1
+    done
+    [ "$up" = 1 ] || die "the full-proxy backend nginx did not come up on $PROXY_IP:80"
+    log "full-proxy backend nginx (pid $PROXY_NGINX_PID) on $PROXY_IP:80"
+    PROXY_SERVICE="  - {name: proxied, mode: full-proxy, listen: '$PROXY_IP:443', backendPort: 80}"
+fi
+
 # start_daemon LOG: starts the appliance in its namespace and waits for
 # "appliance started" (a setup failure otherwise); sets DAEMON_PID.
 start_daemon() {
@@ -603,6 +640,7 @@ services:
     listen: $SRV_IP:443
     backendPort: 80
 ${LB_SERVICES:+$LB_SERVICES
+}${PROXY_SERVICE:+$PROXY_SERVICE
 }journal:
   path: $JOURNAL
   maxFlows: 1024
@@ -752,12 +790,12 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         return 1
     }
 
-    https_curl() {  # https_curl CHECK SUITE CURL-TLS-OPTIONS...
-        local check=$1 suite=$2 w code speed size sha bad="" down="" up="" err="$WORK/client/curl-$1.err"
+    https_curl() {  # https_curl CHECK HOST SUITE CURL-TLS-OPTIONS...
+        local check=$1 host=$2 suite=$3 w code speed size sha bad="" down="" up="" err="$WORK/client/curl-$1.err"
         local dl="$WORK/client/https-dl.bin"
-        shift 2
+        shift 3
         if w=$("${CURL[@]}" -k "$@" -o "$dl" -w '%{http_code} %{speed_download} %{size_download}' \
-                "https://$SRV_IP/file-https.bin" 2>"$err"); then
+                "https://$host/file-https.bin" 2>"$err"); then
             read -r code speed size <<<"$w"
             sha=$(sha256sum "$dl" | cut -d' ' -f1)
             if [ "$code" = 200 ] && [ "$sha" = "$SHA_HTTPS_DL" ]; then
@@ -768,7 +806,7 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         fi
         rm -f "$dl"
         if w=$("${CURL[@]}" -k "$@" -H 'Expect:' -T "$WORK/client/upload-https.bin" -o /dev/null \
-                -w '%{http_code} %{speed_upload}' "https://$SRV_IP/upload/$check.bin" 2>"$err"); then
+                -w '%{http_code} %{speed_upload}' "https://$host/upload/$check.bin" 2>"$err"); then
             read -r code speed <<<"$w"
             if w=$(upload_result "$check.bin" "$code"); then up="up ${HTTPS_MIB_UP} MiB $(mib_per_s "$speed" 1)"
             else bad+="$w"; fi
@@ -784,12 +822,12 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
     s_client_errors() {  # what s_client said, without its certificate chatter
         grep -v -e '^depth=' -e '^verify ' -e 'SSL_get_servername' "$1" | tr '\n' ' ' || true
     }
-    https_s_client() {  # https_s_client CHECK SUITE S_CLIENT-TLS-OPTIONS...
-        local check=$1 suite=$2 r t0 t1 code size sha bad="" down="" up="" err="$WORK/client/s_client-$1.err"
-        shift 2
+    https_s_client() {  # https_s_client CHECK HOST SUITE S_CLIENT-TLS-OPTIONS...
+        local check=$1 host=$2 suite=$3 r t0 t1 code size sha bad="" down="" up="" err="$WORK/client/s_client-$1.err"
+        shift 3
         t0=$(date +%s.%N)
-        r=$(printf 'GET /file-https.bin HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$SRV_IP" |
-            ip netns exec "$NS_C" timeout "$CURL_MAX_TIME" openssl s_client -quiet -connect "$SRV_IP:443" "$@" \
+        r=$(printf 'GET /file-https.bin HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$host" |
+            ip netns exec "$NS_C" timeout "$CURL_MAX_TIME" openssl s_client -quiet -connect "$host:443" "$@" \
                 2>"$err" | python3 "$LABDIR/http_sha256.py") || true
         t1=$(seconds_since "$t0")
         read -r code size sha <<<"${r:-000 0 -}"
@@ -802,8 +840,8 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         size=$(stat -c %s "$WORK/client/upload-https.bin")
         t0=$(date +%s.%N)
         r=$({ printf 'PUT /upload/%s.bin HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' \
-                "$check" "$SRV_IP" "$size"; cat "$WORK/client/upload-https.bin"; } |
-            ip netns exec "$NS_C" timeout "$CURL_MAX_TIME" openssl s_client -quiet -connect "$SRV_IP:443" "$@" \
+                "$check" "$host" "$size"; cat "$WORK/client/upload-https.bin"; } |
+            ip netns exec "$NS_C" timeout "$CURL_MAX_TIME" openssl s_client -quiet -connect "$host:443" "$@" \
                 2>"$err" | python3 "$LABDIR/http_sha256.py") || true
         t1=$(seconds_since "$t0")
         read -r code _ <<<"${r:-000}"
@@ -815,47 +853,60 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         if [ -z "$bad" ]; then pass "$check" "$suite: $down, $up"; else fail "$check" "$suite: $bad"; fi
     }
 
+    # https_matrix PREFIX HOST VERSION:SUITE:SHORT...: each suite alone, with curl and with openssl s_client
+    # (checks PREFIX-curl-VERSION-SHORT and PREFIX-s_client-VERSION-SHORT)
+    https_matrix() {
+        local prefix=$1 host=$2 spec ver name short
+        shift 2
+        for spec in "$@"; do
+            IFS=: read -r ver name short <<<"$spec"
+            if [ "$ver" = tls13 ]; then
+                https_curl "$prefix-curl-$ver-$short" "$host" "$name" --tlsv1.3 --tls13-ciphers "$name"
+                https_s_client "$prefix-s_client-$ver-$short" "$host" "$name" -tls1_3 -ciphersuites "$name"
+            else
+                https_curl "$prefix-curl-$ver-$short" "$host" "$name" --tlsv1.2 --tls-max 1.2 --ciphers "$name"
+                https_s_client "$prefix-s_client-$ver-$short" "$host" "$name" -tls1_2 -cipher "$name"
+            fi
+        done
+    }
     t_matrix=$(date +%s)
-    for suite in tls13:TLS_AES_128_GCM_SHA256:aes128-gcm tls13:TLS_AES_256_GCM_SHA384:aes256-gcm \
-            tls13:TLS_CHACHA20_POLY1305_SHA256:chacha20 tls12:ECDHE-ECDSA-AES128-GCM-SHA256:aes128-gcm \
-            tls12:ECDHE-ECDSA-AES256-GCM-SHA384:aes256-gcm tls12:ECDHE-ECDSA-CHACHA20-POLY1305:chacha20; do
-        IFS=: read -r ver name short <<<"$suite"
-        if [ "$ver" = tls13 ]; then
-            https_curl "https-curl-$ver-$short" "$name" --tlsv1.3 --tls13-ciphers "$name"
-            https_s_client "https-s_client-$ver-$short" "$name" -tls1_3 -ciphersuites "$name"
-        else
-            https_curl "https-curl-$ver-$short" "$name" --tlsv1.2 --tls-max 1.2 --ciphers "$name"
-            https_s_client "https-s_client-$ver-$short" "$name" -tls1_2 -cipher "$name"
-        fi
-    done
-    rm -f "$WORK/server/www/file-https.bin" "$WORK/client/upload-https.bin"
+    https_matrix https "$SRV_IP" tls13:TLS_AES_128_GCM_SHA256:aes128-gcm tls13:TLS_AES_256_GCM_SHA384:aes256-gcm \
+        tls13:TLS_CHACHA20_POLY1305_SHA256:chacha20 tls12:ECDHE-ECDSA-AES128-GCM-SHA256:aes128-gcm \
+        tls12:ECDHE-ECDSA-AES256-GCM-SHA384:aes256-gcm tls12:ECDHE-ECDSA-CHACHA20-POLY1305:chacha20
+    # (the payloads stay for the full-proxy section; removed after it)
     log "HTTPS: 6 suites x 2 clients x (${HTTPS_MIB_DOWN} MiB down + ${HTTPS_MIB_UP} MiB up)" \
         "in $(( $(date +%s) - t_matrix )) s"
 
-    # A TLS 1.2 session resumed through the appliance (session id cache).
-    sess="$WORK/client/tls12.session"
-    r1=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_2 \
-        -sess_out "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
-    r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_2 \
-        -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
-    if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass tls12-resumed "$r2"
-    else fail tls12-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
+    # A TLS 1.2 session resumed through the appliance (session id cache): tls12_resumed CHECK HOST
+    tls12_resumed() {
+        local check=$1 host=$2 sess="$WORK/client/$1.session" r1 r2
+        r1=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$host:443" -tls1_2 \
+            -sess_out "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
+        r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$host:443" -tls1_2 \
+            -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
+        if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass "$check" "$r2"
+        else fail "$check" "first: '${r1:-no handshake}', second: '${r2:-no handshake}'"; fi
+    }
+    tls12_resumed tls12-resumed "$SRV_IP"
 
     # TLS 1.3: the appliance issues the ticket itself after the hand-over and answers the PSK handshake.
     # The ticket comes after the handshake: the first client stays 2 s for it (it may need a retransmission under
-    # --faults); a client that still got none tries once more, as a browser would.
-    sess="$WORK/client/tls13.session"
-    for attempt in 1 2; do
-        rm -f "$sess"
-        r1=$(sleep 2 | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
-            -sess_out "$sess" 2>&1 | grep -E '^(New|Reused),' | head -1 || true)
-        [ -s "$sess" ] && break
-    done
-    r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$SRV_IP:443" -tls1_3 \
-        -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
-    if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass tls13-resumed "$r2"
-    else fail tls13-resumed "first: '${r1:-no handshake}', second: '${r2:-no handshake}' (session file: $(
-        [ -s "$sess" ] && echo saved || echo none), attempts: $attempt)"; fi
+    # --faults); a client that still got none tries once more, as a browser would. tls13_resumed CHECK HOST
+    tls13_resumed() {
+        local check=$1 host=$2 sess="$WORK/client/$1.session" r1 r2 attempt
+        for attempt in 1 2; do
+            rm -f "$sess"
+            r1=$(sleep 2 | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$host:443" -tls1_3 \
+                -sess_out "$sess" 2>&1 | grep -E '^(New|Reused),' | head -1 || true)
+            [ -s "$sess" ] && break
+        done
+        r2=$(echo | ip netns exec "$NS_C" timeout 20 openssl s_client -connect "$host:443" -tls1_3 \
+            -sess_in "$sess" 2>&1 </dev/null | grep -E '^(New|Reused),' | head -1 || true)
+        if [ "${r1%%,*}" = New ] && [ "${r2%%,*}" = Reused ]; then pass "$check" "$r2"
+        else fail "$check" "first: '${r1:-no handshake}', second: '${r2:-no handshake}' (session file: $(
+            [ -s "$sess" ] && echo saved || echo none), attempts: $attempt)"; fi
+    }
+    tls13_resumed tls13-resumed "$SRV_IP"
 
     # SIGKILL during a download, start again: the flow continues from the
     # journal and the file arrives whole.
@@ -951,6 +1002,75 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         for _ in $(seq 1 200); do grep -qF -- "$1" "$DAEMON_LOG" 2>/dev/null && return 0; sleep 0.1; done
         return 1
     }
+    # Mode switch while a download runs: the web service turns full-proxy (the file renamed into place) during a
+    # 20 MiB download it carries in direct mode; the download finishes whole, and the next connection is the full
+    # proxy's (its flows_opened counter moves, direct's does not); then back to direct the same way, proven again.
+    mode_counters() {  # "DIRECT_OPENED PROXY_OPENED" from /metrics (published once a second)
+        ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
+            python3 "$LABDIR/metrics_check.py" inline_tls_direct_flows_opened_total \
+                inline_tls_full_proxy_flows_opened_total 2>/dev/null || echo "x x"
+    }
+    reloads_logged() { grep -c 'config reloaded (file changed)' "$DAEMON_LOG" 2>/dev/null || true; }
+    mode_switch_leg() {  # mode_switch_leg FROM TO BASE: download in FROM mode, BASE with web in TO, prove both
+        local from=$1 to=$2 base=$3 dl="$WORK/client/modeswitch-$1.bin" rc n0 got d1 p1 d2 p2 code size sha notes=()
+        ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME" \
+            --limit-rate 2M -o "$dl" -w '%{http_code} %{size_download}' "https://$SRV_IP/file-20m.bin" \
+            >"$WORK/client/modeswitch.out" 2>"$WORK/client/modeswitch.err" 9>&- &
+        rc=$!
+        for _ in $(seq 1 300); do
+            [ "$(stat -c %s "$dl" 2>/dev/null || echo 0)" -ge 1048576 ] && break
+            kill -0 "$rc" 2>/dev/null || break
+            sleep 0.1
+        done
+        n0=$(reloads_logged)
+        sed -e "/^  - name: web$/,/^    backendPort: 80$/s/^    mode: $from$/    mode: $to/" "$base" \
+            >"$CFG.new" && mv "$CFG.new" "$CFG"
+        for _ in $(seq 1 200); do [ "$(reloads_logged)" -gt "$n0" ] && break; sleep 0.1; done
+        got=$(stat -c %s "$dl" 2>/dev/null || echo 0)
+        [ "$(reloads_logged)" -gt "$n0" ] || notes+=("no reload logged")
+        [ "$got" -lt 20971520 ] || notes+=("the download ended before the switch applied")
+        wait "$rc" 2>/dev/null || true
+        read -r code size <"$WORK/client/modeswitch.out" || true
+        sha=$(sha256sum "$dl" 2>/dev/null | cut -d' ' -f1 || true)
+        rm -f "$dl"
+        [ "${code:-}" = 200 ] && [ "$sha" = "$SHA_DL" ] ||
+            notes+=("download in flight: HTTP ${code:-?}, ${size:-?} bytes, sha256 ${sha:0:16}...: $(tr '\n' ' ' <"$WORK/client/modeswitch.err")")
+        sleep 1.2
+        read -r d1 p1 <<<"$(mode_counters)"
+        "${CURL[@]}" -k -o /dev/null "https://$SRV_IP/file-64k.bin" 2>>"$WORK/client/modeswitch.err" ||
+            notes+=("next connection failed: $(tail -n 1 "$WORK/client/modeswitch.err")")
+        sleep 1.2
+        read -r d2 p2 <<<"$(mode_counters)"
+        if ! [[ "$d1$p1$d2$p2" =~ ^[0-9]+$ ]]; then
+            notes+=("counters unreadable: '$d1 $p1' '$d2 $p2'")
+        elif [ "$to" = full-proxy ] && ! (( p2 == p1 + 1 && d2 == d1 )); then
+            notes+=("next connection not carried by the full proxy: direct flows_opened $d1 -> $d2, full_proxy $p1 -> $p2")
+        elif [ "$to" = direct ] && ! (( d2 == d1 + 1 && p2 == p1 )); then
+            notes+=("next connection not carried by the direct mode: direct flows_opened $d1 -> $d2, full_proxy $p1 -> $p2")
+        fi
+        MODE_SWITCH_FACTS="switched at $((got >> 20)) MiB of 20; next connection: direct flows_opened $d1 -> $d2, full_proxy flows_opened $p1 -> $p2"
+        MODE_SWITCH_NOTES=("${notes[@]}")
+    }
+    mode_switch_check() {
+        local facts n0
+        sed -e "/^  - name: web$/,/^    backendPort: 80$/s/^    mode: direct$/    mode: full-proxy/" \
+            "$WORK/appliance.yaml.orig" >"$WORK/appliance.yaml.proxy"
+        mode_switch_leg direct full-proxy "$WORK/appliance.yaml.orig"
+        facts="to full-proxy: $MODE_SWITCH_FACTS"
+        if [ ${#MODE_SWITCH_NOTES[@]} -eq 0 ]; then
+            mode_switch_leg full-proxy direct "$WORK/appliance.yaml.proxy"   # back to the file the lab started with
+            facts+="; back to direct: $MODE_SWITCH_FACTS"
+        else
+            n0=$(reloads_logged)
+            cp "$WORK/appliance.yaml.orig" "$CFG.new" && mv "$CFG.new" "$CFG"
+            for _ in $(seq 1 200); do [ "$(reloads_logged)" -gt "$n0" ] && break; sleep 0.1; done
+        fi
+        if [ ${#MODE_SWITCH_NOTES[@]} -eq 0 ]; then
+            pass mode-switch-in-flight "20 MiB whole across each switch; $facts"
+        else
+            fail mode-switch-in-flight "${MODE_SWITCH_NOTES[*]} ($facts)"
+        fi
+    }
     cp "$CFG" "$WORK/appliance.yaml.orig"
     dl="$WORK/client/reload-20m.bin"
     ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME" \
@@ -1000,6 +1120,7 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
     else
         fail https-service-restored "$(tr '\n' ' ' <"$WORK/client/curl-restored.err")"
     fi
+    mode_switch_check
 fi
 
 # ----------------------------------------------------- metrics + export ----
@@ -1064,6 +1185,36 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ] && [ "$QUICK" = 0 ]; then
         else
             fail keylog-decrypt "with the key log: $got requests, without: $plain ($(head -c 300 "$WORK/keylog-tshark.err" | tr '\n' ' '))"
         fi
+    fi
+fi
+
+# ---------------------------------------------- tiny client window: switch ----
+# A client whose receive buffer is the smallest Linux allows (it advertises ~576-byte windows, less than a
+# segment plus a record's overhead) downloads through the direct service: the appliance must switch the
+# flow's server->client direction to proxy handling (counter switches_to_proxy_small_window on /metrics),
+# carry the download there byte-exact, and switch back for the close (switches_to_cut_through).
+if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ] && [ "$QUICK" = 0 ]; then
+    tiny_kib=1024
+    [ "$FAULTS" = 1 ] && tiny_kib=256   # each loss costs a timeout at this window: a few seconds per 256 KiB
+    head -c $((tiny_kib * 1024)) /dev/urandom > "$WORK/server/www/file-tiny.bin"
+    tiny_sha=$(sha256sum "$WORK/server/www/file-tiny.bin" | cut -d' ' -f1)
+    MET=(ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT")
+    want=(inline_tls_direct_switches_to_proxy_small_window_total inline_tls_direct_switches_to_cut_through_total)
+    before=$("${MET[@]}/metrics" 2>"$WORK/tiny.err" | python3 "$LABDIR/metrics_check.py" "${want[@]}" 2>>"$WORK/tiny.err" || true)
+    t0=$(date +%s.%N)
+    got=$(ip netns exec "$NS_C" timeout 120 python3 "$LABDIR/tiny_window_client.py" --connect "$SRV_IP:443" \
+        --path /file-tiny.bin 2>>"$WORK/tiny.err" | python3 "$LABDIR/http_sha256.py") || true
+    secs=$(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$(date +%s.%N)")
+    sleep 1.5   # the direct mode publishes its counters once a second
+    after=$("${MET[@]}/metrics" 2>>"$WORK/tiny.err" | python3 "$LABDIR/metrics_check.py" "${want[@]}" 2>>"$WORK/tiny.err" || true)
+    read -r status bytes sha <<<"${got:-000 0 -}"
+    read -r in0 out0 <<<"${before:-x x}"
+    read -r in1 out1 <<<"${after:-x x}"
+    if [ "$status" = 200 ] && [ "$sha" = "$tiny_sha" ] && [[ "$in0" =~ ^[0-9]+$ && "$in1" =~ ^[0-9]+$ ]] &&
+        (( in1 > in0 && out1 > out0 )); then
+        pass https-tiny-window "$tiny_kib KiB sha256 ok in ${secs} s at $(grep -o 'rcvbuf=[0-9]*' "$WORK/tiny.err" | head -1); switches to proxy $in0 -> $in1, back to cut-through $out0 -> $out1"
+    else
+        fail https-tiny-window "HTTP $status, $bytes bytes, sha ${sha:0:12} (want ${tiny_sha:0:12}); switches to proxy '$in0' -> '$in1', back '$out0' -> '$out1'; $(tr '\n' ' ' <"$WORK/tiny.err" | head -c 300)"
     fi
 fi
 
@@ -1175,6 +1326,82 @@ if [ "$LB" = 1 ]; then
         fail lb-backend-back "backend $dead did not come back UP within 10 s"
     fi
 fi
+
+# ---------------------------------------------------- full proxy: checks ----
+# HTTPS through the full-proxy service (the appliance terminates TCP on both legs
+# and TLS on the client's): the direct mode's helpers (https_matrix, *_resumed)
+# pointed at $PROXY_IP, for TLS 1.3 AES-128-GCM and TLS 1.2 ECDHE-ECDSA-CHACHA20-
+# POLY1305 with curl and openssl s_client (the same payloads, sha256 compared);
+# TLS 1.2 and 1.3 resumption; then the engine's own counters from /metrics, once
+# its flows are let go (TIME-WAIT): flows opened and closed, bytes both ways,
+# resumed sessions, and under --faults retransmissions on both legs.
+PROXY_DESC=""
+if [ "$PROXY" = 1 ]; then
+    t_proxy=$(date +%s)
+    proxy_metrics() {  # proxy_metrics: the full-proxy counters (see names below), space separated, or nothing
+        ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" \
+                2>>"$WORK/proxy/metrics.err" |
+            python3 "$LABDIR/metrics_check.py" inline_tls_full_proxy_flows_opened_total \
+                inline_tls_full_proxy_flows_closed_total inline_tls_full_proxy_flows_reset_total \
+                inline_tls_full_proxy_flows_resumed_total inline_tls_full_proxy_bytes_from_clients_total \
+                inline_tls_full_proxy_bytes_to_clients_total inline_tls_full_proxy_client_retransmissions_total \
+                inline_tls_full_proxy_backend_retransmissions_total inline_tls_full_proxy_flows \
+                2>>"$WORK/proxy/metrics.err" || true
+    }
+    proxy_before=$(proxy_metrics)
+    if [ "$FAULTS" = 1 ]; then
+        # under 5% loss + reordering the proxy's own TCP carries ~1 MiB/s (no RACK/TLP/DSACK undo yet): one client
+        # per suite (curl for TLS 1.3, s_client for TLS 1.2) keeps the section near three minutes
+        proxy_transfers=2
+        https_curl proxy-https-curl-tls13-aes128-gcm "$PROXY_IP" TLS_AES_128_GCM_SHA256 --tlsv1.3 \
+            --tls13-ciphers TLS_AES_128_GCM_SHA256
+        https_s_client proxy-https-s_client-tls12-chacha20 "$PROXY_IP" ECDHE-ECDSA-CHACHA20-POLY1305 -tls1_2 \
+            -cipher ECDHE-ECDSA-CHACHA20-POLY1305
+    else
+        proxy_transfers=4
+        https_matrix proxy-https "$PROXY_IP" tls13:TLS_AES_128_GCM_SHA256:aes128-gcm \
+            tls12:ECDHE-ECDSA-CHACHA20-POLY1305:chacha20
+    fi
+    tls12_resumed proxy-tls12-resumed "$PROXY_IP"
+    tls13_resumed proxy-tls13-resumed "$PROXY_IP"
+    # every flow let go (TIME-WAIT is 2 s), its retransmissions added, the counters published (once a second)
+    for _ in $(seq 1 100); do
+        proxy_after=$(proxy_metrics)
+        [ "${proxy_after##* }" = 0 ] && break
+        sleep 0.2
+    done
+    read -r o0 c0 x0 r0 bi0 bo0 rc0 rb0 _ <<<"${proxy_before:-x}"
+    read -r o1 c1 x1 r1 bi1 bo1 rc1 rb1 held <<<"${proxy_after:-x}"
+    if [[ "$o0" =~ ^[0-9]+$ && "$o1" =~ ^[0-9]+$ ]]; then
+        opened=$((o1 - o0)) closed=$((c1 - c0)) reset=$((x1 - x0)) resumed=$((r1 - r0))
+        up=$((bi1 - bi0)) down=$((bo1 - bo0)) rtx_c=$((rc1 - rc0)) rtx_b=$((rb1 - rb0))
+        facts="flows opened $opened, closed $closed, reset $reset, resumed $resumed, held $held;"
+        facts+=" plaintext from clients $up B, to clients $down B;"
+        facts+=" retransmissions client leg $rtx_c, backend leg $rtx_b"
+        why=""
+        # 4 (2 under --faults) transfers each way, 2 x 2 resumption handshakes (one more for a TLS 1.3 ticket that
+        # came late); every flow let go: closed cleanly, or reset (curl closes without waiting for the server's
+        # close_notify, and its kernel answers that with a RST)
+        (( opened >= 2 * proxy_transfers + 4 )) || why+="fewer than $((2 * proxy_transfers + 4)) flows opened; "
+        (( closed > 0 && closed + reset == opened && held == 0 )) || why+="not every flow let go, or none cleanly; "
+        (( up >= proxy_transfers * HTTPS_MIB_UP * 1048576 )) ||
+            why+="less than $proxy_transfers x $HTTPS_MIB_UP MiB from the clients; "
+        (( down >= proxy_transfers * HTTPS_MIB_DOWN * 1048576 )) ||
+            why+="less than $proxy_transfers x $HTTPS_MIB_DOWN MiB to the clients; "
+        (( resumed >= 2 )) || why+="fewer than 2 resumed sessions; "
+        if [ "$FAULTS" = 1 ]; then
+            (( rtx_c > 0 && rtx_b > 0 )) || why+="no retransmissions on a leg under --faults; "
+        fi
+        if [ -z "$why" ]; then pass proxy-counters "$facts"; else fail proxy-counters "$why($facts)"; fi
+    else
+        fail proxy-counters "no full-proxy counters in /metrics: before '$proxy_before', after '$proxy_after' ($(
+            head -c 300 "$WORK/proxy/metrics.err" | tr '\n' ' '))"
+    fi
+    PROXY_DESC="$PROXY_IP:443 -> $PROXY_IP:80 (full-proxy, transparent), section $(( $(date +%s) - t_proxy )) s"
+    log "full proxy: $proxy_transfers transfers of ${HTTPS_MIB_DOWN} MiB down + ${HTTPS_MIB_UP} MiB up (2 suites)," \
+        "resumption, counters in $(( $(date +%s) - t_proxy )) s"
+fi
+rm -f "$WORK/server/www/file-https.bin" "$WORK/client/upload-https.bin"   # (the HTTPS payloads, when made)
 
 # -------------------------------------------------------------- capture ----
 CAPTURE_DESC=""
@@ -1319,6 +1546,7 @@ printf '%-16s %s\n' "built:" "$BUILT_DESC"
 printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux bridge br0 in $NS_A)" || echo " (${APPLIANCE#"$ROOT"/} in $NS_A, $(grep -o 'started: .*' "$DAEMON_LOG" 2>/dev/null | grep -o '[a-z]* I/O' || echo "$DRIVER driver"), $THREADING threading)")"
 printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
+[ -n "$PROXY_DESC" ] && printf '%-16s %s\n' "full proxy:" "$PROXY_DESC"
 [ "$LB" = 1 ] && printf '%-16s %s\n' "load balancing:" "$LB_VIP_RR (round-robin), $LB_VIP_SH (source-hash) -> ${LB_BACKENDS[*]} :80, checked from $LB_APPL_IP"
 [ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"
 for i in "${!CHECK_NAMES[@]}"; do

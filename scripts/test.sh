@@ -5,9 +5,10 @@
 # tests built, unpacked with dpkg -x into a scratch folder, its installed launcher running the daemon (scripts/lab.sh
 # --quick: ping, one HTTPS download, appliance stats/flows; ~20 s; namespaces PREFIX-deb-*), then clean in shared
 # threading, and with 5% loss + 5% reordering on both legs (scripts/lab/faults.yaml) in dedicated threading.
-# HTTPS sizes per suite and client (6 suites x curl and openssl s_client): both labs use the lab's defaults, 50 MiB
-# down and 20 MiB up (clean: ~1 min of transfers on 2 shared cores; under faults, with SACK translated, 6-40 MiB/s
-# per transfer: a few minutes); TEST_FAULTS_HTTPS_MIB_DOWN / TEST_FAULTS_HTTPS_MIB_UP shrink the faults run.
+# HTTPS sizes per suite and client (6 suites x curl and openssl s_client in direct mode; through the full proxy 2
+# suites x both clients, under faults one client per suite): both labs use the lab's defaults, 50 MiB down and 20 MiB
+# up (clean: ~1 min of transfers on 2 shared cores; under faults direct mode carries 6-40 MiB/s per transfer, the
+# full proxy ~1 MiB/s: about 6 minutes); TEST_FAULTS_HTTPS_MIB_DOWN / TEST_FAULTS_HTTPS_MIB_UP shrink the faults run.
 # Installs what it needs on a fresh Debian machine.
 # Usage: scripts/test.sh [--no-lab]     (the lab needs root; CI runs as root)
 set -euo pipefail

@@ -56,7 +56,8 @@ public record ApplianceConfig(
     Journal journal,
     Export export,
     Metrics metrics,
-    FullProxy fullProxy)
+    FullProxy fullProxy,
+    org.inlinetls.modes.direct.SwitchPolicy switching)
 {
     /** Packet I/O driver. */
     public enum IoDriver
@@ -490,6 +491,16 @@ public record ApplianceConfig(
             .append("  tls.sessionCache: enabled=").append(tls.sessionCache().enabled())
             .append(" maxEntries=").append(tls.sessionCache().maxEntries())
             .append(" path=").append(tls.sessionCache().path()).append('\n');
+        text.append("  switching: enabled=").append(switching.enabled())
+            .append(" smallWindowBytes=").append(switching.smallWindowBytes() == 0 ? "(client MSS)" :
+                String.valueOf(switching.smallWindowBytes()))
+            .append(" smallWindowAcks=").append(switching.smallWindowAcks())
+            .append(" resumeWindowBytes=").append(switching.resumeWindowBytes() == 0 ? "(4 x client MSS)" :
+                String.valueOf(switching.resumeWindowBytes()))
+            .append(" maxProxiedFlows=").append(switching.maxProxiedFlows())
+            .append(" stageBytes=").append(switching.stageBytes())
+            .append(" tinySegmentBytes=").append(switching.tinySegmentBytes())
+            .append(" tinySegmentRun=").append(switching.tinySegmentRun()).append('\n');
         // paths only: the key file's contents are never read here, let alone printed
         for (final CertificateSpec spec : certificates)
         {

@@ -7,11 +7,12 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What a reloaded configuration changes against the running one, split into what a running daemon applies (services,
- * certificates, the TLS policy of new handshakes) and what needs a restart (interfaces, I/O, NIC, threading,
- * malformed-frame policy, faults, runtime directory and counters interval, journal, key log export, and the TLS
- * settings the record layer or the session stores depend on), and the {@link #effective()} configuration: the new
- * one with every setting that needs a restart kept at its running value.
+ * What a reloaded configuration changes against the running one, split into what a running daemon applies (services
+ * in every mode and their modes, load-balancing pools and health checks, certificates, the TLS policy of new
+ * handshakes, the full-proxy memory budget and timeouts) and what needs a restart (interfaces, I/O, NIC, threading,
+ * malformed-frame policy, faults, runtime directory and counters interval, journal, key log export, metrics, the
+ * full-proxy buffer size, and the TLS settings the record layer or the session stores depend on), and the
+ * {@link #effective()} configuration: the new one with every setting that needs a restart kept at its running value.
  */
 public final class ConfigChanges
 {
@@ -36,7 +37,12 @@ public final class ConfigChanges
         restartIf(running.countersLogIntervalSec() != loaded.countersLogIntervalSec(),
             "runtime.countersLogIntervalSec");
         restartIf(!running.journal().equals(loaded.journal()), "journal");
-        restartIf(!running.fullProxy().equals(loaded.fullProxy()), "fullProxy");
+        // the buffers of a full-proxy flow are sized once (pooled flows and stages, the memory accounting of flows
+        // in flight); the budget, idle timeout and TIME-WAIT apply at once
+        restartIf(running.fullProxy().bufferKb() != loaded.fullProxy().bufferKb(), "fullProxy.bufferKb");
+        final ApplianceConfig.FullProxy fullProxy = new ApplianceConfig.FullProxy(loaded.fullProxy().memoryBudgetMb(),
+            running.fullProxy().bufferKb(), loaded.fullProxy().idleTimeoutSec(), loaded.fullProxy().timeWaitMs());
+        restartIf(!running.switching().equals(loaded.switching()), "switching");
         restartIf(!running.export().equals(loaded.export()), "export");
         restartIf(!running.metrics().equals(loaded.metrics()), "metrics");
 
@@ -56,8 +62,8 @@ public final class ConfigChanges
         tlsChanged = !tls.equals(was);
 
         final boolean servicesDiffer = !running.services().equals(loaded.services());
-        restartIf(servicesDiffer && !servicesReloadable, "services (the daemon started without any: the direct " +
-            "mode and its journal are set up at start)");
+        restartIf(servicesDiffer && !servicesReloadable, "services (the daemon started without any: the modes' " +
+            "engines and the journal are set up at start)");
         final List<ApplianceConfig.Service> services =
             servicesDiffer && servicesReloadable ? loaded.services() : running.services();
         diffServices(running.services(), services);
@@ -66,7 +72,7 @@ public final class ConfigChanges
         effective = new ApplianceConfig(running.source(), running.outside(), running.inside(), running.io(),
             running.nic(), running.threading(), running.malformed(), running.faults(), running.runtimeDirectory(),
             running.countersLogIntervalSec(), tls, loaded.certificates(), services, running.journal(),
-            running.export(), running.metrics(), running.fullProxy());
+            running.export(), running.metrics(), fullProxy, running.switching());
     }
 
     /**

@@ -92,7 +92,7 @@ public final class ConfigLoader
     private static ApplianceConfig build(final Path file, final YamlSection top) throws ConfigException
     {
         top.requireKnownKeys(Set.of("interfaces", "io", "nic", "threading", "malformed", "faults", "runtime", "tls",
-            "certificates", "services", "journal", "export", "metrics", "fullProxy"));
+            "certificates", "services", "journal", "export", "metrics", "fullProxy", "switching"));
 
         final YamlSection interfaces = top.section("interfaces");
         interfaces.requireKnownKeys(Set.of("outside", "inside"));
@@ -120,7 +120,40 @@ public final class ConfigLoader
             journal(top),
             export(top),
             metrics(top),
-            fullProxy(top));
+            fullProxy(top),
+            switching(top));
+    }
+
+    /**
+     * {@code switching: {enabled, smallWindowBytes, smallWindowAcks, resumeWindowBytes, maxProxiedFlows, stageBytes,
+     * tinySegmentBytes, tinySegmentRun}}, each optional: when a direction of a cut-through flow goes to proxy handling
+     * and back.
+     */
+    private static org.inlinetls.modes.direct.SwitchPolicy switching(final YamlSection top) throws ConfigException
+    {
+        final org.inlinetls.modes.direct.SwitchPolicy d = org.inlinetls.modes.direct.SwitchPolicy.DEFAULT;
+        if (!top.has("switching"))
+        {
+            return d;
+        }
+        final YamlSection switching = top.section("switching");
+        switching.requireKnownKeys(Set.of("enabled", "smallWindowBytes", "smallWindowAcks", "resumeWindowBytes",
+            "maxProxiedFlows", "stageBytes", "tinySegmentBytes", "tinySegmentRun"));
+        final int small = (int)switching.integer("smallWindowBytes", d.smallWindowBytes(), 0, 1 << 20);
+        final int resume = (int)switching.integer("resumeWindowBytes", d.resumeWindowBytes(), 0, 1 << 24);
+        if (resume > 0 && resume < small)
+        {
+            throw switching.errorAt("resumeWindowBytes", "must not be below smallWindowBytes (" + small + ")");
+        }
+        return new org.inlinetls.modes.direct.SwitchPolicy(
+            switching.bool("enabled", d.enabled()),
+            small,
+            (int)switching.integer("smallWindowAcks", d.smallWindowAcks(), 1, 1_000),
+            resume,
+            (int)switching.integer("maxProxiedFlows", d.maxProxiedFlows(), 0, 1 << 20),
+            (int)switching.integer("stageBytes", d.stageBytes(), 1024, 1 << 20),
+            (int)switching.integer("tinySegmentBytes", d.tinySegmentBytes(), 0, 65_535),
+            (int)switching.integer("tinySegmentRun", d.tinySegmentRun(), 1, 1_000));
     }
 
     /** {@code fullProxy: {memoryBudgetMb, bufferKb, idleTimeoutSec, timeWaitMs}}, each optional. */

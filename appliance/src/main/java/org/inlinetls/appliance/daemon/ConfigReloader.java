@@ -12,24 +12,32 @@ import org.inlinetls.appliance.config.ConfigChanges;
 import org.inlinetls.appliance.config.ConfigException;
 import org.inlinetls.appliance.config.ConfigLoader;
 import org.inlinetls.handshake.cert.CertificateStoreException;
-import org.inlinetls.modes.direct.ServiceTable;
+import org.inlinetls.modes.ModeChange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Hot reload of the configuration file, run by the conductor (never on the data path): on SIGHUP
  * ({@link #requestReload()}, which always reloads and re-reads the certificates) or when the watched file's bytes
- * change (events debounced by {@link #DEBOUNCE_NS}), the file is loaded and validated; an invalid file is rejected
- * with its file, line and reason and the running configuration stays. A valid one is compared with the running
- * configuration ({@link ConfigChanges}): settings that need a restart are logged and kept, the certificate store
- * reloads, and the direct engine gets its new {@link ServiceTable} through its proxy (new flows follow it at once;
- * flows in flight keep their service unless it was removed).
+ * change (events debounced by {@link #DEBOUNCE_NS}, for {@link #MAX_DEBOUNCE_NS} at most), the file is loaded and
+ * validated;
+ * an invalid file is rejected with its file, line and reason and the running configuration stays. A valid one is
+ * compared with the running configuration ({@link ConfigChanges}): settings that need a restart are logged and kept,
+ * the certificate store reloads, and the modes' engines get their new services as one {@link ModeChange} through the
+ * bridge's proxy (new flows follow them at once, in whatever mode their service now has; flows in flight finish in the
+ * mode and on the service they started with, unless no mode serves their service any more: then they are reset on both
+ * legs).
  */
 final class ConfigReloader implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
     /** Quiet time after the last event before the file is read: editors and tools write in several steps. */
     static final long DEBOUNCE_NS = 300_000_000L;
+    /**
+     * Longest wait after the first event: the watched directory may hold files written all the time (an export, a
+     * log), whose events alone would postpone the reload for as long as they are written.
+     */
+    static final long MAX_DEBOUNCE_NS = 1_000_000_000L;
     private static final long WATCH_POLL_INTERVAL_NS = 50_000_000L;
     private static final int COUNTER_TYPE_ID = 200;
     private static final int MAX_FILE_BYTES = 1 << 20;
@@ -43,10 +51,11 @@ final class ConfigReloader implements AutoCloseable
     /** Written by the conductor only; volatile for readers on other threads (tests, diagnostics). */
     private volatile ApplianceConfig running;
     private byte[] lastBytes;
-    private ServiceTable pendingTable;
+    private ModeChange pendingChange;
     private boolean pendingWarned;
     private boolean changePending;
     private long quietDeadlineNs;
+    private long firstEventNs;
     private long nextWatchPollNs;
 
     /**
@@ -83,7 +92,7 @@ final class ConfigReloader implements AutoCloseable
     int doWork(final long nowNs)
     {
         int work = 0;
-        if (null != pendingTable)
+        if (null != pendingChange)
         {
             work += offerPending();
         }
@@ -99,8 +108,12 @@ final class ConfigReloader implements AutoCloseable
             nextWatchPollNs = nowNs + WATCH_POLL_INTERVAL_NS;
             if (watcher.pollChanged())
             {
-                changePending = true;
-                quietDeadlineNs = nowNs + DEBOUNCE_NS;
+                if (!changePending)
+                {
+                    changePending = true;
+                    firstEventNs = nowNs;
+                }
+                quietDeadlineNs = Math.min(nowNs + DEBOUNCE_NS, firstEventNs + MAX_DEBOUNCE_NS);
                 work++;
             }
         }
@@ -140,17 +153,18 @@ final class ConfigReloader implements AutoCloseable
         final ConfigChanges changes = ConfigChanges.between(running, loaded, null != direct);
         if (null != direct)
         {
-            final ServiceTable table;
+            final DirectWiring.Reload reload;
             try
             {
-                table = direct.reloadedTable(changes.effective());
+                reload = direct.prepareReload(changes.effective());
             }
             catch (final IOException | CertificateStoreException | RuntimeException ex)
             {
                 reject(file + ": " + ex.getMessage());
                 return;
             }
-            pendingTable = table;
+            direct.commit(reload);
+            pendingChange = reload.change(); // a newer change supersedes one not handed over yet: both are whole
             offerPending();
         }
         if (!changes.needsRestart().isEmpty())
@@ -170,17 +184,17 @@ final class ConfigReloader implements AutoCloseable
 
     private int offerPending()
     {
-        if (direct.engine.servicesProxy().offerServices(pendingTable))
+        if (direct.modeChanges().offer(pendingChange))
         {
-            pendingTable = null;
+            pendingChange = null;
             pendingWarned = false;
             return 1;
         }
         if (!pendingWarned)
         {
             pendingWarned = true;
-            LOG.warn("the engine has not taken the previous service tables yet ({} refused offers): offering the " +
-                "new one again every cycle", direct.engine.servicesProxy().failedOffers());
+            LOG.warn("the data path has not taken the previous service changes yet ({} refused offers): offering " +
+                "the new one again every cycle", direct.modeChanges().failedOffers());
         }
         return 0;
     }

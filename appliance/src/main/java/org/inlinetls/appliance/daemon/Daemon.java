@@ -409,7 +409,10 @@ public final class Daemon implements AutoCloseable
                         text.append(String.format("  %-34s %,d%n", c.name().toLowerCase(), v));
                     }
                 }
-                LOG.info("full-proxy counters:\n{}", text);
+                if (text.length() > 0)
+                {
+                    LOG.info("full-proxy counters:\n{}", text);
+                }
             }
         }
         for (int i = closeInReverse.size() - 1; i >= 0; i--)

@@ -22,9 +22,13 @@ import org.inlinetls.handshake.session.TicketKeys;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
 import org.inlinetls.modes.direct.ServiceTable;
+import org.inlinetls.modes.ModeChange;
+import org.inlinetls.modes.ModeChangeProxy;
 import org.inlinetls.modes.ServiceModeClassifier;
 import org.inlinetls.modes.lb.LbNatStage;
+import org.inlinetls.modes.lb.LbServiceTable;
 import org.inlinetls.modes.proxy.ProxyEngine;
+import org.inlinetls.modes.proxy.ProxyServiceTable;
 import org.inlinetls.packet.engine.FrameClassifier;
 import org.inlinetls.packet.counter.CounterDescriptor;
 import org.inlinetls.packet.counter.PortCounters;
@@ -34,11 +38,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the direct mode from the configuration: the certificate store and TLS policy as a {@link HandshakeConfig},
- * the flow journal, and the {@link DirectEngine} that sends through the bridge's own ports (with the
- * {@link ProxyEngine} of full-proxy services, on the same bridge through a {@link ServiceModeClassifier} when modes
- * are mixed); when configured, the key log export; and, on a reload, the engine's new {@link ServiceTable}
- * (conductor thread) over the same certificate store, session stores, ticket keys and key log.
+ * Builds the modes from the configuration: the certificate store and TLS policy as a {@link HandshakeConfig}, the
+ * flow journal, the {@link DirectEngine} that sends through the bridge's own ports behind the load-balancing
+ * {@link LbNatStage}, and the {@link ProxyEngine} of full-proxy services, all three on the same bridge through a
+ * {@link ServiceModeClassifier} (each is there even without services of its mode, so a reload can move a service to
+ * any mode); when configured, the key log export. On a reload (conductor thread) it prepares every mode's new
+ * services over the same certificate store, session stores, ticket keys and key log as one {@link ModeChange} the
+ * data path applies between two frames ({@link #prepareReload}, {@link #commit}).
  */
 public final class DirectWiring implements AutoCloseable
 {
@@ -49,17 +55,17 @@ public final class DirectWiring implements AutoCloseable
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     final DirectEngine engine;
-    /** The load-balancing mode in front of the engine, or null when no service is load-balanced. */
+    /** The load-balancing mode in front of the engine (with or without load-balanced services). */
     private final LoadBalancingWiring loadBalancing;
-    /**
-     * What the bridge hands its frames to: the engine, or the load-balancing NAT stage in front of it, with the
-     * full-proxy engine first when there are full-proxy services (alone when there is nothing else).
-     */
-    private final FrameClassifier classifier;
-    /** The full-proxy services' engine, or null when there is none. */
+    private final LbNatStage stage;
+    /** What the bridge hands its frames to: the full-proxy engine, then the load-balancing stage and the engine. */
+    private final ServiceModeClassifier classifier;
+    /** The full-proxy services' engine (with or without full-proxy services). */
     final ProxyEngine proxyEngine;
-    private final List<ProxyEngine.Service> runningProxyServices;
-    private final ApplianceConfig runningConfig;
+    /** The configuration whose services run (conductor thread after start). */
+    private ApplianceConfig runningConfig;
+    /** Address and listen port of full-proxy and load-balanced services another mode served before a reload. */
+    private java.util.Set<List<Integer>> handedOver = java.util.Set.of();
     final FlowJournal journal;
     private final CertificateStore store;
     private final SecureRandom random = new SecureRandom();
@@ -104,37 +110,20 @@ public final class DirectWiring implements AutoCloseable
         resources.add(journal);
         final FrameOut ports = ports(outside, inside, outsideCounters, insideCounters);
         final HandshakeConfig handshake = handshakeConfig(tls);
-        final List<DirectEngine.Service> engineServices;
-        final FrameClassifier directSide;
-        if (null == loadBalancing)
-        {
-            engineServices = services(config);
-            engine = newEngine(config, engineServices, handshake, journal, ports);
-            directSide = engine;
-        }
-        else
-        {
-            final LbNatStage stage = loadBalancing.newStage(config, ports, journal.seed());
-            engineServices = loadBalancing.engineServices(services(config));
-            engine = newEngine(config, engineServices, handshake, journal, stage.engineFrameOut());
-            directSide = stage.engine(engine);
-            loadBalancing.startHealthChecks();
-        }
-        runningProxyServices = proxyServices(config);
+        stage = loadBalancing.newStage(config, ports, journal.seed());
+        final List<DirectEngine.Service> engineServices = loadBalancing.engineServices(services(config));
+        engine = newEngine(config, engineServices, handshake, journal, stage.engineFrameOut());
+        stage.engine(engine);
+        loadBalancing.startHealthChecks();
+        final List<ProxyEngine.Service> proxyServices = proxyServices(config);
         runningConfig = config;
-        if (runningProxyServices.isEmpty())
+        proxyEngine = newProxyEngine(config, proxyServices, handshake, ports);
+        proxyEngine.sharedBackends(sharedBackends(engineServices));
+        classifier = new ServiceModeClassifier(proxyEngine, stage);
+        if (!proxyServices.isEmpty())
         {
-            proxyEngine = null;
-            classifier = directSide;
-        }
-        else
-        {
-            proxyEngine = newProxyEngine(config, runningProxyServices, handshake, ports);
-            proxyEngine.sharedBackends(sharedBackends(engineServices));
-            classifier = engineServices.isEmpty() && null == loadBalancing ? proxyEngine :
-                new ServiceModeClassifier(proxyEngine, directSide);
             LOG.info("full-proxy: {} service(s), {} bytes of buffers per flow, budget {} MiB",
-                runningProxyServices.size(), proxyEngine.flowCostBytes(), config.fullProxy().memoryBudgetMb());
+                proxyServices.size(), proxyEngine.flowCostBytes(), config.fullProxy().memoryBudgetMb());
         }
     }
 
@@ -146,23 +135,6 @@ public final class DirectWiring implements AutoCloseable
         return new ProxyEngine(new ProxyEngine.Settings(services, handshake, config.tls().integrity(), PROXY_MSS,
             bufferBytes, bufferBytes, ProxyEngine.Settings.MIN_STAGE_BYTES, proxy.memoryBudgetMb() << 20,
             proxy.idleTimeoutSec() * 1_000_000_000L, proxy.timeWaitMs() * 1_000_000L, true, random.nextLong()), out);
-    }
-
-    /** The (address, backend port) pairs both a direct service and a full-proxy service serve. */
-    private java.util.Set<List<Integer>> backendsInCommon(final List<DirectEngine.Service> directServices)
-    {
-        final java.util.Set<List<Integer>> common = new java.util.HashSet<>();
-        for (final DirectEngine.Service direct : directServices)
-        {
-            for (final ProxyEngine.Service proxy : runningProxyServices)
-            {
-                if (proxy.ipv4Address() == direct.ipv4Address() && proxy.backendPort() == direct.backendPort())
-                {
-                    common.add(List.of(direct.ipv4Address(), direct.backendPort()));
-                }
-            }
-        }
-        return common;
     }
 
     /** The direct engine's services as the full-proxy engine sees them: backends it may share with them. */
@@ -200,10 +172,22 @@ public final class DirectWiring implements AutoCloseable
         return services;
     }
 
-    /** What the bridge gives its frames to: the direct engine, or the load-balancing stage in front of it. */
+    /** What the bridge gives its frames to: the modes' engines, the full-proxy one first. */
     FrameClassifier classifier()
     {
         return classifier;
+    }
+
+    /** The way the conductor hands the data path a prepared reload. */
+    ModeChangeProxy modeChanges()
+    {
+        return classifier.changes();
+    }
+
+    /** The load-balancing stage (in front of the engine). */
+    LbNatStage stage()
+    {
+        return stage;
     }
 
     /**
@@ -212,16 +196,13 @@ public final class DirectWiring implements AutoCloseable
      */
     void publishLoadBalancingCounters(final org.agrona.concurrent.status.CountersManager manager)
     {
-        if (null != loadBalancing)
-        {
-            loadBalancing.publishCounters(manager);
-        }
+        loadBalancing.publishCounters(manager);
     }
 
-    /** The load-balancing mode's counters, one per line; empty without load-balanced services. */
+    /** The load-balancing mode's counters, one per line; empty when none moved. */
     String loadBalancingCounters()
     {
-        return null == loadBalancing ? "" : loadBalancing.describeCounters();
+        return loadBalancing.describeCounters();
     }
 
     /**
@@ -277,7 +258,7 @@ public final class DirectWiring implements AutoCloseable
                 DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
             config.journal().idleTimeoutSec() * 1_000_000_000L, FIN_LINGER_NS,
             tls.sack() == ApplianceConfig.SackMode.TRANSLATE,
-            config.journal().parkAfterMs() * 1_000_000L), journal, out);
+            config.journal().parkAfterMs() * 1_000_000L, config.switching()), journal, out);
     }
 
     /**
@@ -313,61 +294,133 @@ public final class DirectWiring implements AutoCloseable
     }
 
     /**
-     * The table a reloaded configuration gives the engine (conductor thread). The certificate files are re-read and
-     * swapped into the store last, once everything else was built, so a failure changes nothing; the store's
-     * selection is lock-free, so handshakes starting from then on use the new certificates.
-     *
-     * @param config the effective configuration (settings that need a restart at their running values).
-     * @throws IOException                a service the direct engine cannot serve.
-     * @throws CertificateStoreException  a certificate or key that does not load (the store keeps the old ones).
+     * A reload prepared on the conductor: the change the data path applies in one step (every mode's new services)
+     * and what {@link #commit} makes the running state once it was handed over.
      */
-    ServiceTable reloadedTable(final ApplianceConfig config) throws IOException, CertificateStoreException
+    record Reload(ModeChange change, LoadBalancingWiring.Prepared loadBalancing, ApplianceConfig config,
+        java.util.Set<List<Integer>> handedOver)
     {
-        final List<DirectEngine.Service> services = reloadedServices(config);
-        if (!proxyServices(config).equals(runningProxyServices))
-        {
-            throw new IOException("full-proxy services change only with a restart (their engine is set up at start)");
-        }
-        if (null != proxyEngine && !backendsInCommon(services).equals(backendsInCommon(services(runningConfig))))
-        {
-            throw new IOException("a direct service in front of a full-proxy service's backend can be added or " +
-                "removed only with a restart");
-        }
-        if (!services.isEmpty() && services(runningConfig).isEmpty() &&
-            runningConfig.tls().integrity() != IntegrityMode.DEFERRED)
-        {
-            throw new IOException("direct services need integrity: deferred (this daemon started with only " +
-                "full-proxy services under integrity: " + runningConfig.tls().integrity().name().toLowerCase() + ")");
-        }
-        final HandshakeConfig handshake = handshakeConfig(config.tls());
-        store.reload(config.certificates());
-        return new ServiceTable(services, handshake);
     }
 
     /**
-     * The engine's services after a reload: the direct ones as loaded, then the internal ones of the load-balanced
-     * services, which stay as started.
+     * Prepares every mode's services of a reloaded configuration (conductor thread; nothing running changes but the
+     * certificate store). New flows follow the new services from the frame after the data path applied the change;
+     * flows in flight keep the mode, service and backend they started with (also when their service moved to
+     * another mode at the same address and port, or its pool changed); flows of a service no mode serves any more are
+     * reset on both legs and counted. The certificate files are re-read and swapped into the store last, once
+     * everything else was built, so a failure changes nothing; the store's selection is lock-free, so handshakes
+     * starting from then on use the new certificates.
      *
-     * @throws IOException when the reload adds, removes or changes a load-balanced service (a restart does that).
+     * @param config the effective configuration (settings that need a restart at their running values).
+     * @throws IOException               a service a mode cannot serve (the reason names it).
+     * @throws CertificateStoreException a certificate or key that does not load (the store keeps the old ones).
      */
-    private List<DirectEngine.Service> reloadedServices(final ApplianceConfig config) throws IOException
+    Reload prepareReload(final ApplianceConfig config) throws IOException, CertificateStoreException
     {
-        final List<ApplianceConfig.Service> running = null == loadBalancing ? List.of() : loadBalancing.configured();
-        if (!LoadBalancingWiring.loadBalanced(config).equals(running))
-        {
-            throw new IOException("load-balanced services (virtual addresses, pools, health checks, persistence) " +
-                "change only with a restart in this version; the reload would change them from " +
-                names(running) + " to " + names(LoadBalancingWiring.loadBalanced(config)));
-        }
         final List<DirectEngine.Service> direct = services(config);
-        return null == loadBalancing ? direct : loadBalancing.engineServices(direct);
+        final List<ProxyEngine.Service> proxy = proxyServices(config);
+        final java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> before = modesByIdentity(runningConfig);
+        final java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> after = modesByIdentity(config);
+        final java.util.Set<List<Integer>> nextHandedOver = new java.util.HashSet<>();
+        after.forEach((identity, mode) ->
+        {
+            final ApplianceConfig.ServiceMode was = before.get(identity);
+            if (mode != ApplianceConfig.ServiceMode.DIRECT && (null != was && was != mode ||
+                handedOver.contains(identity)))
+            {
+                nextHandedOver.add(identity);
+            }
+        });
+        final long[] lbHandedOver = new long[nextHandedOver.size()];
+        int n = 0;
+        for (final List<Integer> identity : nextHandedOver)
+        {
+            lbHandedOver[n++] = LbServiceTable.key(identity.get(0), identity.get(1));
+        }
+        final LoadBalancingWiring.Prepared lb = loadBalancing.prepare(config, direct, after.keySet(), lbHandedOver);
+        try
+        {
+            final List<DirectEngine.Service> engineServices = LoadBalancingWiring.engineServices(direct, lb.running());
+            if (!engineServices.isEmpty() && config.tls().integrity() != IntegrityMode.DEFERRED)
+            {
+                throw new IOException("direct and load-balanced services need integrity: deferred (this daemon " +
+                    "started with only full-proxy services under integrity: " +
+                    config.tls().integrity().name().toLowerCase() + ")");
+            }
+            final List<DirectEngine.Service> directElsewhere = new ArrayList<>(lb.retainedInternal());
+            final List<ProxyEngine.Service> proxyElsewhere = new ArrayList<>(sharedBackends(engineServices));
+            proxyElsewhere.addAll(sharedBackends(lb.retainedInternal()));
+            for (final ProxyEngine.Service p : proxy)
+            {
+                directElsewhere.add(new DirectEngine.Service(p.ipv4Address(), p.listenPort(), p.backendPort()));
+            }
+            for (final ApplianceConfig.Service service : LoadBalancingWiring.loadBalanced(config))
+            {
+                final int vip = ByteBuffer.wrap(service.listen().getAddress().getAddress()).getInt();
+                directElsewhere.add(new DirectEngine.Service(vip, service.listen().getPort(), 0));
+                proxyElsewhere.add(new ProxyEngine.Service(vip, service.listen().getPort(), 0));
+            }
+            final List<ProxyEngine.Service> proxyHandedOver = new ArrayList<>();
+            for (final ProxyEngine.Service p : proxy)
+            {
+                if (nextHandedOver.contains(List.of(p.ipv4Address(), p.listenPort())))
+                {
+                    proxyHandedOver.add(p);
+                }
+            }
+            final HandshakeConfig handshake = handshakeConfig(config.tls());
+            final ServiceTable directTable = new ServiceTable(engineServices, handshake, directElsewhere);
+            final ApplianceConfig.FullProxy limits = config.fullProxy();
+            final ProxyServiceTable proxyTable = new ProxyServiceTable(proxy, handshake, proxyElsewhere,
+                proxyHandedOver, limits.memoryBudgetMb() << 20, limits.idleTimeoutSec() * 1_000_000_000L,
+                limits.timeWaitMs() * 1_000_000L);
+            final LbServiceTable lbTable = lb.table();
+            store.reload(config.certificates());
+            final DirectEngine directEngine = engine;
+            final ProxyEngine proxyModeEngine = proxyEngine;
+            final LbNatStage lbStage = stage;
+            // the stage first: it resets the flows of removed virtual services through the engine, which then
+            // takes its table (flows of services that moved to another mode stay)
+            final ModeChange change = nowNs ->
+            {
+                proxyModeEngine.applyServices(proxyTable, nowNs);
+                lbStage.applyServices(lbTable, nowNs);
+                directEngine.applyServices(directTable, nowNs);
+            };
+            return new Reload(change, lb, config, java.util.Set.copyOf(nextHandedOver));
+        }
+        catch (final IOException | CertificateStoreException | RuntimeException ex)
+        {
+            lb.start().forEach(org.inlinetls.modes.lb.HealthCheckAgent::onClose); // never started
+            throw ex;
+        }
     }
 
-    private static List<String> names(final List<ApplianceConfig.Service> services)
+    /**
+     * Makes a prepared reload the running one on the conductor (the configuration the next reload compares with, the
+     * health checks of the new pools); the data path takes its change when the conductor's offer goes through.
+     */
+    void commit(final Reload reload)
     {
-        final List<String> names = new ArrayList<>();
-        services.forEach(service -> names.add(service.name()));
-        return names;
+        loadBalancing.commit(reload.loadBalancing());
+        runningConfig = reload.config();
+        handedOver = reload.handedOver();
+    }
+
+    /** Address and listen port of each service of a configuration, with its mode. */
+    private static java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> modesByIdentity(
+        final ApplianceConfig config)
+    {
+        final java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> modes = new java.util.HashMap<>();
+        for (final ApplianceConfig.Service service : config.services())
+        {
+            if (service.listen().getAddress() instanceof Inet4Address)
+            {
+                modes.put(List.of(ByteBuffer.wrap(service.listen().getAddress().getAddress()).getInt(),
+                    service.listen().getPort()), service.mode());
+            }
+        }
+        return modes;
     }
 
     /** The TLS policy over this wiring's certificate store, session store, ticket keys and key log. */

@@ -18,7 +18,7 @@ import java.util.Set;
 
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.DynamicCompositeAgent;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -32,6 +32,7 @@ import org.inlinetls.modes.lb.HealthCheckAgent;
 import org.inlinetls.modes.lb.HealthCounter;
 import org.inlinetls.modes.lb.LbCounter;
 import org.inlinetls.modes.lb.LbNatStage;
+import org.inlinetls.modes.lb.LbServiceTable;
 import org.inlinetls.modes.lb.SocketHealthProbes;
 import org.inlinetls.modes.lb.SourcePersistenceTable;
 import org.inlinetls.modes.lb.VirtualService;
@@ -48,6 +49,11 @@ import org.slf4j.LoggerFactory;
  * addresses and every health check source address) are never bridged. Persistence by cookie and the PROXY protocol
  * are refused: both need the backend's leg set up after the first request, which cut-through (the client's SYN goes
  * to the backend) cannot do.
+ * <p>
+ * Reloads ({@link #prepare} on the conductor, then {@link #commit}): a load-balanced service whose settings did not
+ * change keeps its {@link VirtualService} (pool counts, persistence, health checks); an added or changed one gets a
+ * new pool, health and health check agent, added to the running {@code health} thread, while the agent of a changed
+ * or removed one is taken off it (the old pool keeps serving its flows in flight with the health it last had).
  */
 final class LoadBalancingWiring implements AutoCloseable
 {
@@ -57,33 +63,76 @@ final class LoadBalancingWiring implements AutoCloseable
     /** Type id of the load-balancing counters in the counters file. */
     static final int LB_TYPE_ID = 302;
 
-    private final List<ApplianceConfig.Service> configured;
-    private final List<VirtualService> services = new ArrayList<>();
-    private final List<HealthCheckAgent> healthAgents = new ArrayList<>();
+    /** A running load-balanced service: its configuration, its virtual service and its health check agent. */
+    record Running(ApplianceConfig.Service configured, VirtualService service, HealthCheckAgent agent)
+    {
+    }
+
+    /**
+     * A reload prepared on the conductor (nothing running changed yet): the stage's next table, the running services
+     * after it, the health check agents to start and to stop at {@link #commit}, and the internal engine services
+     * kept for flows in flight of replaced pools.
+     */
+    record Prepared(LbServiceTable table, List<Running> running, List<HealthCheckAgent> start,
+        List<HealthCheckAgent> stop, List<DirectEngine.Service> retainedInternal)
+    {
+    }
+
+    private List<Running> running = new ArrayList<>();
+    /** Every health check agent that runs now, for the counters (read on the data path's thread too). */
+    private final List<HealthCheckAgent> healthAgents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /**
+     * Internal engine services of pools a reload replaced, of services still configured (in any mode): their flows in
+     * flight may still run, so the engine keeps them (as served elsewhere) until the service goes.
+     */
+    private List<DirectEngine.Service> retainedInternal = new ArrayList<>();
+    /** The outside NIC's MAC, or -1 when it could not be read (load-balanced services then refused). */
     private final long outsideMac;
-    private final int[] ownAddresses;
+    private final String macUnreadable;
+    private DynamicCompositeAgent healthComposite;
     private AgentRunner healthRunner;
     private LbNatStage stage;
 
     private LoadBalancingWiring(final ApplianceConfig config) throws IOException
     {
-        outsideMac = macOf(config.outside());
-        ownAddresses = ownAddresses(config);
-        configured = loadBalanced(config);
-        services.addAll(virtualServices(configured, true));
+        long mac = -1;
+        String unreadable = null;
+        try
+        {
+            mac = macOf(config.outside());
+        }
+        catch (final IOException ex)
+        {
+            if (!loadBalanced(config).isEmpty())
+            {
+                throw ex;
+            }
+            unreadable = ex.getMessage();
+        }
+        outsideMac = mac;
+        macUnreadable = unreadable;
+        final List<ApplianceConfig.Service> configured = loadBalanced(config);
+        final List<VirtualService> services = virtualServices(configured, true);
         for (int i = 0; i < configured.size(); i++)
         {
-            final ApplianceConfig.Service service = configured.get(i);
-            final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
-            final List<InetSocketAddress> addresses = new ArrayList<>();
-            lb.backends().forEach(backend -> addresses.add(backend.address()));
-            healthAgents.add(new HealthCheckAgent(service.name(), lb.backends(), services.get(i).pool().health(),
-                lb.healthCheck(), new SocketHealthProbes(addresses, lb.healthCheck()), SystemNanoClock.INSTANCE));
+            final HealthCheckAgent agent = newAgent(configured.get(i), services.get(i));
+            running.add(new Running(configured.get(i), services.get(i), agent));
+            healthAgents.add(agent);
         }
     }
 
+    private static HealthCheckAgent newAgent(final ApplianceConfig.Service service, final VirtualService virtual)
+    {
+        final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
+        final List<InetSocketAddress> addresses = new ArrayList<>();
+        lb.backends().forEach(backend -> addresses.add(backend.address()));
+        return new HealthCheckAgent(service.name(), lb.backends(), virtual.pool().health(), lb.healthCheck(),
+            new SocketHealthProbes(addresses, lb.healthCheck()), SystemNanoClock.INSTANCE);
+    }
+
     /**
-     * The load-balancing wiring of a configuration, or null when it has no load-balanced service.
+     * The load-balancing wiring of a configuration: always built, so a reload can add load-balanced services (or turn
+     * a service into one); without any it costs the stage's few checks per frame.
      *
      * @param direct the engine's direct services (a backend must not be one of them).
      */
@@ -91,7 +140,147 @@ final class LoadBalancingWiring implements AutoCloseable
         throws IOException
     {
         check(config, direct);
-        return loadBalanced(config).isEmpty() ? null : new LoadBalancingWiring(config);
+        return new LoadBalancingWiring(config);
+    }
+
+    /**
+     * Prepares the load-balanced services of a reloaded configuration (conductor; nothing running changes).
+     *
+     * @param direct     the engine's direct services of the new configuration.
+     * @param identities the address and listen port of every service of the new configuration, in any mode.
+     * @param handedOver virtual addresses and ports another mode served before (see {@link LbServiceTable}).
+     * @throws IOException naming a service the load-balancing data path cannot serve.
+     */
+    Prepared prepare(final ApplianceConfig config, final List<DirectEngine.Service> direct,
+        final java.util.Set<List<Integer>> identities, final long[] handedOver) throws IOException
+    {
+        check(config, direct);
+        final List<ApplianceConfig.Service> configured = loadBalanced(config);
+        if (!configured.isEmpty() && outsideMac < 0)
+        {
+            throw new IOException("load-balanced services need the MAC of the outside interface to answer ARP for " +
+                "their virtual addresses, and it could not be read at start (" + macUnreadable + ")");
+        }
+        final List<Running> next = new ArrayList<>();
+        final List<HealthCheckAgent> start = new ArrayList<>();
+        for (final ApplianceConfig.Service service : configured)
+        {
+            final Running same = runningByName(service.name());
+            if (null != same && same.configured().equals(service))
+            {
+                next.add(same);
+                continue;
+            }
+            final VirtualService virtual = virtualServices(List.of(service), true).get(0);
+            next.add(new Running(service, virtual, newAgent(service, virtual)));
+            start.add(next.get(next.size() - 1).agent());
+        }
+        final List<HealthCheckAgent> stop = new ArrayList<>();
+        final List<VirtualService> removed = new ArrayList<>();
+        final List<DirectEngine.Service> retained = new ArrayList<>();
+        for (final DirectEngine.Service internal : retainedInternal)
+        {
+            if (identities.contains(List.of(internal.ipv4Address(), internal.listenPort())) ||
+                anyVipPort(configured, internal.listenPort()))
+            {
+                retained.add(internal);
+            }
+        }
+        for (final Running old : running)
+        {
+            if (next.contains(old))
+            {
+                continue;
+            }
+            stop.add(old.agent());
+            final VirtualService vs = old.service();
+            if (identities.contains(List.of(vs.vipAddress(), vs.vipPort())))
+            {
+                // changed, or moved to another mode: its flows in flight finish on the old pool
+                retained.addAll(VirtualService.engineServices(List.of(), List.of(vs)));
+            }
+            else
+            {
+                removed.add(vs);
+            }
+        }
+        final List<VirtualService> services = new ArrayList<>();
+        next.forEach(r -> services.add(r.service()));
+        return new Prepared(new LbServiceTable(services, ownAddresses(config), handedOver, removed), next, start,
+            stop, retained);
+    }
+
+    private static boolean anyVipPort(final List<ApplianceConfig.Service> configured, final int port)
+    {
+        for (final ApplianceConfig.Service service : configured)
+        {
+            if (service.listen().getPort() == port)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Makes a prepared reload the running one: health checks of new pools start, those of old ones stop. */
+    void commit(final Prepared prepared)
+    {
+        running = new ArrayList<>(prepared.running());
+        retainedInternal = new ArrayList<>(prepared.retainedInternal());
+        for (final HealthCheckAgent agent : prepared.stop())
+        {
+            healthAgents.remove(agent);
+            if (null == healthComposite)
+            {
+                agent.onClose(); // never started: close its probes here
+            }
+            else
+            {
+                awaitHealthThread(() -> healthComposite.tryRemove(agent)); // the thread closes its probes
+            }
+        }
+        healthAgents.addAll(prepared.start());
+        if (null == healthComposite)
+        {
+            startHealthChecks();
+        }
+        else
+        {
+            prepared.start().forEach(agent -> awaitHealthThread(() -> healthComposite.tryAdd(agent)));
+        }
+    }
+
+    /** The health thread takes one addition or removal per duty cycle: waits for it to take this one (conductor). */
+    private static void awaitHealthThread(final java.util.function.BooleanSupplier offer)
+    {
+        final long deadlineNs = System.nanoTime() + 2_000_000_000L;
+        while (!offer.getAsBoolean())
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                LOG.error("the health thread did not take a reloaded pool's health checks within 2 s");
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private Running runningByName(final String name)
+    {
+        for (final Running r : running)
+        {
+            if (r.configured().name().equals(name))
+            {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The internal engine services kept for flows in flight of replaced pools (see {@link #prepare}). */
+    List<DirectEngine.Service> retainedInternal()
+    {
+        return retainedInternal;
     }
 
     /**
@@ -168,9 +357,11 @@ final class LoadBalancingWiring implements AutoCloseable
         return lb;
     }
 
-    /** The load-balanced services this wiring runs, as configured (a reload must leave them as they are). */
+    /** The load-balanced services this wiring runs, as configured. */
     List<ApplianceConfig.Service> configured()
     {
+        final List<ApplianceConfig.Service> configured = new ArrayList<>();
+        running.forEach(r -> configured.add(r.configured()));
         return configured;
     }
 
@@ -181,6 +372,15 @@ final class LoadBalancingWiring implements AutoCloseable
      */
     List<DirectEngine.Service> engineServices(final List<DirectEngine.Service> direct) throws IOException
     {
+        return engineServices(direct, running);
+    }
+
+    /** As {@link #engineServices(List)} for the running services of a prepared reload. */
+    static List<DirectEngine.Service> engineServices(final List<DirectEngine.Service> direct,
+        final List<Running> running) throws IOException
+    {
+        final List<VirtualService> services = new ArrayList<>();
+        running.forEach(r -> services.add(r.service()));
         try
         {
             return VirtualService.engineServices(direct, services);
@@ -198,9 +398,11 @@ final class LoadBalancingWiring implements AutoCloseable
     LbNatStage newStage(final ApplianceConfig config, final FrameOut out, final long flowIdSeed)
         throws IOException
     {
-        final int[] own = ownAddresses;
+        final int[] own = ownAddresses(config);
         final long idleTimeoutNs = config.journal().idleTimeoutSec() * 1_000_000_000L;
-        stage = new LbNatStage(new LbNatStage.Settings(services, outsideMac, own,
+        final List<VirtualService> services = new ArrayList<>();
+        running.forEach(r -> services.add(r.service()));
+        stage = new LbNatStage(new LbNatStage.Settings(services, Math.max(0, outsideMac), own,
             (int)Math.min(Integer.MAX_VALUE >> 8, config.journal().maxFlows()),
             2 * idleTimeoutNs + MAPPING_IDLE_MARGIN_NS), flowIdSeed, out);
         final StringBuilder text = new StringBuilder();
@@ -209,18 +411,28 @@ final class LoadBalancingWiring implements AutoCloseable
             text.append(' ').append(InetAddress.getByAddress(ByteBuffer.allocate(4).putInt(address).array())
                 .getHostAddress());
         }
-        LOG.info("load balancing: {} virtual service(s), ARP answered with {}'s MAC {}, own addresses not bridged:{}",
-            services.size(), config.outside(), String.format("%012x", outsideMac), text.length() == 0 ? " none" :
-            text);
+        if (!services.isEmpty())
+        {
+            LOG.info("load balancing: {} virtual service(s), ARP answered with {}'s MAC {}, own addresses not " +
+                "bridged:{}", services.size(), config.outside(), String.format("%012x", outsideMac),
+                text.length() == 0 ? " none" : text);
+        }
         return stage;
     }
 
-    /** Starts the health checks of every pool on a thread of their own (role {@code health}). */
+    /**
+     * Starts the health checks of every pool on a thread of their own (role {@code health}); nothing while there is
+     * no load-balanced service (a reload that adds one starts the thread).
+     */
     void startHealthChecks()
     {
-        final Agent agent = healthAgents.size() == 1 ? healthAgents.get(0) : new CompositeAgent(healthAgents);
+        if (healthAgents.isEmpty() || null != healthComposite)
+        {
+            return;
+        }
+        healthComposite = new DynamicCompositeAgent("health", healthAgents.toArray(new Agent[0]));
         healthRunner = new AgentRunner(new SleepingMillisIdleStrategy(5),
-            error -> LOG.error("health check error (the checks keep running)", error), null, agent);
+            error -> LOG.error("health check error (the checks keep running)", error), null, healthComposite);
         AgentRunner.startOnThread(healthRunner, new PinnedThreadFactory("health", ApplianceConfig.Cpus.UNPINNED));
     }
 
@@ -251,9 +463,9 @@ final class LoadBalancingWiring implements AutoCloseable
             for (int i = 0; i < health.length; i++)
             {
                 long sum = 0;
-                for (int a = 0; a < healthAgents.size(); a++)
+                for (final HealthCheckAgent agent : healthAgents) // a snapshot: reloads change the list
                 {
-                    sum += healthAgents.get(a).counter(healthCounters[i]);
+                    sum += agent.counter(healthCounters[i]);
                 }
                 health[i].setOrdered(sum);
             }
@@ -297,6 +509,7 @@ final class LoadBalancingWiring implements AutoCloseable
         {
             healthRunner.close(); // the agents close their probes
             healthRunner = null;
+            healthComposite = null;
         }
         else
         {

@@ -44,7 +44,7 @@ class FullProxyConfigTest
     }
 
     @Test
-    void shouldAcceptAFullProxyServiceAndCallAChangedSectionARestart() throws Exception
+    void shouldAcceptAFullProxyServiceApplyItsBudgetLiveAndCallABufferChangeARestart() throws Exception
     {
         Files.writeString(dir.resolve("chain.pem"), "placeholder");
         Files.writeString(dir.resolve("key.pem"), "placeholder");
@@ -53,9 +53,17 @@ class FullProxyConfigTest
         final ApplianceConfig running = ConfigLoader.parse(dir.resolve("a.yaml"), BASE + services);
         assertEquals(ApplianceConfig.ServiceMode.FULL_PROXY, running.services().get(0).mode());
         final ApplianceConfig loaded = ConfigLoader.parse(dir.resolve("a.yaml"), BASE + services +
-            "fullProxy: {memoryBudgetMb: 8}\n");
-        final ConfigChanges changes = ConfigChanges.between(running, loaded, true);
-        assertEquals(running.fullProxy(), changes.effective().fullProxy());
-        assertEquals(java.util.List.of("fullProxy"), changes.needsRestart());
+            "fullProxy: {memoryBudgetMb: 8, idleTimeoutSec: 60}\n");
+        final ConfigChanges live = ConfigChanges.between(running, loaded, true);
+        assertEquals(loaded.fullProxy(), live.effective().fullProxy(), "the budget and timeouts apply at once");
+        assertEquals(java.util.List.of(), live.needsRestart());
+
+        final ApplianceConfig buffers = ConfigLoader.parse(dir.resolve("a.yaml"), BASE + services +
+            "fullProxy: {memoryBudgetMb: 8, bufferKb: 128}\n");
+        final ConfigChanges changes = ConfigChanges.between(running, buffers, true);
+        assertEquals(new ApplianceConfig.FullProxy(8, running.fullProxy().bufferKb(),
+            running.fullProxy().idleTimeoutSec(), running.fullProxy().timeWaitMs()), changes.effective().fullProxy(),
+            "the buffer size stays as started");
+        assertEquals(java.util.List.of("fullProxy.bufferKb"), changes.needsRestart());
     }
 }

@@ -175,7 +175,7 @@ class ConfigReloaderTest
         assertEquals(List.of(), messages());
     }
 
-    /** Runs the conductor's reloader and the engine's duty cycle until {@code condition} holds. */
+    /** Runs the conductor's reloader and the data path's duty cycle until {@code condition} holds. */
     private void runUntil(final BooleanSupplier condition, final String what) throws InterruptedException
     {
         final long deadline = System.nanoTime() + WAIT_NS;
@@ -190,7 +190,7 @@ class ConfigReloaderTest
     {
         final long nowNs = System.nanoTime();
         reloader.doWork(nowNs);
-        direct.engine.onTick(nowNs);
+        direct.classifier().onTick(nowNs); // the bridge's duty cycle: the modes' change, then the engines' ticks
         Thread.sleep(10);
     }
 

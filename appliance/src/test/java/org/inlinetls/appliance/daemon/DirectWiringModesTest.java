@@ -2,7 +2,6 @@ package org.inlinetls.appliance.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.appliance.config.ConfigLoader;
@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which engine the bridge runs for which services: the direct engine alone, the full-proxy engine alone, or both
- * dispatching by service; and full-proxy services only change with a restart.
+ * Which engines the bridge runs: every mode's, whatever the services, so a reload can add a service in any mode or move
+ * one to another; which reloads are prepared and which refused.
  */
 class DirectWiringModesTest
 {
@@ -54,24 +54,18 @@ class DirectWiringModesTest
     }
 
     @Test
-    void shouldRunTheDirectEngineAloneForDirectServices() throws Exception
+    void shouldRunEveryModesEngineOnTheBridgeWhateverTheServicesSoAReloadCanMoveOne() throws Exception
     {
-        try (DirectWiring wiring = new DirectWiring(config("  - {name: a, listen: 192.0.2.1}\n"), null, null, null,
-            null))
+        for (final String services : List.of("  - {name: a, listen: 192.0.2.1}\n",
+            "  - {name: a, mode: full-proxy, listen: 192.0.2.1}\n"))
         {
-            assertNull(wiring.proxyEngine);
-            assertSame(wiring.engine, wiring.classifier());
-        }
-    }
-
-    @Test
-    void shouldRunTheFullProxyEngineAloneForFullProxyServices() throws Exception
-    {
-        try (DirectWiring wiring = new DirectWiring(config("  - {name: a, mode: full-proxy, listen: 192.0.2.1}\n"),
-            null, null, null, null))
-        {
-            assertNotNull(wiring.proxyEngine);
-            assertSame(wiring.proxyEngine, wiring.classifier());
+            try (DirectWiring wiring = new DirectWiring(config(services), null, null, null, null))
+            {
+                assertNotNull(wiring.proxyEngine);
+                assertNotNull(wiring.stage());
+                assertInstanceOf(ServiceModeClassifier.class, wiring.classifier());
+                assertSame(wiring.engine, wiring.stage().engine(), "the stage feeds the engine");
+            }
         }
     }
 
@@ -82,31 +76,37 @@ class DirectWiringModesTest
         try (DirectWiring wiring = new DirectWiring(config(proxy, ", integrity: strict"), null, null, null,
             null))
         {
-            assertSame(wiring.proxyEngine, wiring.classifier());
-            final IOException refused = assertThrows(IOException.class, () -> wiring.reloadedTable(
+            final IOException refused = assertThrows(IOException.class, () -> wiring.prepareReload(
                 config(proxy + "  - {name: b, listen: 192.0.2.2}\n", ", integrity: strict")));
             assertTrue(refused.getMessage().contains("integrity: deferred"), refused.getMessage());
+            wiring.prepareReload(config("  - {name: a, mode: full-proxy, listen: 192.0.2.1, backendPort: 8080}\n",
+                ", integrity: strict")); // full-proxy services alone change freely
         }
     }
 
     @Test
-    void shouldDispatchMixedServicesAndRefuseToReloadAChangedFullProxyService() throws Exception
+    void shouldPrepareAReloadThatChangesAFullProxyServiceOrMovesAServiceBetweenModes() throws Exception
     {
         final String direct = "  - {name: a, listen: 192.0.2.1}\n";
         try (DirectWiring wiring = new DirectWiring(config(direct +
             "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', backendPort: 80}\n"), null, null, null, null))
         {
-            assertNotNull(wiring.proxyEngine);
-            assertInstanceOf(ServiceModeClassifier.class, wiring.classifier());
-            wiring.reloadedTable(config(direct + "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', " +
-                "backendPort: 80}\n  - {name: c, listen: 192.0.2.3}\n")); // another direct service: fine
-            final IOException changed = assertThrows(IOException.class, () -> wiring.reloadedTable(config(direct +
-                "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', backendPort: 81}\n")));
-            assertTrue(changed.getMessage().contains("full-proxy services change only with a restart"),
-                changed.getMessage());
-            final IOException shared = assertThrows(IOException.class, () -> wiring.reloadedTable(config(
-                "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', backendPort: 80}\n")));
-            assertTrue(shared.getMessage().contains("in front of a full-proxy service's backend"), shared.getMessage());
+            // another direct service, a changed full-proxy service, the direct service in front of the shared
+            // backend removed, and the direct service turned full-proxy: all apply without a restart
+            commit(wiring, direct + "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', backendPort: 80}\n" +
+                "  - {name: c, listen: 192.0.2.3}\n");
+            commit(wiring, direct + "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', backendPort: 81}\n");
+            commit(wiring, "  - {name: b, mode: full-proxy, listen: '192.0.2.1:8443', backendPort: 80}\n");
+            commit(wiring, direct);
+            final DirectWiring.Reload moved = wiring.prepareReload(config(
+                "  - {name: a, mode: full-proxy, listen: 192.0.2.1}\n"));
+            assertTrue(moved.handedOver().contains(List.of(0xC0000201, 443)),
+                "a full-proxy service that was direct: its direct flows in flight finish there");
         }
+    }
+
+    private void commit(final DirectWiring wiring, final String services) throws Exception
+    {
+        wiring.commit(wiring.prepareReload(config(services)));
     }
 }

@@ -3,6 +3,7 @@ package org.inlinetls.appliance.daemon;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -18,7 +19,7 @@ import org.agrona.concurrent.status.CountersManager;
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.appliance.config.ConfigLoader;
 import org.inlinetls.modes.direct.DirectCounter;
-import org.inlinetls.modes.lb.LbNatStage;
+import org.inlinetls.modes.ServiceModeClassifier;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.engine.Side;
 import org.inlinetls.packet.engine.Verdict;
@@ -44,8 +45,9 @@ import ch.qos.logback.core.read.ListAppender;
 /**
  * The daemon's load-balancing wiring over in-memory ports: a SYN to the virtual address reaches a backend once its
  * MAC is known; a reload that leaves the load-balanced service alone keeps it working (the new service table carries
- * its internal services); one that changes it is rejected. The backends are loopback addresses and checked once an
- * hour from 127.0.0.1 (the appliance's own address here), so the health checks reach nothing outside this machine.
+ * its internal services); one that changes its pool applies to new flows at once. The backends are loopback
+ * addresses and checked once an hour from 127.0.0.1 (the appliance's own address here), so the health checks reach
+ * nothing outside this machine.
  */
 class LoadBalancingWiringTest
 {
@@ -119,7 +121,8 @@ class LoadBalancingWiringTest
     @Test
     void shouldCarryASynToTheVirtualAddressToABackendAcrossAReloadThatLeavesTheServiceAlone() throws Exception
     {
-        assertTrue(direct.classifier() instanceof LbNatStage, "the stage in front of the engine");
+        assertTrue(direct.classifier() instanceof ServiceModeClassifier, "every mode's engine on the bridge");
+        assertSame(direct.engine, direct.stage().engine(), "the stage in front of the engine");
         assertEquals(Verdict.CONSUMED, synToVip());
         assertNull(sentToBackend(), "no backend MAC known yet: the SYN waits for the client's retry");
         for (final int backend : new int[] {2, 3})
@@ -142,17 +145,22 @@ class LoadBalancingWiringTest
         assertArrayEquals(new byte[] {127, 0, 0, 3}, sentToBackend(), "still carried after the reload");
         assertEquals(0, direct.engine.counter(DirectCounter.FLOWS_RESET_SERVICE_REMOVED), "no flow lost");
 
-        // changing the load-balanced service needs a restart: rejected, the running one stays
+        // the load-balanced service changes too (a reload applies it: a new pool, algorithm and health checks)
         Files.writeString(file, yaml("  - {name: www, listen: 198.51.100.2, backendPort: 8080}\n" +
-            String.format(SHOP, "source-hash")));
-        runUntil(() -> logged("reload rejected: "), "the rejection");
-        assertTrue(messages().stream().anyMatch(m -> m.contains("change only with a restart")), messages().toString());
+            "  - {name: shop, mode: load-balancing, listen: 127.0.0.20, algorithm: round-robin, " +
+            "backends: [{address: 127.0.0.3}], healthCheck: {intervalMs: 3600000, sourceAddress: 127.0.0.1}}\n"));
+        runUntil(() -> direct.engine.counter(DirectCounter.SERVICE_TABLES_APPLIED) == 2, "the changed pool");
+        assertTrue(logged("config reloaded (file changed): services ~shop"), messages().toString());
         assertEquals(Verdict.CONSUMED, synToVip());
-        assertArrayEquals(new byte[] {127, 0, 0, 2}, sentToBackend(), "round robin still");
+        assertArrayEquals(new byte[] {127, 0, 0, 3}, sentToBackend(), "the one backend left (its MAC still known)");
+        assertEquals(Verdict.CONSUMED, synToVip());
+        assertArrayEquals(new byte[] {127, 0, 0, 3}, sentToBackend());
+        assertEquals(0, direct.engine.counter(DirectCounter.FLOWS_RESET_SERVICE_REMOVED),
+            "the flows in flight to 127.0.0.2 stay (their pool's internal service is kept as served elsewhere)");
 
         // the counters reach the shared counters file (appliance stats, /metrics) on the next idle sweep
         direct.classifier().onTick(System.nanoTime() + 5_000_000_000L);
-        assertEquals(4, sharedCounter("lb flows_mapped"), "five SYNs, the first before any MAC was known");
+        assertEquals(5, sharedCounter("lb flows_mapped"), "six SYNs, the first before any MAC was known");
         assertEquals(1, sharedCounter("lb syn_dropped_backend_mac_unknown"));
         assertEquals(2, sharedCounter("lb own_address_frames"));
     }

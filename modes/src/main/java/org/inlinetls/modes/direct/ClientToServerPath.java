@@ -13,6 +13,7 @@ import org.inlinetls.crypto.record.AlertDescription;
 import org.inlinetls.crypto.record.ContentType;
 import org.inlinetls.crypto.record.RecordDecoder;
 import org.inlinetls.crypto.record.RecordListener;
+import org.inlinetls.crypto.record.SegmentDecoder;
 import org.inlinetls.seqdb.Direction;
 import org.inlinetls.seqdb.FlowEntry;
 
@@ -112,8 +113,19 @@ final class ClientToServerPath implements RecordListener
             duplicateAcksToClient();
             return;
         }
+        if (flow.c2sProxy.isActive() ||
+            offsetFromFrontier == 0 && flow.c2sProxy.beforeClientDataInCutThrough(length))
+        {
+            flow.c2sProxy.onClientData(buffer, payloadOffset, length, seq, fin, nowNs);
+            return;
+        }
         if (offsetFromFrontier < 0)
         {
+            if (flow.c2sProxy.beforeRetransmissionInCutThrough(seq, length))
+            {
+                flow.c2sProxy.onClientData(buffer, payloadOffset, length, seq, fin, nowNs);
+                return;
+            }
             onClientRetransmission(buffer, payloadOffset, length, seq, fin);
             return;
         }
@@ -142,13 +154,10 @@ final class ClientToServerPath implements RecordListener
                 flow.serverPath.sendAckToClient();
                 return;
             }
-            plainLength = 0;
             final byte[] cipher = engine.payloadScratch(length);
             buffer.getBytes(payloadOffset, cipher, 0, length);
-            final int result = length > 0 ? flow.decoder.onSegment(cipher, 0, length, this) : RecordDecoder.OK;
-            if (result != RecordDecoder.OK)
+            if (decode(cipher, length) < 0)
             {
-                flow.onClientRecordFailure(result);
                 return;
             }
             final int plainStart = flow.c2sPlainNext;
@@ -176,6 +185,31 @@ final class ClientToServerPath implements RecordListener
         {
             entry.close();
         }
+    }
+
+    /**
+     * Decrypts new client bytes at the frontier with the flow's decoder; the plaintext it releases is in
+     * {@link #plain()}.
+     *
+     * @return plaintext bytes released, or -1 when the record layer refused the bytes (the flow failed: alert to the
+     * client, RST to the server).
+     */
+    int decode(final byte[] cipher, final int length)
+    {
+        plainLength = 0;
+        final int result = length > 0 ? flow.decoder.onSegment(cipher, 0, length, this) : RecordDecoder.OK;
+        if (result != RecordDecoder.OK)
+        {
+            flow.onClientRecordFailure(result);
+            return -1;
+        }
+        return plainLength;
+    }
+
+    /** The plaintext of the last {@link #decode}. */
+    byte[] plain()
+    {
+        return plain;
     }
 
     /**
@@ -235,14 +269,7 @@ final class ClientToServerPath implements RecordListener
             {
                 return;
             }
-            final byte[] blob = engine.checkpointScratch();
-            // back to the frontier state (its blob is empty when it cannot be resumed: then the decoder that
-            // just re-ran up to it holds exactly that state, since the frontier is where the loop stopped)
-            if (entry.checkpointBlobLength(dir, count - 1) > 0)
-            {
-                entry.getCheckpointBlob(dir, count - 1, blob, 0);
-                flow.decoder.restoreCheckpoint(blob, 0);
-            }
+            // the replay ran on the flow's second decoder: the frontier's decoder is as it was
             reachedFrontier = k == count - 1 && end - flow.c2sCipherNext > 0;
         }
         finally
@@ -273,7 +300,8 @@ final class ClientToServerPath implements RecordListener
         final Direction dir = Direction.CLIENT_TO_SERVER;
         final byte[] blob = engine.checkpointScratch();
         final byte[] check = engine.compareScratch();
-        final int checkpointLength = flow.decoder.checkpointLength();
+        final SegmentDecoder replay = flow.replayDecoder;
+        final int checkpointLength = replay.checkpointLength();
         int k = first;
         while (k < count - 1)
         {
@@ -295,18 +323,17 @@ final class ClientToServerPath implements RecordListener
                 break;
             }
             entry.getCheckpointBlob(dir, k, blob, 0);
-            flow.decoder.restoreCheckpoint(blob, 0);
+            replay.restoreCheckpoint(blob, 0);
             plainLength = 0;
-            final int result = flow.decoder.onSegment(cipher, from - seq, to - from - finLength(entry, next), this);
+            final int result = replay.onSegment(cipher, from - seq, to - from - finLength(entry, next), this);
             entry.getCheckpointBlob(dir, next, blob, 0);
             final boolean comparable = entry.checkpointBlobLength(dir, next) > 0;
-            flow.decoder.saveCheckpoint(check, 0);
+            replay.saveCheckpoint(check, 0);
             final int plainFrom = entry.checkpointPlainSeq(dir, k);
             final int plainTo = entry.checkpointPlainSeq(dir, next);
             if (result != RecordDecoder.OK || comparable && !java.util.Arrays.equals(blob, 0, checkpointLength,
                 check, 0, checkpointLength) || plainTo - plainFrom - finLength(entry, next) != plainLength)
             {
-                flow.decoder.restoreCheckpoint(lastResumableBlob(entry), 0);
                 flow.onClientRecordFailure(AlertDescription.BAD_RECORD_MAC);
                 return -1;
             }
@@ -334,19 +361,6 @@ final class ClientToServerPath implements RecordListener
         partialLength = 0;
     }
 
-    private byte[] lastResumableBlob(final FlowEntry entry)
-    {
-        final byte[] blob = engine.checkpointScratch();
-        final Direction dir = Direction.CLIENT_TO_SERVER;
-        int k = entry.ringCount(dir) - 1;
-        while (k > 0 && entry.checkpointBlobLength(dir, k) == 0)
-        {
-            k--;
-        }
-        entry.getCheckpointBlob(dir, k, blob, 0);
-        return blob;
-    }
-
     /** 1 when the interval ending at checkpoint {@code k} ended with the client's FIN (cipher and plain both +1). */
     private int finLength(final FlowEntry entry, final int k)
     {
@@ -360,11 +374,20 @@ final class ClientToServerPath implements RecordListener
         return Math.max(0, window);
     }
 
-    void onServerAck(final TcpHeaderFlyweight tcp)
+    void onServerAck(final TcpHeaderFlyweight tcp, final long nowNs)
     {
         final int plainAck = tcp.acknowledgmentNumber();
         if (flow.state != STATE_CUT_THROUGH)
         {
+            return;
+        }
+        if (plainAck - flow.serverAckInPlain > 0)
+        {
+            flow.serverAckInPlain = plainAck;
+        }
+        if (flow.c2sProxy.isActive())
+        {
+            flow.c2sProxy.onServerAck(plainAck, nowNs); // the appliance's own bytes: nothing to translate
             return;
         }
         final FlowEntry entry = engine.acquire(flow.key);
@@ -409,9 +432,9 @@ final class ClientToServerPath implements RecordListener
 
     int ackForClient()
     {
-        if (flow.state != STATE_CUT_THROUGH)
+        if (flow.state != STATE_CUT_THROUGH || flow.c2sProxy.isActive())
         {
-            return flow.c2sCipherNext; // the appliance acknowledges the handshake bytes it absorbed
+            return flow.c2sCipherNext; // the appliance acknowledges what it absorbed (handshake, proxy handling)
         }
         return flow.serverAckInCipher;
     }
@@ -441,6 +464,12 @@ final class ClientToServerPath implements RecordListener
         }
     }
 
+    /** The client's ACK in the server's plain space, remembered as the newest sent (never moves back). */
+    int translatedClientAck()
+    {
+        return translateClientAckAndRemember();
+    }
+
     private int translateClientAckAndRemember()
     {
         final int ack = flow.serverPath.translateClientAck();
@@ -454,7 +483,8 @@ final class ClientToServerPath implements RecordListener
     void sendAckToServer()
     {
         final int ack = translateClientAckAndRemember();
-        engine.buildToServer(flow, flow.c2sPlainNext, ack, ACK, flow.serverPath.windowToServerField(), null, 0, 0);
+        engine.buildToServer(flow, flow.controlSeqToServer(), ack, ACK, flow.serverPath.windowToServerField(), null, 0,
+            0);
     }
 
     private void duplicateAcksToClient()
@@ -470,6 +500,10 @@ final class ClientToServerPath implements RecordListener
 
     int windowToClientField()
     {
+        if (flow.c2sProxy.isActive())
+        {
+            return Math.min(0xFFFF, flow.c2sProxy.windowForClient() >>> Math.max(0, flow.serverShift));
+        }
         final int ringFree = flow.state == STATE_CUT_THROUGH ? engine.ringCapacity() - flow.c2sRingCount :
             Integer.MAX_VALUE / 2;
         return Math.min(0xFFFF, windowForClient(ringFree) >>> Math.max(0, flow.serverShift));

@@ -10,7 +10,7 @@ public enum DirectCounter
     FLOWS_ESTABLISHED("flows through the handshake into cut-through"),
     FLOWS_RESUMED("of which resumed sessions"),
     FLOWS_RESTORED("flows continued from the journal after a restart"),
-    FLOWS_NOT_RESTORABLE("journal entries of flows that could not be continued (still in their handshake): reset"),
+    FLOWS_NOT_RESTORABLE("journal entries of flows that could not be continued (in their handshake or in proxy handling): reset"),
     FLOWS_CLOSED("flows closed cleanly (FIN both ways)"),
     FLOWS_RESET("flows ended by a RST from either end"),
     FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs: a reload removed their service (also in flows_reset)"),
@@ -45,7 +45,16 @@ public enum DirectCounter
     SACK_BLOCKS_TRANSLATED("SACK blocks of one peer translated into the other's sequence space"),
     SACK_BLOCKS_UNTRANSLATABLE("SACK blocks dropped: no whole segment inside them maps exactly (or below the ACK)"),
     SACK_BLOCKS_HELD("SACK blocks the appliance sent for segments it holds past a hole"),
-    RETRANSMISSIONS_JOINED("retransmissions joined to the part of an interval an earlier one ended inside");
+    RETRANSMISSIONS_JOINED("retransmissions joined to the part of an interval an earlier one ended inside"),
+    SWITCHES_TO_PROXY_SMALL_WINDOW("server->client switched to proxy handling: the client's window stayed small"),
+    SWITCHES_TO_PROXY_TINY_SEGMENTS("client->server switched to proxy handling: a run of tiny client segments"),
+    SWITCHES_TO_PROXY_UNRESUMABLE("client->server switched to proxy handling: the client resends bytes whose ACK " +
+        "cannot pass a boundary inside a small record held whole"),
+    SWITCHES_TO_CUT_THROUGH("a direction switched back from proxy handling to cut-through"),
+    SWITCHES_REFUSED_BUDGET("switches to proxy handling refused: switching.maxProxiedFlows flows in it already"),
+    PROXIED_SERVER_BYTES("server bytes carried in proxy handling (staged, records cut by the appliance)"),
+    PROXIED_CLIENT_BYTES("client bytes carried in proxy handling (acknowledged by the appliance, resent by it)"),
+    PROXIED_STAGE_FULL_DROPS("server segments (parts) beyond the proxy stage's room: dropped, the server resends");
 
     private final String description;
 

@@ -73,10 +73,27 @@ public final class DirectEngine implements FrameClassifier
         long idleTimeoutNs,
         long finLingerNs,
         boolean translateSack,
-        long parkAfterNs)
+        long parkAfterNs,
+        SwitchPolicy switching)
     {
         /** A flow quiet this long with nothing in flight leaves the heap ({@link #parkAfterNs}); 0 never. */
         public static final long DEFAULT_PARK_AFTER_NS = 2_000_000_000L;
+
+        /** Settings with the default {@link SwitchPolicy}. */
+        public Settings(
+            final List<Service> services,
+            final HandshakeConfig handshake,
+            final IntegrityMode integrity,
+            final boolean passNonTls,
+            final int maxRecordOverhead,
+            final long idleTimeoutNs,
+            final long finLingerNs,
+            final boolean translateSack,
+            final long parkAfterNs)
+        {
+            this(services, handshake, integrity, passNonTls, maxRecordOverhead, idleTimeoutNs, finLingerNs,
+                translateSack, parkAfterNs, SwitchPolicy.DEFAULT);
+        }
 
         /** Settings with the default {@link #parkAfterNs}. */
         public Settings(
@@ -130,6 +147,7 @@ public final class DirectEngine implements FrameClassifier
     /** Flow objects kept for reuse: the rest go to the collector, so parked and closed flows cost no heap. */
     private static final int POOL_MAX = 256;
     private final ArrayList<DirectFlow> scan = new ArrayList<>();
+    /** Flows polled every cycle: their injected stream (handshake flight, proxy handling) has timers running. */
     private final ArrayList<DirectFlow> handshaking = new ArrayList<>();
     private final org.agrona.collections.LongArrayList expiredPlain = new org.agrona.collections.LongArrayList();
     private final FlowKey lookupKey = new FlowKey();
@@ -152,6 +170,8 @@ public final class DirectEngine implements FrameClassifier
     private final SegmentPool segmentPool = new SegmentPool(SEGMENT_POOL_SLOTS);
     private static final int SEGMENT_POOL_SLOTS = 2048;
     int framesToServer;
+    /** Flows whose server→client direction is in proxy handling now. */
+    private int proxiedFlows;
     private long nextScanNs;
     private HandshakeFactory handshakeFactory;
     private CountersSink countersSink;
@@ -304,6 +324,10 @@ public final class DirectEngine implements FrameClassifier
             final Service service = table.byListen(ipv4.destinationAddress(), frame.dstPort);
             if (null == service)
             {
+                if (!retired.isEmpty() && onRetiredClientFrame(buffer, frame, nowNs))
+                {
+                    return Verdict.CONSUMED;
+                }
                 notePlainFlow(frame, nowNs);
                 return Verdict.FORWARD;
             }
@@ -394,6 +418,35 @@ public final class DirectEngine implements FrameClassifier
         frameService = flow.service;
         flow.onClientSegment(buffer, frame, tcp, nowNs);
         afterSegment(flow, nowNs);
+    }
+
+    /**
+     * A client segment to the address and port of a service the table no longer has (it moved to another mode, or
+     * changed): handled when it belongs to a flow that started under the old service, else left to the next engine.
+     */
+    private boolean onRetiredClientFrame(final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
+    {
+        final Service old = retired.byListen(ipv4.destinationAddress(), frame.dstPort);
+        if (null == old)
+        {
+            return false;
+        }
+        lookupKey.ipv4(ipv4.sourceAddress(), frame.srcPort, ipv4.destinationAddress(), frame.dstPort);
+        final long id = lookupKey.id(journal.seed());
+        DirectFlow flow = flows.get(id);
+        tcp.wrap(buffer, frame.l4Offset);
+        if (null == flow && parkedFlows.containsKey(id) && (tcp.flags() & TcpHeaderFlyweight.SYN) == 0)
+        {
+            flow = restoreFlow(old, id, buffer, frame, false, nowNs);
+        }
+        if (null == flow)
+        {
+            return false;
+        }
+        frameService = flow.service;
+        flow.onClientSegment(buffer, frame, tcp, nowNs);
+        afterSegment(flow, nowNs);
+        return true;
     }
 
     private void onServerFrame(final Service service, final DirectBuffer buffer, final ParsedFrame frame,
@@ -526,7 +579,7 @@ public final class DirectEngine implements FrameClassifier
             return;
         }
         flows.remove(flow.id);
-        handshaking.remove(flow);
+        unlistTimer(flow);
         journal.remove(flow.key);
         final long id = flow.id;
         flow.release();
@@ -566,7 +619,7 @@ public final class DirectEngine implements FrameClassifier
         journal.park(flow.key);
         parkedFlows.put(flow.id, new ParkedFlow(flow.service, new FlowKey().set(flow.key)));
         flows.remove(flow.id);
-        handshaking.remove(flow);
+        unlistTimer(flow);
         flow.release();
         recycle(flow);
         count(DirectCounter.FLOWS_PARKED);
@@ -624,7 +677,7 @@ public final class DirectEngine implements FrameClassifier
             }
             if (!flow.needsTimer())
             {
-                handshaking.remove(flow);
+                unlistTimer(flow);
             }
             if (!sweep)
             {
@@ -680,6 +733,16 @@ public final class DirectEngine implements FrameClassifier
      */
     void onServicesChanged(final ServiceTable next, final long nowNs)
     {
+        applyServices(next, nowNs);
+    }
+
+    /**
+     * Takes a new table at once, on the engine's thread (a {@code ModeChange} that changes several modes together);
+     * see {@link #onServicesChanged}. A flow whose service is in {@link ServiceTable#elsewhere()} (it moved to another
+     * mode) keeps running under its old service.
+     */
+    public void applyServices(final ServiceTable next, final long nowNs)
+    {
         final ServiceTable previous = table;
         table = next;
         for (final Service old : previous.services())
@@ -695,7 +758,7 @@ public final class DirectEngine implements FrameClassifier
         {
             final DirectFlow flow = scan.get(i);
             final Service service = flow.service;
-            if (null != service && null == next.byListen(service.ipv4Address(), service.listenPort()))
+            if (isRemoved(service, next))
             {
                 frameService = service;
                 flow.resetBoth();
@@ -711,7 +774,7 @@ public final class DirectEngine implements FrameClassifier
         {
             final ParkedFlow p = parked.next();
             final Service service = p.service();
-            if (null != service && null == next.byListen(service.ipv4Address(), service.listenPort()))
+            if (isRemoved(service, next))
             {
                 journal.remove(p.key());
                 parked.remove();
@@ -722,11 +785,27 @@ public final class DirectEngine implements FrameClassifier
         count(DirectCounter.SERVICE_TABLES_APPLIED);
     }
 
+    private void unlistTimer(final DirectFlow flow)
+    {
+        if (flow.timerListed)
+        {
+            flow.timerListed = false;
+            handshaking.remove(flow);
+        }
+    }
+
+    private static boolean isRemoved(final Service service, final ServiceTable next)
+    {
+        return null != service && null == next.byListen(service.ipv4Address(), service.listenPort()) &&
+            !next.servedElsewhere(service.ipv4Address(), service.listenPort());
+    }
+
     /** Called by a flow whose injected stream has bytes to send or a timer running. */
     void needsTimer(final DirectFlow flow)
     {
-        if (!handshaking.contains(flow))
+        if (!flow.timerListed)
         {
+            flow.timerListed = true;
             handshaking.add(flow);
         }
     }
@@ -933,6 +1012,11 @@ public final class DirectEngine implements FrameClassifier
         counters[counter.ordinal()]++;
     }
 
+    void count(final DirectCounter counter, final long amount)
+    {
+        counters[counter.ordinal()] += amount;
+    }
+
     /** @return the counter's value (engine thread, or after the engine stopped). */
     public long counter(final DirectCounter counter)
     {
@@ -997,6 +1081,34 @@ public final class DirectEngine implements FrameClassifier
     boolean translatesSack()
     {
         return settings.translateSack();
+    }
+
+    SwitchPolicy switchPolicy()
+    {
+        return settings.switching();
+    }
+
+    /** Takes a place for one more flow in proxy handling, if {@link SwitchPolicy#maxProxiedFlows()} allows. */
+    boolean tryStartProxiedFlow()
+    {
+        if (proxiedFlows >= settings.switching().maxProxiedFlows())
+        {
+            return false;
+        }
+        proxiedFlows++;
+        return true;
+    }
+
+    /** A flow left proxy handling (or ended in it). */
+    void proxiedFlowEnded()
+    {
+        proxiedFlows--;
+    }
+
+    /** Flows in proxy handling now (engine thread). */
+    public int proxiedFlows()
+    {
+        return proxiedFlows;
     }
 
     int maxRecordOverhead()

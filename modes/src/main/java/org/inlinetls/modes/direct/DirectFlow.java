@@ -87,6 +87,8 @@ final class DirectFlow
     /** When both FINs were acknowledged, 0 before: the flow lingers a little for the last ACKs. */
     long finishedAtNs;
     boolean closeRequested;
+    /** In the engine's list of flows polled every cycle. */
+    boolean timerListed;
 
     // TCP parameters, from the SYN and SYN-ACK
     int clientIsn;
@@ -139,13 +141,22 @@ final class DirectFlow
     int clientAckInPlain;
     /** The server's ACK in the client's cipher space (the newest client→server checkpoint it covers). */
     int serverAckInCipher;
+    /** The server's newest ACK as it sent it, in its plain space. */
+    int serverAckInPlain;
     int recordOverhead;
     int lastHoleAckToServer;
     int lastHoleAckToClient;
 
     ServerHandshake handshake;
     NegotiatedKeys keys;
+    /** Decrypts new client bytes at the frontier; its state is always the frontier's. */
     SegmentDecoder decoder;
+    /**
+     * Decrypts client retransmissions again from a checkpoint, so the frontier's decoder is never disturbed: its
+     * state cannot always be saved (inside a small record it holds whole), and a replay that stops short of the
+     * frontier could not put it back.
+     */
+    SegmentDecoder replayDecoder;
     SegmentEncoder encoder;
     InjectedStreamSender injected;
     boolean failed;
@@ -157,6 +168,10 @@ final class DirectFlow
     final ClientToServerPath clientPath;
     final ServerToClientPath serverPath;
     final HandshakePhase handshakePhase;
+    /** Proxy handling of the server→client direction while the client's window is small. */
+    final ServerToClientProxy s2cProxy;
+    /** Proxy handling of the client→server direction while the client sends tiny segments. */
+    final ClientToServerProxy c2sProxy;
 
     DirectFlow(final DirectEngine engine)
     {
@@ -164,6 +179,8 @@ final class DirectFlow
         this.clientPath = new ClientToServerPath(this, engine);
         this.serverPath = new ServerToClientPath(this, engine);
         this.handshakePhase = new HandshakePhase(this, engine);
+        this.s2cProxy = new ServerToClientProxy(this, engine);
+        this.c2sProxy = new ClientToServerProxy(this, engine);
     }
 
     // ------------------------------------------------------------------------------------------------ lifecycle --
@@ -197,6 +214,7 @@ final class DirectFlow
         handshake = null;
         keys = null;
         decoder = null;
+        replayDecoder = null;
         encoder = null;
         c2sRingCount = 0;
         s2cRingCount = 0;
@@ -205,10 +223,13 @@ final class DirectFlow
         serverWindowBytes = 65_535;
         clientAckInPlain = 0;
         serverAckInCipher = 0;
+        serverAckInPlain = c2sPlainNext; // nothing sent to the server yet
         recordOverhead = engine.maxRecordOverhead();
         lastActivityNs = nowNs;
         clientPath.resetPartial();
         serverPath.resetPartial();
+        s2cProxy.reset();
+        c2sProxy.reset();
         takeTemplate(buffer, frame, false);
     }
 
@@ -256,12 +277,14 @@ final class DirectFlow
         return state == STATE_CUT_THROUGH && !failed && pendingAlert < 0 && !closeRequested && finishedAtNs == 0 &&
             c2sRingCount == 1 && s2cRingCount == 1 &&
             serverAckInCipher == c2sCipherNext && clientAckInPlain == s2cPlainNext &&
-            heldFromClient.count() == 0 && heldFromServer.count() == 0 &&
+            heldFromClient.count() == 0 && heldFromServer.count() == 0 && !s2cProxy.isActive() && !c2sProxy.isActive() &&
             (null == injected || injected.isFullyAcknowledged());
     }
 
     void release()
     {
+        s2cProxy.reset();
+        c2sProxy.reset();
         heldFromClient.clear(engine.segmentPool());
         heldFromServer.clear(engine.segmentPool());
         if (null != handshake)
@@ -275,6 +298,7 @@ final class DirectFlow
             keys = null;
         }
         decoder = null;
+        replayDecoder = null;
         encoder = null;
         state = STATE_CLOSED;
     }
@@ -347,6 +371,10 @@ final class DirectFlow
         if (hasAck)
         {
             serverPath.onClientAck(tcp, nowNs);
+            if (state == STATE_CUT_THROUGH && !s2cProxy.isActive())
+            {
+                s2cProxy.afterClientAckInCutThrough(nowNs);
+            }
             if (heldFromServer.count() > 0)
             {
                 serverPath.drainHeldFromServer(); // the ACK may have freed the ring a held segment waits for
@@ -419,7 +447,7 @@ final class DirectFlow
         sackToClientCount = 0;
         if ((flags & ACK) != 0)
         {
-            clientPath.onServerAck(tcp);
+            clientPath.onServerAck(tcp, nowNs);
             if (heldFromClient.count() > 0)
             {
                 clientPath.drainHeldFromClient(nowNs); // the ACK may have freed the ring a held segment waits for
@@ -436,6 +464,10 @@ final class DirectFlow
             }
             serverPath.onServerData(buffer, frame.payloadOffset, length, tcp.sequenceNumber(), fin);
             serverPath.drainHeldFromServer();
+            if (s2cProxy.isActive())
+            {
+                serviceInjected(nowNs); // records cut from what was staged go out at once
+            }
         }
         else if (state == STATE_CUT_THROUGH)
         {
@@ -485,7 +517,7 @@ final class DirectFlow
 
     long nextDeadlineNs()
     {
-        return handshakePhase.nextDeadlineNs();
+        return Math.min(handshakePhase.nextDeadlineNs(), c2sProxy.nextDeadlineNs());
     }
 
     // ------------------------------------------------------------------------------------------- close, failure --
@@ -498,7 +530,7 @@ final class DirectFlow
         }
         else if (state >= STATE_SYN_ACK)
         {
-            engine.buildToServer(this, c2sPlainNext, ackToServer, RST | ACK, 0, null, 0, 0);
+            engine.buildToServer(this, controlSeqToServer(), ackToServer, RST | ACK, 0, null, 0, 0);
         }
         engine.count(DirectCounter.FLOWS_RESET);
         requestClose();
@@ -512,9 +544,7 @@ final class DirectFlow
         }
         else
         {
-            final int seq = state == STATE_CUT_THROUGH ? s2cCipherNext :
-                (null == injected ? serverIsn + 1 : injected.nextSeq());
-            engine.buildToClient(this, seq, clientPath.ackForClient(), RST | ACK, 0, null, 0, 0);
+            engine.buildToClient(this, controlSeqToClient(), clientPath.ackForClient(), RST | ACK, 0, null, 0, 0);
         }
         engine.count(DirectCounter.FLOWS_RESET);
         requestClose();
@@ -542,9 +572,9 @@ final class DirectFlow
         failed = true;
         if (state >= STATE_SYN_ACK)
         {
-            engine.buildToServer(this, c2sPlainNext, ackToServer, RST | ACK, 0, null, 0, 0);
+            engine.buildToServer(this, controlSeqToServer(), ackToServer, RST | ACK, 0, null, 0, 0);
         }
-        if (alert >= 0 && null != encoder)
+        if (alert >= 0 && null != encoder && !s2cProxy.isActive())
         {
             final byte[] body = engine.alertScratch();
             body[0] = (byte)ALERT_LEVEL_FATAL;
@@ -556,7 +586,8 @@ final class DirectFlow
             requestClose();
             return;
         }
-        if (null == injected || injected.isFullyAcknowledged() && injected.unsentBytes() == 0)
+        if (null == injected || injected.isFullyAcknowledged() && injected.unsentBytes() == 0 ||
+            s2cProxy.isActive())
         {
             resetBoth();
         }
@@ -567,19 +598,36 @@ final class DirectFlow
     {
         if (state >= STATE_SYN_ACK)
         {
-            engine.buildToServer(this, c2sPlainNext, ackToServer, RST | ACK, 0, null, 0, 0);
-            final int seq = state == STATE_CUT_THROUGH ? s2cCipherNext :
-                (null == injected ? serverIsn + 1 : injected.nextSeq());
-            engine.buildToClient(this, seq, c2sCipherNext, RST | ACK, 0, null, 0, 0);
+            engine.buildToServer(this, controlSeqToServer(), ackToServer, RST | ACK, 0, null, 0, 0);
+            engine.buildToClient(this, controlSeqToClient(), c2sCipherNext, RST | ACK, 0, null, 0, 0);
         }
         engine.count(DirectCounter.FLOWS_RESET);
         requestClose();
     }
 
+    /**
+     * Sequence number of a frame without data toward the client (ACK, RST): the next byte of cut-through, else the
+     * next byte the injected stream sends (handshake flight, or records in proxy handling not sent yet must not be
+     * skipped over).
+     */
+    int controlSeqToClient()
+    {
+        return state == STATE_CUT_THROUGH && !s2cProxy.isActive() ? s2cCipherNext :
+            (null == injected ? serverIsn + 1 : injected.nextSeq());
+    }
+
+    /** Sequence number of a frame without data toward the server: past the last byte sent to it. */
+    int controlSeqToServer()
+    {
+        return c2sProxy.isActive() ? c2sProxy.controlSeq() : c2sPlainNext;
+    }
+
     int tcpOptions()
     {
         return Math.max(0, clientShift) | Math.max(0, serverShift) << 4 | (timestamps ? OPTION_TIMESTAMPS : 0) |
-            (clientFinSeen ? OPTION_CLIENT_FIN : 0) | (sack ? OPTION_SACK : 0);
+            (clientFinSeen ? OPTION_CLIENT_FIN : 0) | (sack ? OPTION_SACK : 0) |
+            (s2cProxy.isActive() ? ServerToClientProxy.OPTION_S2C_PROXIED : 0) |
+            (c2sProxy.isActive() ? ClientToServerProxy.OPTION_C2S_PROXIED : 0);
     }
 
     /** True once both FINs were exchanged and acknowledged on both legs. */

@@ -3,6 +3,7 @@ package org.inlinetls.modes.direct;
 import static org.inlinetls.modes.direct.DirectFlow.STATE_CUT_THROUGH;
 
 import org.agrona.DirectBuffer;
+import org.inlinetls.crypto.record.SegmentDecoder;
 import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
 import org.inlinetls.packet.frame.ParsedFrame;
 import org.inlinetls.seqdb.Direction;
@@ -33,6 +34,7 @@ final class FlowRestorer
     {
         final int suite = entry.cipherSuite();
         if (entry.state() != STATE_CUT_THROUGH || !RecordLayers.isKnown(suite) ||
+            (entry.tcpOptions() & (ServerToClientProxy.OPTION_S2C_PROXIED | ClientToServerProxy.OPTION_C2S_PROXIED)) != 0 ||
             entry.ringCount(Direction.CLIENT_TO_SERVER) == 0 || entry.ringCount(Direction.SERVER_TO_CLIENT) == 0)
         {
             return false;
@@ -58,6 +60,8 @@ final class FlowRestorer
         flow.sackToClientCount = 0;
         flow.clientPath.resetPartial();
         flow.serverPath.resetPartial();
+        flow.s2cProxy.reset();
+        flow.c2sProxy.reset();
         flow.clientMss = entry.mss(Direction.CLIENT_TO_SERVER);
         flow.serverMss = entry.mss(Direction.SERVER_TO_CLIENT);
         if (fromServer)
@@ -101,11 +105,22 @@ final class FlowRestorer
         final byte[] k = new byte[32];
         final byte[] iv = new byte[12];
         final byte[] mac = new byte[32];
-        flow.decoder = RecordLayers.decoder(suite,
-            java.util.Arrays.copyOf(k, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.KEY, k, 0)),
-            java.util.Arrays.copyOf(iv, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.IV, iv, 0)),
-            java.util.Arrays.copyOf(mac, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.MAC_KEY, mac,
-                0)), engine.integrityMode(), engine.decoderScratch());
+        for (int i = 0; i < 2; i++)
+        {
+            final SegmentDecoder decoder = RecordLayers.decoder(suite,
+                java.util.Arrays.copyOf(k, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.KEY, k, 0)),
+                java.util.Arrays.copyOf(iv, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.IV, iv, 0)),
+                java.util.Arrays.copyOf(mac, entry.getKeyMaterial(Direction.CLIENT_TO_SERVER, KeyMaterial.MAC_KEY,
+                    mac, 0)), engine.integrityMode(), engine.decoderScratch());
+            if (i == 0)
+            {
+                flow.decoder = decoder;
+            }
+            else
+            {
+                flow.replayDecoder = decoder;
+            }
+        }
         flow.encoder = RecordLayers.encoder(suite,
             java.util.Arrays.copyOf(k, entry.getKeyMaterial(Direction.SERVER_TO_CLIENT, KeyMaterial.KEY, k, 0)),
             java.util.Arrays.copyOf(iv, entry.getKeyMaterial(Direction.SERVER_TO_CLIENT, KeyMaterial.IV, iv, 0)),
@@ -128,6 +143,7 @@ final class FlowRestorer
         entry.getCheckpointBlob(c2s, c2sNewest, blob, 0);
         flow.decoder.restoreCheckpoint(blob, 0);
         flow.serverAckInCipher = entry.checkpointCipherSeq(c2s, 0);
+        flow.serverAckInPlain = entry.checkpointPlainSeq(c2s, 0);
         flow.ackToClient = flow.serverAckInCipher;
 
         final Direction s2c = Direction.SERVER_TO_CLIENT;

@@ -100,6 +100,7 @@ final class HandshakePhase
         flow.handshake.release();
         flow.handshake = null;
         flow.decoder = flow.keys.newClientDecoder(engine.integrityMode(), engine.decoderScratch());
+        flow.replayDecoder = flow.keys.newClientDecoder(engine.integrityMode(), engine.decoderScratch());
         flow.encoder = flow.keys.newServerEncoder();
         flow.s2cRecordSeq = flow.keys.serverSequence();
         final byte[] ticket = flow.keys.sessionTicket();
@@ -193,7 +194,9 @@ final class HandshakePhase
         {
             return 0;
         }
-        final int work = flow.injected.poll(nowNs, injectedSink,
+        flow.s2cProxy.pump(nowNs);
+        final int c2sWork = flow.c2sProxy.pump(nowNs);
+        final int work = c2sWork + flow.injected.poll(nowNs, injectedSink,
             Math.max(1, flow.clientMss - (flow.timestamps ? 12 : 0)), flow.clientWindowBytes);
         if (flow.injected.hasGivenUp())
         {
@@ -223,7 +226,8 @@ final class HandshakePhase
     boolean needsTimer()
     {
         return null != flow.injected && flow.state >= STATE_HANDSHAKE && flow.state != STATE_PASS &&
-            flow.state != STATE_CLOSED && !(flow.injected.isFullyAcknowledged() && !flow.failed);
+            flow.state != STATE_CLOSED && (!(flow.injected.isFullyAcknowledged() && !flow.failed) ||
+            flow.s2cProxy.needsTimer() || flow.c2sProxy.needsTimer());
     }
 
     long nextDeadlineNs()

@@ -8,7 +8,8 @@ import org.agrona.collections.LongArrayList;
 /**
  * Services a {@link ServiceTable} change replaced or removed, whose backend ports stay protected (a server segment of
  * no known flow is answered with a RST, never bridged to the outside) for a grace period and for as long as a flow
- * that started under them still runs. Engine thread only; usually empty, so the data path pays one size check.
+ * that started under them still runs; the client segments of such flows (a service that moved to another mode) are
+ * found through them too. Engine thread only; usually empty, so the data path pays one size check.
  */
 final class RetiredServices
 {
@@ -24,6 +25,20 @@ final class RetiredServices
     {
         services.add(service);
         untilNs.addLong(protectedUntilNs);
+    }
+
+    /** @return the retired service clients reached at this address and port (the newest retired first), or null. */
+    DirectEngine.Service byListen(final int ipv4Address, final int listenPort)
+    {
+        for (int i = services.size() - 1; i >= 0; i--)
+        {
+            final DirectEngine.Service s = services.get(i);
+            if (s.ipv4Address() == ipv4Address && s.listenPort() == listenPort)
+            {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** @return the retired service whose server answers from this address and port, or null. */

@@ -102,9 +102,9 @@ final class ServerToClientPath
             flow.injected.onAck(ack - flow.injected.nextSeq() > 0 ? flow.injected.nextSeq() : ack,
                 flow.clientWindowBytes, nowNs);
         }
-        if (flow.state != STATE_CUT_THROUGH)
+        if (flow.state != STATE_CUT_THROUGH || flow.s2cProxy.isActive())
         {
-            return;
+            return; // in proxy handling the appliance acknowledged the server itself: nothing to translate
         }
         final FlowEntry entry = engine.acquire(flow.key);
         if (null == entry)
@@ -137,6 +137,10 @@ final class ServerToClientPath
     /** The client's ACK in the server's plain space. */
     int translateClientAck()
     {
+        if (flow.s2cProxy.isActive())
+        {
+            return flow.s2cPlainNext; // every staged byte is the appliance's to deliver
+        }
         return flow.state == STATE_CUT_THROUGH ? flow.clientAckInPlain : flow.serverIsn + 1;
     }
 
@@ -159,6 +163,11 @@ final class ServerToClientPath
         final boolean fin)
     {
         final int offsetFromFrontier = seq - flow.s2cPlainNext;
+        if (offsetFromFrontier <= 0 && flow.s2cProxy.isActive())
+        {
+            flow.s2cProxy.onServerData(buffer, payloadOffset, length, seq, fin);
+            return;
+        }
         if (offsetFromFrontier > 0)
         {
             engine.count(DirectCounter.SERVER_OUT_OF_ORDER);
@@ -476,6 +485,10 @@ final class ServerToClientPath
 
     int windowToServerField()
     {
+        if (flow.s2cProxy.isActive())
+        {
+            return Math.min(0xFFFF, flow.s2cProxy.windowForServer() >>> Math.max(0, flow.clientShift));
+        }
         final int ringFree = flow.state == STATE_CUT_THROUGH ? engine.ringCapacity() - flow.s2cRingCount :
             Integer.MAX_VALUE / 2;
         return Math.min(0xFFFF, windowForServer(ringFree) >>> Math.max(0, flow.clientShift));
@@ -484,9 +497,7 @@ final class ServerToClientPath
     void sendAckToClient()
     {
         engine.count(DirectCounter.APPLIANCE_ACKS);
-        final int seq = flow.state == STATE_CUT_THROUGH ? flow.s2cCipherNext :
-            (null == flow.injected ? flow.serverIsn + 1 : flow.injected.nextSeq());
-        sendToClient(seq, null, 0, ACK);
+        sendToClient(flow.controlSeqToClient(), null, 0, ACK);
     }
 
     void sendToClient(final int seq, final byte[] bytes, final int length, final int flags)

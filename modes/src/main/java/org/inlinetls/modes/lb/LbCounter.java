@@ -13,6 +13,8 @@ public enum LbCounter
     SYN_DROPPED_BACKEND_MAC_UNKNOWN("SYNs dropped (the client retries): the chosen backend's MAC is not known yet"),
     UNMAPPED_SEGMENTS_RESET("segments to a virtual address of no NAT mapping, answered with a RST"),
     FLOWS_RESET_BACKEND_DOWN("flows reset on both legs: their backend went down (or down and up) since they opened"),
+    FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs: a reload removed their virtual service"),
+    SERVICE_TABLES_APPLIED("virtual service tables applied (configuration reloads)"),
     MAPPINGS_ENDED("NAT mappings removed because the engine ended their flow"),
     MAPPINGS_EXPIRED("NAT mappings removed idle (the engine never reported their end)"),
     FRAMES_TO_BACKEND("client frames rewritten to their backend (destination IP and MAC)"),

@@ -78,7 +78,27 @@ public final class LbNatStage implements FrameClassifier
     private static final int SCRATCH = 1 << 16;
     private static final int NO_HOST = -1;
 
-    private final VirtualService[] services;
+    /**
+     * The virtual services by slot (a mapping's service index): those of the running table, and those a reload
+     * replaced or moved to another mode while mappings of theirs remain (null: a free slot).
+     */
+    private VirtualService[] services;
+    /** Per slot: in the running table (new SYNs may map to it). */
+    private boolean[] current;
+    /** Per slot: mappings held. */
+    private int[] mappingsPerSlot;
+    /** Slots out of the running table with mappings still held: their client frames are found by mapping. */
+    private int retiredSlots;
+    /** Virtual addresses and ports (as {@link #addressKey}) another mode served before a reload. */
+    private final LongHashSet handedOver = new LongHashSet();
+    /**
+     * Virtual addresses and ports a reload removed, for {@link #REMOVED_VIP_GRACE_NS}: a client's segment to one (in
+     * flight when its flow was reset) is answered with a RST rather than bridged to an address nobody serves.
+     */
+    private final LongHashSet removedVips = new LongHashSet();
+    private long removedVipsUntilNs;
+    /** How long the segments to a removed virtual address are answered with a RST. */
+    static final long REMOVED_VIP_GRACE_NS = 10_000_000_000L;
     private final long outsideMac;
     private final IntHashSet ownAddresses;
     private final long mappingIdleTimeoutNs;
@@ -88,11 +108,11 @@ public final class LbNatStage implements FrameClassifier
     private final long[] counters = new long[LbCounter.values().length];
     /** Backend hosts (distinct addresses over all pools): index by address, and their learned MACs (0: unknown). */
     private final Int2IntHashMap hostByAddress = new Int2IntHashMap(NO_HOST);
-    private final long[] hostMacs;
+    private long[] hostMacs;
     /** Per service, per backend id: the index of its host. */
-    private final int[][] hostOf;
+    private int[][] hostOf;
     /** Per service, per backend id: the health stamp the last sweep saw. */
-    private final int[][] sweptStamps;
+    private int[][] sweptStamps;
     /** Internal service addresses (address << 16 | port) the engine intercepts for NATed flows only. */
     private final LongHashSet internalAddresses = new LongHashSet();
     private final LongArrayList endedFlows = new LongArrayList(1024, Long.MIN_VALUE);
@@ -132,29 +152,164 @@ public final class LbNatStage implements FrameClassifier
         this.table = new NatTable(settings.maxMappings(), flowIdSeed);
         this.out = out;
         this.engineOut = new NatEgress(table, internalAddresses, outsideMac, out, counters);
+        current = new boolean[services.length];
+        java.util.Arrays.fill(current, true);
+        mappingsPerSlot = new int[services.length];
         hostOf = new int[services.length][];
         sweptStamps = new int[services.length][];
-        int hosts = 0;
+        hostMacs = new long[1];
+        indexHosts();
+    }
+
+    /** Host indexes, health stamps and internal addresses of every slot's backends (control path). */
+    private void indexHosts()
+    {
+        internalAddresses.clear();
         for (int s = 0; s < services.length; s++)
         {
+            if (null == services[s])
+            {
+                continue;
+            }
             final BackendPool pool = services[s].pool();
-            hostOf[s] = new int[pool.backendCount()];
-            sweptStamps[s] = new int[pool.backendCount()];
+            if (null == hostOf[s])
+            {
+                hostOf[s] = new int[pool.backendCount()];
+                sweptStamps[s] = new int[pool.backendCount()];
+                for (int id = 0; id < pool.backendCount(); id++)
+                {
+                    sweptStamps[s][id] = pool.health().stamp(id);
+                }
+            }
             for (int id = 0; id < pool.backendCount(); id++)
             {
                 final int address = pool.ipv4Address(id);
                 int host = hostByAddress.get(address);
                 if (NO_HOST == host)
                 {
-                    host = hosts++;
+                    host = hostByAddress.size();
                     hostByAddress.put(address, host);
                 }
                 hostOf[s][id] = host;
-                sweptStamps[s][id] = pool.health().stamp(id);
                 internalAddresses.add(addressKey(address, services[s].vipPort()));
             }
         }
-        hostMacs = new long[Math.max(1, hosts)];
+        if (hostMacs.length < hostByAddress.size())
+        {
+            hostMacs = java.util.Arrays.copyOf(hostMacs, hostByAddress.size());
+        }
+    }
+
+    /**
+     * Takes a reload's virtual services at once (data-path thread; control-path cost, once per reload): new SYNs map
+     * by the new table; a mapping in flight keeps its service object, pool and backend, also when the service moved
+     * to another mode or its pool changed (a service object of the old table that is not in the new one is kept while
+     * it has mappings); mappings of {@link LbServiceTable#removed()} services are reset on both legs by the engine and
+     * counted ({@link LbCounter#FLOWS_RESET_SERVICE_REMOVED}). Apply it before the engine's own new table, so the
+     * engine resets them as another mode's request rather than as flows of a removed internal service.
+     */
+    public void applyServices(final LbServiceTable next, final long nowNs)
+    {
+        final boolean[] wasCurrent = current.clone();
+        java.util.Arrays.fill(current, false);
+        for (final VirtualService service : next.services())
+        {
+            int slot = slotOf(service);
+            if (slot < 0)
+            {
+                slot = freeSlot();
+                services[slot] = service;
+                hostOf[slot] = null;
+                sweptStamps[slot] = null;
+                mappingsPerSlot[slot] = 0;
+            }
+            current[slot] = true;
+        }
+        for (int s = 0; s < services.length; s++)
+        {
+            if (null != services[s] && !current[s] && s < wasCurrent.length && wasCurrent[s] &&
+                next.removed().contains(services[s]))
+            {
+                resetMappingsOf(s);
+            }
+            if (null != services[s] && !current[s] && mappingsPerSlot[s] == 0)
+            {
+                services[s] = null; // free
+            }
+        }
+        retiredSlots = countRetiredSlots();
+        for (final VirtualService gone : next.removed())
+        {
+            removedVips.add(addressKey(gone.vipAddress(), gone.vipPort()));
+            removedVipsUntilNs = nowNs + REMOVED_VIP_GRACE_NS;
+        }
+        for (final VirtualService service : next.services())
+        {
+            removedVips.remove(addressKey(service.vipAddress(), service.vipPort()));
+        }
+        ownAddresses.clear();
+        for (final int address : next.ownAddresses())
+        {
+            ownAddresses.add(address);
+        }
+        handedOver.clear();
+        for (final long key : next.handedOver())
+        {
+            handedOver.add(key);
+        }
+        indexHosts();
+        count(LbCounter.SERVICE_TABLES_APPLIED);
+    }
+
+    private int slotOf(final VirtualService service)
+    {
+        for (int s = 0; s < services.length; s++)
+        {
+            if (services[s] == service)
+            {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    private int freeSlot()
+    {
+        for (int s = 0; s < services.length; s++)
+        {
+            if (null == services[s] && mappingsPerSlot[s] == 0)
+            {
+                return s;
+            }
+        }
+        final int slot = services.length;
+        final int length = slot + 1;
+        services = java.util.Arrays.copyOf(services, length);
+        current = java.util.Arrays.copyOf(current, length);
+        mappingsPerSlot = java.util.Arrays.copyOf(mappingsPerSlot, length);
+        hostOf = java.util.Arrays.copyOf(hostOf, length);
+        sweptStamps = java.util.Arrays.copyOf(sweptStamps, length);
+        return slot;
+    }
+
+    /** Resets every mapping of a removed service's slot (control path: one pass over the NAT table). */
+    private void resetMappingsOf(final int serviceSlot)
+    {
+        for (int slot = 0; slot < table.capacity(); slot++)
+        {
+            if (table.isUsed(slot) && table.serviceIndex(slot) == serviceSlot)
+            {
+                if (engine.resetFlow(table.engineFlowId(slot)))
+                {
+                    count(LbCounter.FLOWS_RESET_SERVICE_REMOVED);
+                }
+                else
+                {
+                    removeMapping(slot); // the engine's flow already ended: nothing to reset
+                }
+            }
+        }
+        drainEndedFlows();
     }
 
     /** The internal engine services these virtual services need after the direct ones (for the engine's settings). */
@@ -243,6 +398,23 @@ public final class LbNatStage implements FrameClassifier
             return Verdict.DROP;
         }
         final int serviceIndex = frame.isTcp() && !frame.fragment ? serviceOf(destination, frame.dstPort) : -1;
+        if (serviceIndex < 0 && retiredSlots > 0 && frame.isTcp() && !frame.fragment)
+        {
+            final int slot = table.findByClientLeg(ipv4.sourceAddress(), frame.srcPort, destination, frame.dstPort);
+            if (NatTable.NONE != slot)
+            {
+                // a flow of a service the running table no longer has here (moved or changed): as it started
+                table.touch(slot, nowNs);
+                toBackend(slot, buffer, frame, nowNs);
+                return Verdict.CONSUMED;
+            }
+        }
+        if (serviceIndex < 0 && !removedVips.isEmpty() && frame.isTcp() &&
+            removedVips.contains(addressKey(destination, frame.dstPort)))
+        {
+            resetClient(buffer, frame, LbCounter.UNMAPPED_SEGMENTS_RESET);
+            return Verdict.CONSUMED;
+        }
         if (serviceIndex < 0)
         {
             if (isVip(destination))
@@ -257,8 +429,7 @@ public final class LbNatStage implements FrameClassifier
             return engine.classify(Side.OUTSIDE, buffer, frame, nowNs);
         }
         tcp.wrap(buffer, frame.l4Offset);
-        onVipSegment(serviceIndex, buffer, frame, nowNs);
-        return Verdict.CONSUMED;
+        return onVipSegment(serviceIndex, buffer, frame, nowNs);
     }
 
     private Verdict onInsideFrame(final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
@@ -290,7 +461,7 @@ public final class LbNatStage implements FrameClassifier
         return engine.classify(Side.INSIDE, buffer, frame, nowNs);
     }
 
-    private void onVipSegment(final int serviceIndex, final DirectBuffer buffer, final ParsedFrame frame,
+    private Verdict onVipSegment(final int serviceIndex, final DirectBuffer buffer, final ParsedFrame frame,
         final long nowNs)
     {
         final int client = ipv4.sourceAddress();
@@ -299,7 +470,7 @@ public final class LbNatStage implements FrameClassifier
         final boolean syn = (tcp.flags() & (TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK | TcpHeaderFlyweight.RST))
             == TcpHeaderFlyweight.SYN;
         if (NatTable.NONE != slot &&
-            !services[serviceIndex].pool().health().isCurrent(table.backendId(slot), table.stamp(slot)))
+            !services[table.serviceIndex(slot)].pool().health().isCurrent(table.backendId(slot), table.stamp(slot)))
         {
             // the backend went down (or down and up) since the flow opened: the engine resets both legs
             resetMapping(slot);
@@ -308,24 +479,30 @@ public final class LbNatStage implements FrameClassifier
             if (!syn)
             {
                 resetClient(buffer, frame, null);
-                return;
+                return Verdict.CONSUMED;
             }
         }
         if (NatTable.NONE == slot)
         {
             if (!syn)
             {
+                if (!handedOver.isEmpty() && handedOver.contains(addressKey(vip, frame.dstPort)))
+                {
+                    // the address served another mode before a reload: maybe a flow in flight there
+                    return engine.classify(Side.OUTSIDE, buffer, frame, nowNs);
+                }
                 resetClient(buffer, frame, LbCounter.UNMAPPED_SEGMENTS_RESET);
-                return;
+                return Verdict.CONSUMED;
             }
             slot = openMapping(serviceIndex, buffer, frame, client, vip, nowNs);
             if (NatTable.NONE == slot)
             {
-                return;
+                return Verdict.CONSUMED;
             }
         }
         table.touch(slot, nowNs);
         toBackend(slot, buffer, frame, nowNs);
+        return Verdict.CONSUMED;
     }
 
     /** @return the new mapping's slot, or {@link NatTable#NONE} when the SYN was answered or dropped. */
@@ -357,6 +534,7 @@ public final class LbNatStage implements FrameClassifier
             return NatTable.NONE;
         }
         pool.onFlowOpened(id);
+        mappingsPerSlot[serviceIndex]++;
         if (null != persistence)
         {
             if (remembered == id)
@@ -396,6 +574,10 @@ public final class LbNatStage implements FrameClassifier
     {
         int work = engine.onTick(nowNs);
         work += drainEndedFlows();
+        if (!removedVips.isEmpty() && nowNs - removedVipsUntilNs >= 0)
+        {
+            removedVips.clear();
+        }
         if (nowNs - nextHealthSweepNs >= 0)
         {
             nextHealthSweepNs = nowNs + HEALTH_SWEEP_INTERVAL_NS;
@@ -431,6 +613,10 @@ public final class LbNatStage implements FrameClassifier
         boolean changed = false;
         for (int s = 0; s < services.length; s++)
         {
+            if (null == services[s])
+            {
+                continue;
+            }
             final BackendHealth health = services[s].pool().health();
             final int[] swept = sweptStamps[s];
             for (int id = 0; id < swept.length; id++)
@@ -511,8 +697,27 @@ public final class LbNatStage implements FrameClassifier
 
     private void removeMapping(final int slot)
     {
-        services[table.serviceIndex(slot)].pool().onFlowClosed(table.backendId(slot));
+        final int serviceSlot = table.serviceIndex(slot);
+        services[serviceSlot].pool().onFlowClosed(table.backendId(slot));
         table.remove(slot);
+        if (--mappingsPerSlot[serviceSlot] == 0 && !current[serviceSlot])
+        {
+            services[serviceSlot] = null; // a retired service's last mapping: its slot is free
+            retiredSlots = countRetiredSlots();
+        }
+    }
+
+    private int countRetiredSlots()
+    {
+        int retired = 0;
+        for (int s = 0; s < services.length; s++)
+        {
+            if (null != services[s] && !current[s])
+            {
+                retired++;
+            }
+        }
+        return retired;
     }
 
     // --------------------------------------------------------------------------------------------- the rest --
@@ -583,7 +788,7 @@ public final class LbNatStage implements FrameClassifier
     {
         for (int s = 0; s < services.length; s++)
         {
-            if (services[s].vipAddress() == address && services[s].vipPort() == port)
+            if (current[s] && services[s].vipAddress() == address && services[s].vipPort() == port)
             {
                 return s;
             }
@@ -593,9 +798,9 @@ public final class LbNatStage implements FrameClassifier
 
     private boolean isVip(final int address)
     {
-        for (final VirtualService service : services)
+        for (int s = 0; s < services.length; s++)
         {
-            if (service.vipAddress() == address)
+            if (current[s] && services[s].vipAddress() == address)
             {
                 return true;
             }

@@ -54,6 +54,10 @@ final class NatEgress implements FrameOut
     @Override
     public boolean toClient(final DirectBuffer buffer, final int offset, final int length)
     {
+        if (internalAddresses.isEmpty() && table.size() == 0)
+        {
+            return out.toClient(buffer, offset, length); // no load-balanced service: the direct engine's own frames
+        }
         if (parser.parse(buffer, offset, length, frame) != FrameAnomaly.NONE || !frame.isTcp() ||
             frame.ipVersion != Ipv4HeaderFlyweight.VERSION || length > SCRATCH)
         {

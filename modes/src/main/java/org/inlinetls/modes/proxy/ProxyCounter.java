@@ -23,6 +23,13 @@ public enum ProxyCounter
     CLIENT_SEGMENTS("frames from clients handled"),
     SERVER_SEGMENTS("frames from backends handled"),
     UNKNOWN_FLOW_SEGMENTS("segments to a full-proxy service (or from its backend) of no known flow: RST"),
+    BYTES_FROM_CLIENTS("plaintext bytes decrypted from clients' records (toward the backends)"),
+    BYTES_TO_CLIENTS("plaintext bytes from backends encrypted into records toward the clients"),
+    CLIENT_RETRANSMISSIONS("segments the client-side endpoints sent again (timeout, fast or SACK recovery), added " +
+        "when a flow ends"),
+    BACKEND_RETRANSMISSIONS("segments the backend-side endpoints sent again, added when a flow ends"),
+    FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs because a reload removed their service"),
+    SERVICE_TABLES_APPLIED("service tables applied (configuration reloads)"),
     TX_REFUSED("frames the transmit port refused (the endpoint offers them again)"),
     ERRORS("unexpected errors handling a flow (flow reset)");
 

@@ -116,8 +116,23 @@ public final class ProxyEngine implements FrameClassifier
     private static final int SCRATCH_BYTES = 1 << 16;
     private static final int POOL_MAX = 256;
 
+    /**
+     * How long the backend port of a service no longer in the table stays protected (a backend segment of no flow is
+     * answered with a RST, never bridged to the outside) after its flows were reset, and the least time its flows in
+     * flight (it moved to another mode or changed) are looked up under it.
+     */
+    static final long RETIRED_SERVICE_GRACE_NS = 10_000_000_000L;
+
     private final Settings settings;
-    private final ProxyServices services;
+    /** Replaced by {@link #applyServices}; flows keep the service object they started with. */
+    private ProxyServices services;
+    private HandshakeConfig handshake;
+    private long memoryBudgetBytes;
+    private long idleTimeoutNs;
+    private long timeWaitNs;
+    /** Services a reload replaced or removed, while flows of theirs run or their grace lasts; usually empty. */
+    private final ArrayList<Service> retired = new ArrayList<>();
+    private final org.agrona.collections.LongArrayList retiredUntilNs = new org.agrona.collections.LongArrayList();
     private final FrameOut out;
     private final long[] counters = new long[ProxyCounter.values().length];
     private final Long2ObjectHashMap<ProxyFlow> flows = new Long2ObjectHashMap<>();
@@ -150,6 +165,10 @@ public final class ProxyEngine implements FrameClassifier
     {
         this.settings = settings;
         this.services = new ProxyServices(settings.services());
+        this.handshake = settings.handshake();
+        this.memoryBudgetBytes = settings.memoryBudgetBytes();
+        this.idleTimeoutNs = settings.idleTimeoutNs();
+        this.timeWaitNs = settings.timeWaitNs();
         this.out = out;
         this.clientSink = (buffer, offset, length) -> sent(out.toClient(buffer, offset, length));
         this.serverSink = (buffer, offset, length) -> sent(out.toServer(buffer, offset, length));
@@ -178,21 +197,19 @@ public final class ProxyEngine implements FrameClassifier
         ipv4.wrap(buffer, frame.l3Offset);
         if (ingress == Side.OUTSIDE)
         {
-            final Service service = services.byListen(ipv4.destinationAddress(), frame.dstPort);
+            return onOutsideFrame(buffer, frame, nowNs);
+        }
+        Service service = services.byBackend(ipv4.sourceAddress(), frame.srcPort);
+        if (null == service)
+        {
+            service = retired.isEmpty() ? null : retiredByBackend(ipv4.sourceAddress(), frame.srcPort);
             if (null == service)
             {
                 return Verdict.FORWARD;
             }
-            count(ProxyCounter.CLIENT_SEGMENTS);
-            onClientFrame(service, buffer, frame, nowNs);
-            return Verdict.CONSUMED;
         }
-        final Service service = services.byBackend(ipv4.sourceAddress(), frame.srcPort);
-        if (null == service)
-        {
-            return Verdict.FORWARD;
-        }
-        final ProxyFlow flow = findByBackend(ipv4.destinationAddress(), frame.dstPort, service);
+        final ProxyFlow flow = findByBackend(ipv4.destinationAddress(), frame.dstPort, ipv4.sourceAddress(),
+            frame.srcPort);
         if (null == flow || null == flow.server)
         {
             if (services.isSharedBackend(service))
@@ -210,29 +227,54 @@ public final class ProxyEngine implements FrameClassifier
         return Verdict.CONSUMED;
     }
 
-    private void onClientFrame(final Service service, final DirectBuffer buffer, final ParsedFrame frame,
-        final long nowNs)
+    /**
+     * A client frame: to a flow of this engine (whatever the service's mode is now: a flow finishes in the mode it
+     * started in), or a SYN to a full-proxy service; anything else to a full-proxy service is answered with a RST,
+     * unless the service was another mode's before a reload (then it may be a flow in flight there).
+     */
+    private Verdict onOutsideFrame(final DirectBuffer buffer, final ParsedFrame frame, final long nowNs)
     {
+        final int destination = ipv4.destinationAddress();
+        final Service service = services.byListen(destination, frame.dstPort);
+        if (null == service && (retired.isEmpty() || null == retiredByListen(destination, frame.dstPort)))
+        {
+            return Verdict.FORWARD;
+        }
         final int clientAddress = ipv4.sourceAddress();
-        ProxyFlow flow = find(clientAddress, frame.srcPort, service);
+        ProxyFlow flow = flows.isEmpty() ? null : find(clientAddress, frame.srcPort, destination, frame.dstPort);
         if (null == flow)
         {
+            if (null == service)
+            {
+                return Verdict.FORWARD; // a retired service's segment of no flow of ours: another mode's now
+            }
             final int flags = tcp.wrap(buffer, frame.l4Offset).flags();
             if ((flags & (TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK | TcpHeaderFlyweight.RST)) !=
                 TcpHeaderFlyweight.SYN)
             {
+                if (services.isHandedOver(service))
+                {
+                    return Verdict.FORWARD; // maybe a flow the service's previous mode still carries
+                }
+                count(ProxyCounter.CLIENT_SEGMENTS);
                 onUnknownSegment(buffer, frame, true);
-                return;
+                return Verdict.CONSUMED;
             }
+            count(ProxyCounter.CLIENT_SEGMENTS);
             flow = openFlow(service, clientAddress, buffer, frame, nowNs);
             if (null == flow)
             {
-                return;
+                return Verdict.CONSUMED;
             }
+        }
+        else
+        {
+            count(ProxyCounter.CLIENT_SEGMENTS);
         }
         flow.lastActivityNs = nowNs;
         flow.client.onFrame(buffer, frame.frameOffset, frame.frameLength, nowNs);
         pumpFlow(flow, nowNs);
+        return Verdict.CONSUMED;
     }
 
     private void onUnknownSegment(final DirectBuffer buffer, final ParsedFrame frame, final boolean fromClient)
@@ -254,7 +296,7 @@ public final class ProxyEngine implements FrameClassifier
         final ParsedFrame frame, final long nowNs)
     {
         final long cost = settings.flowCostBytes();
-        if (memoryUsedBytes + cost > settings.memoryBudgetBytes())
+        if (memoryUsedBytes + cost > memoryBudgetBytes)
         {
             count(ProxyCounter.FLOWS_REFUSED_MEMORY);
             onUnknownSegment(buffer, frame, true);
@@ -269,8 +311,8 @@ public final class ProxyEngine implements FrameClassifier
             .localAddress(address(service.ipv4Address())).remoteAddress(address(clientAddress))
             .localPort(service.listenPort()).remotePort(frame.srcPort)
             .isnSeed(settings.isnSeed() + 2 * flowsOpened));
-        final ServerHandshake handshake = new HandshakeEngine(settings.handshake());
-        flow.open(service, clientAddress, frame.srcPort, clientMac, serverMac, client, handshake, nowNs);
+        final ServerHandshake serverHandshake = new HandshakeEngine(handshake);
+        flow.open(service, clientAddress, frame.srcPort, clientMac, serverMac, client, serverHandshake, nowNs);
         flowsOpened++;
         memoryUsedBytes += cost;
         final long key = key(clientAddress, frame.srcPort);
@@ -296,7 +338,7 @@ public final class ProxyEngine implements FrameClassifier
     {
         return new TcpConfig().mss(settings.mss()).receiveBufferBytes(settings.receiveBufferBytes())
             .sendBufferBytes(settings.sendBufferBytes()).timestamps(true).windowScale(true)
-            .sackPermitted(settings.sackPermitted()).timeWaitNs(settings.timeWaitNs());
+            .sackPermitted(settings.sackPermitted()).timeWaitNs(timeWaitNs);
     }
 
     private void pumpFlow(final ProxyFlow flow, final long nowNs)
@@ -371,6 +413,7 @@ public final class ProxyEngine implements FrameClassifier
             last.activeIndex = index;
         }
         memoryUsedBytes -= settings.flowCostBytes();
+        flow.countRetransmissions();
         flow.release();
         if (pool.size() < POOL_MAX)
         {
@@ -391,6 +434,11 @@ public final class ProxyEngine implements FrameClassifier
         }
         if (active.isEmpty() || (nowNs - nextTimerNs < 0 && nowNs - nextScanNs < 0))
         {
+            if (active.isEmpty() && !retired.isEmpty() && nowNs - nextScanNs >= 0)
+            {
+                nextScanNs = nowNs + SCAN_INTERVAL_NS;
+                forgetUnusedRetired(nowNs);
+            }
             return 0;
         }
         final boolean scan = nowNs - nextScanNs >= 0;
@@ -400,6 +448,10 @@ public final class ProxyEngine implements FrameClassifier
         }
         nextTimerNs = TcpEndpoint.NO_DEADLINE;
         int work = 0;
+        if (scan && !retired.isEmpty())
+        {
+            forgetUnusedRetired(nowNs);
+        }
         for (int i = active.size() - 1; i >= 0; i--)
         {
             if (i >= active.size())
@@ -407,7 +459,7 @@ public final class ProxyEngine implements FrameClassifier
                 continue;
             }
             final ProxyFlow flow = active.get(i);
-            if (scan && nowNs - flow.lastActivityNs > settings.idleTimeoutNs())
+            if (scan && nowNs - flow.lastActivityNs > idleTimeoutNs)
             {
                 count(ProxyCounter.FLOWS_EXPIRED);
                 flow.abortBoth();
@@ -447,25 +499,120 @@ public final class ProxyEngine implements FrameClassifier
         return sent;
     }
 
-    private ProxyFlow find(final int clientAddress, final int clientPort, final Service service)
+    /** The flow from the client's address and port to this service address and listen port, whatever its service. */
+    private ProxyFlow find(final int clientAddress, final int clientPort, final int address, final int port)
     {
         ProxyFlow flow = flows.get(key(clientAddress, clientPort));
-        while (null != flow && !flow.matches(service))
+        while (null != flow && !(flow.service.ipv4Address() == address && flow.service.listenPort() == port))
         {
             flow = flow.next;
         }
         return flow;
     }
 
-    /** The flow whose backend leg runs from the client's address and port to this service's backend. */
-    private ProxyFlow findByBackend(final int clientAddress, final int clientPort, final Service service)
+    /** The flow whose backend leg runs from the client's address and port to this backend address and port. */
+    private ProxyFlow findByBackend(final int clientAddress, final int clientPort, final int address,
+        final int port)
     {
         ProxyFlow flow = flows.get(key(clientAddress, clientPort));
-        while (null != flow && !flow.matchesBackend(service))
+        while (null != flow && !(flow.service.ipv4Address() == address && flow.service.backendPort() == port))
         {
             flow = flow.next;
         }
         return flow;
+    }
+
+    private Service retiredByListen(final int address, final int port)
+    {
+        for (int i = retired.size() - 1; i >= 0; i--)
+        {
+            final Service s = retired.get(i);
+            if (s.ipv4Address() == address && s.listenPort() == port)
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private Service retiredByBackend(final int address, final int port)
+    {
+        for (int i = retired.size() - 1; i >= 0; i--)
+        {
+            final Service s = retired.get(i);
+            if (s.ipv4Address() == address && s.backendPort() == port)
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------------------------------------ reload --
+
+    /**
+     * Takes a reload's services and live settings at once (engine thread; control-path cost): new SYNs use them;
+     * flows in flight keep the service they started with, also when it moved to another mode or changed its backend
+     * port; flows of a service no mode serves any more are reset on both legs and counted
+     * ({@link ProxyCounter#FLOWS_RESET_SERVICE_REMOVED}). Buffer sizes stay as started (see {@link Settings}).
+     */
+    public void applyServices(final ProxyServiceTable table, final long nowNs)
+    {
+        final ProxyServices previous = services;
+        services = new ProxyServices(table.services(), table.elsewhere(), table.handedOver());
+        handshake = table.handshake();
+        memoryBudgetBytes = table.memoryBudgetBytes();
+        idleTimeoutNs = table.idleTimeoutNs();
+        timeWaitNs = table.timeWaitNs();
+        for (final Service old : previous.all())
+        {
+            if (!old.equals(services.byListen(old.ipv4Address(), old.listenPort())))
+            {
+                retired.add(old);
+                retiredUntilNs.addLong(nowNs + RETIRED_SERVICE_GRACE_NS);
+            }
+        }
+        for (int i = active.size() - 1; i >= 0; i--)
+        {
+            if (i >= active.size())
+            {
+                continue;
+            }
+            final ProxyFlow flow = active.get(i);
+            final Service service = flow.service;
+            if (null == services.byListen(service.ipv4Address(), service.listenPort()) &&
+                !table.servedElsewhere(service))
+            {
+                count(ProxyCounter.FLOWS_RESET_SERVICE_REMOVED);
+                flow.abortBoth();
+                pumpFlow(flow, nowNs);
+            }
+        }
+        count(ProxyCounter.SERVICE_TABLES_APPLIED);
+    }
+
+    private void forgetUnusedRetired(final long nowNs)
+    {
+        for (int i = retired.size() - 1; i >= 0; i--)
+        {
+            if (nowNs - retiredUntilNs.getLong(i) >= 0 && !inUse(retired.get(i)))
+            {
+                retired.remove(i);
+                retiredUntilNs.removeAt(i);
+            }
+        }
+    }
+
+    private boolean inUse(final Service service)
+    {
+        for (int i = 0, n = active.size(); i < n; i++)
+        {
+            if (active.get(i).service == service)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -475,7 +622,7 @@ public final class ProxyEngine implements FrameClassifier
      */
     public ProxyEngine sharedBackends(final List<Service> otherModesServices)
     {
-        services.shareBackendsWith(otherModesServices);
+        services = services.shareBackendsWith(otherModesServices);
         return this;
     }
 
@@ -527,6 +674,11 @@ public final class ProxyEngine implements FrameClassifier
     void count(final ProxyCounter counter)
     {
         counters[counter.ordinal()]++;
+    }
+
+    void add(final ProxyCounter counter, final long delta)
+    {
+        counters[counter.ordinal()] += delta;
     }
 
     /** @return the counter's value (engine thread, or after the engine stopped). */

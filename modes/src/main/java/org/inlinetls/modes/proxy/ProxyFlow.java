@@ -12,6 +12,7 @@ import org.inlinetls.handshake.NegotiatedKeys;
 import org.inlinetls.handshake.ServerHandshake;
 import org.inlinetls.packet.tcp.AbortReason;
 import org.inlinetls.packet.tcp.TcpEndpoint;
+import org.inlinetls.packet.tcp.TcpState;
 
 /**
  * One full-proxy flow: the appliance's TCP endpoint toward the client (passive, with the server's address), the TLS
@@ -126,17 +127,6 @@ final class ProxyFlow implements RecordListener
         failed = false;
         endCounted = false;
         morePending = false;
-    }
-
-    boolean matches(final ProxyEngine.Service service)
-    {
-        return this.service.ipv4Address() == service.ipv4Address() && this.service.listenPort() == service.listenPort();
-    }
-
-    boolean matchesBackend(final ProxyEngine.Service service)
-    {
-        return this.service.ipv4Address() == service.ipv4Address() &&
-            this.service.backendPort() == service.backendPort();
     }
 
     /** True when both legs are closed (cleanly or not) and their last frames were offered. */
@@ -380,6 +370,7 @@ final class ProxyFlow implements RecordListener
         {
             return;
         }
+        engine.add(ProxyCounter.BYTES_FROM_CLIENTS, length);
         // room reserved: see clientToServer; strict integrity holds a record's plaintext until its tag verified
         if (engine.integrityMode() == IntegrityMode.STRICT)
         {
@@ -459,6 +450,7 @@ final class ProxyFlow implements RecordListener
         final byte[] plain = engine.readScratch();
         server.read(plain, 0, n);
         appendRecord(ContentType.APPLICATION_DATA, plain, 0, n);
+        engine.add(ProxyCounter.BYTES_TO_CLIENTS, n);
         return n;
     }
 
@@ -504,7 +496,10 @@ final class ProxyFlow implements RecordListener
     private int settleEnds()
     {
         int work = 0;
-        if (null != server && clientInputDone && toServer.isEmpty() && !serverCloseIssued)
+        // a FIN for a backend leg still in SYN-SENT would delete that connection, and the request written to it
+        // (RFC 9293 §3.10.4 CLOSE): a client that closes right after its first flight waits for the SYN-ACK
+        if (null != server && clientInputDone && toServer.isEmpty() && !serverCloseIssued &&
+            (failed || server.state() != TcpState.SYN_SENT))
         {
             serverCloseIssued = true;
             if (failed)
@@ -562,6 +557,16 @@ final class ProxyFlow implements RecordListener
     {
         return endpoint.abortReason() == AbortReason.RETRANSMISSION_TIMEOUT && endpoint.bytesDelivered() == 0 &&
             endpoint.bytesAcknowledged() == 0;
+    }
+
+    /** Adds the endpoints' retransmissions to the engine's counters; once, as the flow is let go. */
+    void countRetransmissions()
+    {
+        engine.add(ProxyCounter.CLIENT_RETRANSMISSIONS, client.counters().retransmissions());
+        if (null != server)
+        {
+            engine.add(ProxyCounter.BACKEND_RETRANSMISSIONS, server.counters().retransmissions());
+        }
     }
 
     /** Counts how the flow ended, once: a clean end is counted by the engine when it finds the flow done. */

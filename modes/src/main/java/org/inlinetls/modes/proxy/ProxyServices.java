@@ -4,17 +4,45 @@ import java.util.List;
 
 /**
  * The full-proxy services of one {@link ProxyEngine} as the data path looks them up: by listen address and port
- * (client frames), by backend address and port (backend frames), and whether another mode's engine on the same bridge
- * serves the same backend. A handful of services: linear scans, no allocation.
+ * (client frames), by backend address and port (backend frames), whether another mode's engine on the same bridge
+ * serves the same backend, and whether another mode served the service before a reload (its flows in flight may still
+ * run there). Immutable: a reload builds another. A handful of services: linear scans, no allocation.
  */
 final class ProxyServices
 {
     private final ProxyEngine.Service[] services;
-    private long[] sharedBackends = new long[0];
+    private final long[] sharedBackends;
+    private final long[] handedOverListens;
 
     ProxyServices(final List<ProxyEngine.Service> services)
     {
+        this(services, List.of(), List.of());
+    }
+
+    /**
+     * @param otherModesServices the services of other modes' engines (their listen port does not matter here).
+     * @param handedOver         full-proxy services another mode served before.
+     */
+    ProxyServices(final List<ProxyEngine.Service> services, final List<ProxyEngine.Service> otherModesServices,
+        final List<ProxyEngine.Service> handedOver)
+    {
         this.services = services.toArray(new ProxyEngine.Service[0]);
+        this.sharedBackends = new long[otherModesServices.size()];
+        for (int i = 0; i < sharedBackends.length; i++)
+        {
+            sharedBackends[i] = key(otherModesServices.get(i).ipv4Address(), otherModesServices.get(i).backendPort());
+        }
+        this.handedOverListens = new long[handedOver.size()];
+        for (int i = 0; i < handedOverListens.length; i++)
+        {
+            handedOverListens[i] = key(handedOver.get(i).ipv4Address(), handedOver.get(i).listenPort());
+        }
+    }
+
+    /** @return the services (control path). */
+    List<ProxyEngine.Service> all()
+    {
+        return List.of(services);
     }
 
     /** @return the service clients reach at this address and port, or null. */
@@ -43,24 +71,29 @@ final class ProxyServices
         return null;
     }
 
-    /** Remembers the backends of another mode's services (their listen port does not matter here). */
-    void shareBackendsWith(final List<ProxyEngine.Service> otherModesServices)
+    /** The same services, with the backends of another mode's services remembered (set before the first frame). */
+    ProxyServices shareBackendsWith(final List<ProxyEngine.Service> otherModesServices)
     {
-        final long[] keys = new long[otherModesServices.size()];
-        for (int i = 0; i < keys.length; i++)
-        {
-            keys[i] = backendKey(otherModesServices.get(i).ipv4Address(), otherModesServices.get(i).backendPort());
-        }
-        sharedBackends = keys;
+        return new ProxyServices(List.of(services), otherModesServices, List.of());
     }
 
     /** True when another mode's engine serves this service's backend too. */
     boolean isSharedBackend(final ProxyEngine.Service service)
     {
-        final long key = backendKey(service.ipv4Address(), service.backendPort());
-        for (final long shared : sharedBackends)
+        return contains(sharedBackends, key(service.ipv4Address(), service.backendPort())) || isHandedOver(service);
+    }
+
+    /** True when another mode served this address and listen port before a reload (its flows may still run). */
+    boolean isHandedOver(final ProxyEngine.Service service)
+    {
+        return contains(handedOverListens, key(service.ipv4Address(), service.listenPort()));
+    }
+
+    private static boolean contains(final long[] keys, final long key)
+    {
+        for (final long k : keys)
         {
-            if (shared == key)
+            if (k == key)
             {
                 return true;
             }
@@ -68,7 +101,7 @@ final class ProxyServices
         return false;
     }
 
-    private static long backendKey(final int address, final int port)
+    private static long key(final int address, final int port)
     {
         return (long)address << 16 | (port & 0xFFFFL);
     }

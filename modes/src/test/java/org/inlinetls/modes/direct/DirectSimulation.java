@@ -146,7 +146,7 @@ final class DirectSimulation
     private final FlowJournal journal;
     private final InMemoryPort outside = new InMemoryPort("outside", 1 << 22);
     private final InMemoryPort inside = new InMemoryPort("inside", 1 << 22);
-    private final DirectEngine.Settings settings;
+    private DirectEngine.Settings settings;
     private DirectEngine engine;
     private BridgeAgent bridge;
     /** Client download bytes after which the engine is killed and a new one continues from the journal, or -1. */
@@ -167,6 +167,14 @@ final class DirectSimulation
 
     // client application
     private final ByteArrayOutputStream clientGot = new ByteArrayOutputStream();
+    private int slowReadBytesPerMs;
+    private int slowReadPhaseBytes;
+    private long clientTcpBytesRead;
+    private long slowReadAllowance;
+    private long slowReadLastNs = -1;
+    private int interactiveWriteBytes;
+    private int interactivePhaseBytes;
+    private long nextInteractiveWriteNs = -1;
     private byte[] clientPending = new byte[0];
     private int clientPendingOffset;
     private int uploadWritten;
@@ -496,6 +504,40 @@ final class DirectSimulation
      * segments and the frames in its ports are lost, the journal stays) and starts a new one {@code downtimeNs}
      * later, which continues the flow from the journal ({@link FlowRestorer}).
      */
+    /** Runs the engine with this switching policy (before {@link #run}). */
+    DirectSimulation switching(final SwitchPolicy policy)
+    {
+        final DirectEngine.Settings s = settings;
+        settings = new DirectEngine.Settings(s.services(), s.handshake(), s.integrity(), s.passNonTls(),
+            s.maxRecordOverhead(), s.idleTimeoutNs(), s.finLingerNs(), s.translateSack(), s.parkAfterNs(), policy);
+        startEngine();
+        return this;
+    }
+
+    /**
+     * A client application that reads slowly in alternate stretches of the download: for {@code phaseBytes} it takes
+     * at most {@code bytesPerMs} a millisecond from its TCP receive buffer (the window it advertises shrinks), for the
+     * next {@code phaseBytes} all there is (the window opens), and so on.
+     */
+    DirectSimulation slowReadPhases(final int bytesPerMs, final int phaseBytes)
+    {
+        this.slowReadBytesPerMs = bytesPerMs;
+        this.slowReadPhaseBytes = phaseBytes;
+        return this;
+    }
+
+    /**
+     * A client application that uploads interactively in alternate stretches: for {@code phaseBytes} of the upload it
+     * writes {@code writeBytes} a millisecond, each its own TLS record (tiny TCP segments), for the next
+     * {@code phaseBytes} 16 KiB records as fast as it can, and so on.
+     */
+    DirectSimulation interactiveWritePhases(final int writeBytes, final int phaseBytes)
+    {
+        this.interactiveWriteBytes = writeBytes;
+        this.interactivePhaseBytes = phaseBytes;
+        return this;
+    }
+
     DirectSimulation restartAt(final long atBytes, final long downtimeNs)
     {
         this.restartAtBytes = atBytes;
@@ -574,6 +616,28 @@ final class DirectSimulation
         return "did not finish in " + MAX_STEPS + " steps\n" + state();
     }
 
+    /** How much the client application may read now (see {@link #slowReadPhases}). */
+    private int readLimit()
+    {
+        if (slowReadBytesPerMs <= 0 || clientTcpBytesRead / slowReadPhaseBytes % 2 == 1)
+        {
+            slowReadLastNs = -1;
+            return buffer.length;
+        }
+        if (slowReadLastNs < 0)
+        {
+            slowReadLastNs = nowNs;
+            slowReadAllowance = slowReadBytesPerMs;
+        }
+        final long ms = (nowNs - slowReadLastNs) / 1_000_000L;
+        if (ms > 0)
+        {
+            slowReadAllowance = Math.min(slowReadAllowance + ms * slowReadBytesPerMs, 4L * slowReadBytesPerMs);
+            slowReadLastNs += ms * 1_000_000L;
+        }
+        return (int)Math.max(0, Math.min(buffer.length, slowReadAllowance));
+    }
+
     /** Moves frames one step through endpoints, links and the engine; true when anything moved. */
     private boolean pump()
     {
@@ -599,6 +663,14 @@ final class DirectSimulation
         next = Math.min(next, Math.min(clientToAppliance.nextDeliveryNs(), applianceToClient.nextDeliveryNs()));
         next = Math.min(next, Math.min(applianceToServer.nextDeliveryNs(), serverToAppliance.nextDeliveryNs()));
         next = Math.min(next, null == engine ? downUntilNs : engine.nextDeadlineNs());
+        if (nextInteractiveWriteNs > 0)
+        {
+            next = Math.min(next, nextInteractiveWriteNs); // the interactive writer's next record
+        }
+        if (slowReadLastNs >= 0 && client.readableBytes() > 0)
+        {
+            next = Math.min(next, slowReadLastNs + 1_000_000L); // the slow reader's next millisecond
+        }
         if (uploadCompleteNs >= 0 && downloadWritten == 0 && pauseBeforeReplyNs > 0 &&
             nowNs - uploadCompleteNs < pauseBeforeReplyNs)
         {
@@ -682,7 +754,9 @@ final class DirectSimulation
             progress |= n > 0;
         }
         // TCP input to TLS
-        final int n = client.read(buffer, 0, buffer.length);
+        final int n = client.read(buffer, 0, readLimit());
+        clientTcpBytesRead += Math.max(0, n);
+        slowReadAllowance -= Math.max(0, n);
         if (n > 0 && !tls.protocol.isClosed())
         {
             tls.protocol.offerInput(buffer, 0, n);
@@ -698,9 +772,18 @@ final class DirectSimulation
                     forgeAt = (int)handshakeBytes + forgeAtAppOffset;
                 }
             }
-            if (uploadWritten < upload.length && tls.protocol.getAvailableOutputBytes() < 64 * 1024)
+            final boolean interactive = interactiveWriteBytes > 0 &&
+                uploadWritten / interactivePhaseBytes % 2 == 0;
+            nextInteractiveWriteNs = interactive && uploadWritten < upload.length ?
+                Math.max(nextInteractiveWriteNs, 0) : -1;
+            if (uploadWritten < upload.length && tls.protocol.getAvailableOutputBytes() < 64 * 1024 &&
+                (!interactive || nowNs - nextInteractiveWriteNs >= 0))
             {
-                final int chunk = Math.min(upload.length - uploadWritten, 16_384);
+                final int chunk = Math.min(upload.length - uploadWritten, interactive ? interactiveWriteBytes : 16_384);
+                if (interactive)
+                {
+                    nextInteractiveWriteNs = nowNs + 1_000_000L;
+                }
                 tls.protocol.writeApplicationData(upload, uploadWritten, chunk);
                 uploadWritten += chunk;
                 progress = true;

@@ -162,6 +162,52 @@ class ProxyModeSimulationTest
     }
 
     @Test
+    void shouldDeliverARequestTheClientClosesBeforeTheBackendAnswersTheConnect() throws Exception
+    {
+        // the client writes its request and closes (close_notify, FIN) right after its Finished, as openssl s_client
+        // does with its input at end: all of it reaches the appliance before the backend's SYN-ACK. A FIN issued to
+        // the backend leg while it is still in SYN-SENT would delete that connection with the request (RFC 9293
+        // §3.10.4) and leave the flow held until the idle timeout; the lab saw it with resumed sessions.
+        final List<String> failures = new ArrayList<>();
+        for (int i = 0; i < ProxySimulation.SUITES.size(); i++)
+        {
+            for (final int upload : new int[] {0, 1_000, 100_000})
+            {
+                final ProxySimulation.Setup setup = ProxySimulation.Setup.clean(1100 + i, ProxySimulation.SUITES.get(i),
+                    i % 2 == 0 ? IntegrityMode.STRICT : IntegrityMode.DEFERRED, upload, 0);
+                final String failure = new ProxySimulation(setup).run();
+                if (failure != null)
+                {
+                    failures.add(ProxySimulation.SUITES.get(i).name() + " upload " + upload + ": " + failure);
+                }
+            }
+        }
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+    }
+
+    @Test
+    void shouldCountTheRetransmissionsOfBothLegsOnlyWhenSegmentsWereLost() throws Exception
+    {
+        final ProxySimulation.Setup clean = ProxySimulation.Setup.clean(8, ProxySimulation.SUITES.get(0),
+            IntegrityMode.DEFERRED, 300_000, 1_000_000);
+        final ProxySimulation cleanRun = new ProxySimulation(clean);
+        assertNull(cleanRun.run());
+        assertEquals(0, cleanRun.engine().counter(ProxyCounter.CLIENT_RETRANSMISSIONS));
+        assertEquals(0, cleanRun.engine().counter(ProxyCounter.BACKEND_RETRANSMISSIONS));
+
+        // 3% loss on every link: the appliance's endpoints must resend on both legs, and say so once the flow ends
+        final ProxySimulation.Setup lossy = new ProxySimulation.Setup(8, clean.suite(), clean.integrity(),
+            clean.clientPort(), clean.upload(), clean.download(), 1460, 1460, 65_536, 65_536, true,
+            new double[] {0.03, 0.03, 0.03, 0.03}, 0, 0, 64 * 1024);
+        final ProxySimulation lossyRun = new ProxySimulation(lossy);
+        assertNull(lossyRun.run());
+        assertTrue(lossyRun.engine().counter(ProxyCounter.CLIENT_RETRANSMISSIONS) > 0, "client leg");
+        assertTrue(lossyRun.engine().counter(ProxyCounter.BACKEND_RETRANSMISSIONS) > 0, "backend leg");
+        assertEquals(300_000, lossyRun.engine().counter(ProxyCounter.BYTES_FROM_CLIENTS));
+        assertEquals(1_000_000, lossyRun.engine().counter(ProxyCounter.BYTES_TO_CLIENTS));
+    }
+
+    @Test
     void shouldRunBesideTheDirectModeThatSharesItsBackend() throws Exception
     {
         final Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("target");

@@ -670,6 +670,13 @@ final class ProxySimulation
         {
             return "the flow did not end cleanly\n" + state();
         }
+        if (engine.counter(ProxyCounter.BYTES_FROM_CLIENTS) != upload.length ||
+            engine.counter(ProxyCounter.BYTES_TO_CLIENTS) != download.length)
+        {
+            return "byte counters from/to the client " + engine.counter(ProxyCounter.BYTES_FROM_CLIENTS) + "/" +
+                engine.counter(ProxyCounter.BYTES_TO_CLIENTS) + ", not " + upload.length + "/" + download.length +
+                "\n" + state();
+        }
         return null;
     }
 
