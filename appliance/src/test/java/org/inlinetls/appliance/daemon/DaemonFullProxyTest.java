@@ -4,30 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.bouncycastle.tls.DefaultTlsClient;
-import org.bouncycastle.tls.ServerOnlyTlsAuthentication;
-import org.bouncycastle.tls.TlsAuthentication;
-import org.bouncycastle.tls.TlsClientProtocol;
-import org.bouncycastle.tls.TlsServerCertificate;
-import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.appliance.config.ConfigLoader;
 import org.inlinetls.packet.counter.CountersFile;
 import org.inlinetls.packet.port.RingPort;
-import org.inlinetls.packet.tcp.TcpConfig;
-import org.inlinetls.packet.tcp.TcpEndpoint;
 import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
 import org.junit.jupiter.api.AfterEach;
@@ -51,8 +41,6 @@ class DaemonFullProxyTest
     private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(Long.getLong("proxy.lab.timeoutSec", 180));
     private static final byte[] SERVICE = {10, 99, 0, 1};
     private static final byte[] CLIENT = {10, 99, 1, 1};
-    private static final long CLIENT_MAC = 0x02_00_00_00_00_01L;
-    private static final long SERVER_MAC = 0x02_00_00_00_00_02L;
     private static final int CLIENT_PORT = 43_210;
 
     @TempDir
@@ -113,8 +101,25 @@ class DaemonFullProxyTest
             }
             try (a; d)
             {
-                final Transfer transfer = new Transfer(a, d, upload, download);
-                transfer.run();
+                final TlsTransfer transfer = new TlsTransfer(CLIENT, CLIENT_PORT, SERVICE, SERVICE,
+                    TlsTransfer.SERVER_MAC, upload, download).start(System.nanoTime());
+                final long endNs = System.nanoTime() + TIMEOUT_NS;
+                while (!transfer.isDone())
+                {
+                    assertTrue(System.nanoTime() - endNs < 0, "timed out: " + transfer);
+                    final long nowNs = System.nanoTime();
+                    transfer.step();
+                    transfer.client.poll(nowNs, (b, o, l) -> a.send(b, o, l));
+                    transfer.server.poll(nowNs, (b, o, l) -> d.send(b, o, l));
+                    a.flush(nowNs);
+                    d.flush(nowNs);
+                    final int frames = a.receive((b, o, l, ts) -> transfer.client.onFrame(b, o, l, System.nanoTime()),
+                        256) + d.receive((b, o, l, ts) -> transfer.server.onFrame(b, o, l, System.nanoTime()), 256);
+                    if (frames == 0)
+                    {
+                        Thread.onSpinWait();
+                    }
+                }
                 assertEquals(sha256(upload), sha256(transfer.serverGot.toByteArray()), "upload " + transfer);
                 assertEquals(sha256(download), sha256(transfer.clientGot.toByteArray()), "download " + transfer);
                 assertArrayEquals(download, transfer.clientGot.toByteArray());
@@ -134,149 +139,6 @@ class DaemonFullProxyTest
                 assertEquals(0, counters.get("full_proxy flows_reset"));
                 assertEquals(0, counters.get("full_proxy flows"));
             }
-        }
-    }
-
-    /** Both applications and their TCP endpoints, driven in real time on the test's thread. */
-    private static final class Transfer
-    {
-        final TcpEndpoint client = new TcpEndpoint(new TcpConfig().localMac(CLIENT_MAC).remoteMac(SERVER_MAC)
-            .localAddress(CLIENT).remoteAddress(SERVICE).localPort(CLIENT_PORT).remotePort(443)
-            .receiveBufferBytes(256 * 1024).sendBufferBytes(256 * 1024).timeWaitNs(1_000_000_000L).isnSeed(1).validate());
-        final TcpEndpoint server = new TcpEndpoint(new TcpConfig().localMac(SERVER_MAC).remoteMac(CLIENT_MAC)
-            .localAddress(SERVICE).remoteAddress(CLIENT).localPort(80).remotePort(CLIENT_PORT)
-            .receiveBufferBytes(256 * 1024).sendBufferBytes(256 * 1024).timeWaitNs(1_000_000_000L).isnSeed(2).validate());
-        final ByteArrayOutputStream clientGot = new ByteArrayOutputStream();
-        final ByteArrayOutputStream serverGot = new ByteArrayOutputStream();
-        private final RingPort a;
-        private final RingPort d;
-        private final byte[] upload;
-        private final byte[] download;
-        private final TlsClientProtocol tls = new TlsClientProtocol();
-        private final byte[] buffer = new byte[1 << 16];
-        private byte[] pending = new byte[0];
-        private int pendingOffset;
-        private int uploadWritten;
-        private int downloadWritten;
-        private boolean tlsClosed;
-        private boolean clientClosed;
-        private boolean serverClosed;
-
-        Transfer(final RingPort a, final RingPort d, final byte[] upload, final byte[] download)
-        {
-            this.a = a;
-            this.d = d;
-            this.upload = upload;
-            this.download = download;
-        }
-
-        void run() throws IOException
-        {
-            tls.connect(new DefaultTlsClient(new BcTlsCrypto(new SecureRandom()))
-            {
-                @Override
-                public TlsAuthentication getAuthentication()
-                {
-                    return new ServerOnlyTlsAuthentication()
-                    {
-                        @Override
-                        public void notifyServerCertificate(final TlsServerCertificate certificate)
-                        {
-                            // a self-signed test certificate: the test checks the bytes, not the server's identity
-                        }
-                    };
-                }
-            });
-            server.listen();
-            client.connect(System.nanoTime());
-            final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
-            while (!(client.isClosed() && server.isClosed()))
-            {
-                assertTrue(System.nanoTime() - deadlineNs < 0, "timed out: " + this);
-                final long nowNs = System.nanoTime();
-                clientApp();
-                serverApp();
-                client.poll(nowNs, (b, o, l) -> a.send(b, o, l));
-                server.poll(nowNs, (b, o, l) -> d.send(b, o, l));
-                a.flush(nowNs);
-                d.flush(nowNs);
-                final int frames = a.receive((b, o, l, ts) -> client.onFrame(b, o, l, System.nanoTime()), 256) +
-                    d.receive((b, o, l, ts) -> server.onFrame(b, o, l, System.nanoTime()), 256);
-                if (frames == 0)
-                {
-                    Thread.onSpinWait();
-                }
-            }
-        }
-
-        private void clientApp() throws IOException
-        {
-            if (pendingOffset == pending.length && tls.getAvailableOutputBytes() > 0)
-            {
-                pending = new byte[tls.getAvailableOutputBytes()];
-                pendingOffset = 0;
-                tls.readOutput(pending, 0, pending.length);
-            }
-            if (pendingOffset < pending.length)
-            {
-                pendingOffset += client.write(pending, pendingOffset, pending.length - pendingOffset);
-            }
-            final int n = client.read(buffer, 0, buffer.length);
-            if (n > 0 && !tls.isClosed())
-            {
-                tls.offerInput(buffer, 0, n);
-            }
-            if (!tls.isHandshaking() && tls.isConnected() && !tlsClosed)
-            {
-                if (uploadWritten < upload.length && tls.getAvailableOutputBytes() < 64 * 1024)
-                {
-                    final int chunk = Math.min(upload.length - uploadWritten, 16_384);
-                    tls.writeApplicationData(upload, uploadWritten, chunk);
-                    uploadWritten += chunk;
-                }
-                final int available = tls.getAvailableInputBytes();
-                if (available > 0)
-                {
-                    final byte[] data = new byte[available];
-                    tls.readInput(data, 0, available);
-                    clientGot.write(data);
-                }
-                if (clientGot.size() >= download.length && uploadWritten == upload.length)
-                {
-                    tls.close();
-                    tlsClosed = true;
-                }
-            }
-            if (tlsClosed && !clientClosed && pendingOffset == pending.length && tls.getAvailableOutputBytes() == 0)
-            {
-                client.close();
-                clientClosed = true;
-            }
-        }
-
-        private void serverApp()
-        {
-            final int n = server.read(buffer, 0, buffer.length);
-            if (n > 0)
-            {
-                serverGot.write(buffer, 0, n);
-            }
-            if (serverGot.size() >= upload.length && downloadWritten < download.length)
-            {
-                downloadWritten += server.write(download, downloadWritten, download.length - downloadWritten);
-            }
-            if (downloadWritten == download.length && !serverClosed && server.isEndOfStream())
-            {
-                server.close();
-                serverClosed = true;
-            }
-        }
-
-        @Override
-        public String toString()
-        {
-            return "client got " + clientGot.size() + "/" + download.length + ", server got " + serverGot.size() +
-                "/" + upload.length + "\n  client " + client + "\n  server " + server;
         }
     }
 

@@ -67,7 +67,7 @@ class DaemonModeSwitchTest
     private Path file;
     private RingPort a;
     private RingPort d;
-    private final List<ModeSwitchTransfer> active = new ArrayList<>();
+    private final List<TlsTransfer> active = new ArrayList<>();
     private final byte[] upload = new byte[UP_BYTES];
     private final byte[] download = new byte[DOWN_BYTES];
     private final FrameParser parser = new FrameParser();
@@ -139,10 +139,10 @@ class DaemonModeSwitchTest
             try (RingPort ignoredA = a; RingPort ignoredD = d)
             {
                 // direct: t1 in flight when the service turns full-proxy
-                final ModeSwitchTransfer t1 = begin(44_001, SERVICE, ModeSwitchTransfer.SERVER_MAC);
+                final TlsTransfer t1 = begin(44_001, SERVICE, TlsTransfer.SERVER_MAC);
                 runUntil(() -> t1.clientGot.size() > DOWN_BYTES / 4, "t1 under way");
                 rewrite(FULL_PROXY);
-                final ModeSwitchTransfer t2 = begin(44_002, SERVICE, ModeSwitchTransfer.SERVER_MAC);
+                final TlsTransfer t2 = begin(44_002, SERVICE, TlsTransfer.SERVER_MAC);
                 runUntil(() -> t1.isDone() && t2.clientGot.size() > DOWN_BYTES / 4, "t1 done, t2 under way");
                 assertWhole(t1);
                 awaitCounters(c -> c.get("full_proxy flows_opened") == 1 && c.get("direct flows_closed") == 1,
@@ -151,7 +151,7 @@ class DaemonModeSwitchTest
                 // full-proxy: t2 in flight when the service turns load-balancing
                 rewrite(LOAD_BALANCING);
                 sendArpFromPoolBackend(); // the stage learns the backend's MAC from its frames
-                final ModeSwitchTransfer t3 = begin(44_003, POOL_BACKEND, POOL_BACKEND_MAC);
+                final TlsTransfer t3 = begin(44_003, POOL_BACKEND, POOL_BACKEND_MAC);
                 runUntil(() -> t2.isDone() && t3.clientGot.size() > DOWN_BYTES / 4, "t2 done, t3 under way");
                 assertWhole(t2);
                 awaitCounters(c -> c.get("lb flows_mapped") == 1 && c.get("full_proxy flows_closed") == 1 &&
@@ -159,7 +159,7 @@ class DaemonModeSwitchTest
 
                 // load-balancing: t3 in flight when the service turns direct again
                 rewrite(DIRECT);
-                final ModeSwitchTransfer t4 = begin(44_004, SERVICE, ModeSwitchTransfer.SERVER_MAC);
+                final TlsTransfer t4 = begin(44_004, SERVICE, TlsTransfer.SERVER_MAC);
                 runUntil(() -> t3.isDone() && t4.isDone(), "t3 and t4 done");
                 assertWhole(t3);
                 assertWhole(t4);
@@ -172,7 +172,7 @@ class DaemonModeSwitchTest
                 appender.list.clear();
                 Files.writeString(file, yaml(DIRECT).replace("listen: 10.99.0.1}", "listen: 10.99.0.1, mode: fast}"));
                 awaitLog("reload rejected: " + file + ":9: ");
-                final ModeSwitchTransfer t5 = begin(44_005, SERVICE, ModeSwitchTransfer.SERVER_MAC);
+                final TlsTransfer t5 = begin(44_005, SERVICE, TlsTransfer.SERVER_MAC);
                 runUntil(() -> t5.clientGot.size() > DOWN_BYTES / 4, "t5 under way");
 
                 // the service removed: its flow in flight is reset on both legs and counted
@@ -188,16 +188,16 @@ class DaemonModeSwitchTest
         }
     }
 
-    private ModeSwitchTransfer begin(final int clientPort, final byte[] backend, final long backendMac)
+    private TlsTransfer begin(final int clientPort, final byte[] backend, final long backendMac)
         throws IOException
     {
-        final ModeSwitchTransfer transfer = new ModeSwitchTransfer(CLIENT, clientPort, SERVICE, backend, backendMac,
+        final TlsTransfer transfer = new TlsTransfer(CLIENT, clientPort, SERVICE, backend, backendMac,
             upload, download).start(System.nanoTime());
         active.add(transfer);
         return transfer;
     }
 
-    private void assertWhole(final ModeSwitchTransfer transfer)
+    private void assertWhole(final TlsTransfer transfer)
     {
         assertArrayEquals(download, transfer.clientGot.toByteArray(), transfer.toString());
         assertArrayEquals(upload, transfer.serverGot.toByteArray(), transfer.toString());
@@ -260,7 +260,7 @@ class DaemonModeSwitchTest
     private void pump() throws IOException
     {
         final long nowNs = System.nanoTime();
-        for (final ModeSwitchTransfer t : active)
+        for (final TlsTransfer t : active)
         {
             t.step();
             t.client.poll(nowNs, (b, o, l) -> a.send(b, o, l));
@@ -271,7 +271,7 @@ class DaemonModeSwitchTest
         final int frames = a.receive((b, o, l, ts) ->
         {
             parser.parse(b, o, l, parsed);
-            final ModeSwitchTransfer t = parsed.isTcp() ? byClientPort(parsed.dstPort) : null;
+            final TlsTransfer t = parsed.isTcp() ? byClientPort(parsed.dstPort) : null;
             if (null != t)
             {
                 t.client.onFrame(b, o, l, System.nanoTime());
@@ -279,7 +279,7 @@ class DaemonModeSwitchTest
         }, 256) + d.receive((b, o, l, ts) ->
         {
             parser.parse(b, o, l, parsed);
-            final ModeSwitchTransfer t = parsed.isTcp() && parsed.dstPort == 80 ? byClientPort(parsed.srcPort) : null;
+            final TlsTransfer t = parsed.isTcp() && parsed.dstPort == 80 ? byClientPort(parsed.srcPort) : null;
             if (null != t)
             {
                 t.server.onFrame(b, o, l, System.nanoTime());
@@ -291,9 +291,9 @@ class DaemonModeSwitchTest
         }
     }
 
-    private ModeSwitchTransfer byClientPort(final int port)
+    private TlsTransfer byClientPort(final int port)
     {
-        for (final ModeSwitchTransfer t : active)
+        for (final TlsTransfer t : active)
         {
             if (t.clientPort == port)
             {

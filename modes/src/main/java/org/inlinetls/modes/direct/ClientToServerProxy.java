@@ -154,7 +154,7 @@ final class ClientToServerProxy
         draining = false;
         tinyRun = 0;
         normalRun = 0;
-        writeTcpOptions();
+        flow.persistTcpOptions();
         engine.count(reason);
         engine.needsTimer(flow);
         return true;
@@ -317,7 +317,7 @@ final class ClientToServerProxy
         draining = false;
         normalRun = 0;
         tinyRun = 0;
-        writeTcpOptions();
+        flow.persistTcpOptions();
         engine.proxiedFlowEnded();
         engine.count(DirectCounter.SWITCHES_TO_CUT_THROUGH);
         if (fin)
@@ -357,22 +357,5 @@ final class ClientToServerProxy
     {
         return engine.buildToServer(flow, seq, flow.clientPath.translatedClientAck(), PSH | ACK,
             flow.serverPath.windowToServerField(), bytes, offset, length);
-    }
-
-    private void writeTcpOptions()
-    {
-        final FlowEntry entry = engine.acquire(flow.key);
-        if (null == entry)
-        {
-            return;
-        }
-        try
-        {
-            entry.tcpOptions(flow.tcpOptions());
-        }
-        finally
-        {
-            entry.close();
-        }
     }
 }

@@ -622,6 +622,24 @@ final class DirectFlow
         return c2sProxy.isActive() ? c2sProxy.controlSeq() : c2sPlainNext;
     }
 
+    /** Writes {@link #tcpOptions()} into the flow's journal entry (a switch of handling: a restart must know). */
+    void persistTcpOptions()
+    {
+        final FlowEntry entry = engine.acquire(key);
+        if (null == entry)
+        {
+            return;
+        }
+        try
+        {
+            entry.tcpOptions(tcpOptions());
+        }
+        finally
+        {
+            entry.close();
+        }
+    }
+
     int tcpOptions()
     {
         return Math.max(0, clientShift) | Math.max(0, serverShift) << 4 | (timestamps ? OPTION_TIMESTAMPS : 0) |

@@ -403,7 +403,7 @@ final class ServerToClientPath
     }
 
     /** Largest content of one record so that record, headers and timestamps fit the client's MSS. */
-    private int maxContent()
+    int maxContent()
     {
         final int tsSpace = flow.timestamps ? 12 : 0;
         return Math.max(1, Math.min(org.inlinetls.crypto.record.RecordEncoder.MAX_CONTENT_LENGTH,

@@ -125,7 +125,7 @@ final class ServerToClientProxy
         draining = false;
         smallWindowRun = 0;
         flow.injected.reset(flow.s2cCipherNext);
-        writeTcpOptions();
+        flow.persistTcpOptions();
         engine.count(DirectCounter.SWITCHES_TO_PROXY_SMALL_WINDOW);
         engine.needsTimer(flow);
         flow.clientPath.sendAckToServer(); // the stage's window, at once
@@ -185,7 +185,7 @@ final class ServerToClientProxy
         boolean cut = false;
         while (stagedBytes > 0 && sender.unsentBytes() < segmentBytes)
         {
-            final int content = Math.min(stagedBytes, Math.min(maxContent(),
+            final int content = Math.min(stagedBytes, Math.min(flow.serverPath.maxContent(),
                 sender.freeBytes() - flow.recordOverhead));
             if (content <= 0)
             {
@@ -242,7 +242,7 @@ final class ServerToClientProxy
         flow.clientAckInPlain = flow.s2cPlainNext;
         final boolean fin = finPending;
         active = false;
-        writeTcpOptions();
+        flow.persistTcpOptions();
         finPending = false;
         draining = false;
         smallWindowRun = 0;
@@ -268,29 +268,5 @@ final class ServerToClientProxy
     boolean needsTimer()
     {
         return active;
-    }
-
-    private int maxContent()
-    {
-        return Math.max(1, Math.min(org.inlinetls.crypto.record.RecordEncoder.MAX_CONTENT_LENGTH,
-            flow.clientMss - (flow.timestamps ? 12 : 0) - flow.recordOverhead));
-    }
-
-    /** The journal entry's TCP options, with {@link #OPTION_S2C_PROXIED} as {@link #isActive()} says. */
-    private void writeTcpOptions()
-    {
-        final FlowEntry entry = engine.acquire(flow.key);
-        if (null == entry)
-        {
-            return;
-        }
-        try
-        {
-            entry.tcpOptions(flow.tcpOptions());
-        }
-        finally
-        {
-            entry.close();
-        }
     }
 }

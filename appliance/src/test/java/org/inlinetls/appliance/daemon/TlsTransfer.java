@@ -19,7 +19,7 @@ import org.inlinetls.packet.tcp.TcpEndpoint;
  * apart by the client's port, which every mode keeps). The backend answers from the address it is given (the service
  * address in direct and full-proxy modes, a pool's backend in load-balancing).
  */
-final class ModeSwitchTransfer
+final class TlsTransfer
 {
     static final long CLIENT_MAC = 0x02_00_00_00_00_01L;
     static final long SERVER_MAC = 0x02_00_00_00_00_02L;
@@ -46,7 +46,7 @@ final class ModeSwitchTransfer
      * @param backendAddress where the backend answers (port 80).
      * @param backendMac     the backend endpoint's MAC.
      */
-    ModeSwitchTransfer(final byte[] clientAddress, final int clientPort, final byte[] serviceAddress,
+    TlsTransfer(final byte[] clientAddress, final int clientPort, final byte[] serviceAddress,
         final byte[] backendAddress, final long backendMac, final byte[] upload, final byte[] download)
     {
         this.clientPort = clientPort;
@@ -63,7 +63,7 @@ final class ModeSwitchTransfer
     }
 
     /** Opens the backend's listener and sends the client's SYN. */
-    ModeSwitchTransfer start(final long nowNs) throws IOException
+    TlsTransfer start(final long nowNs) throws IOException
     {
         tls.connect(new DefaultTlsClient(new BcTlsCrypto(new SecureRandom()))
         {
