@@ -25,6 +25,7 @@ import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.TestPki;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.engine.BridgeAgent;
+import org.inlinetls.packet.engine.FrameClassifier;
 import org.inlinetls.packet.engine.MalformedPolicy;
 import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
 import org.inlinetls.packet.frame.FrameAnomaly;
@@ -45,8 +46,11 @@ import org.inlinetls.seqdb.FlowJournal;
  * two oracles watch the wire: every payload byte the appliance sends the server must equal the client's plaintext at
  * that position, and the appliance must never send the client two different bytes for one position (which would
  * mean a record number reused for other plaintext).
+ * <p>
+ * Public for the other modes' simulations: a {@link Wiring} puts a mode's stages in front of the engine (the
+ * load-balancing NAT) and moves the client's destination and the servers, under the same seeds and oracles.
  */
-final class DirectSimulation
+public final class DirectSimulation
 {
     static final int SERVER_ADDRESS = 0xC6336402; // 198.51.100.2
     static final byte[] SERVER_IP = {(byte)198, 51, 100, 2};
@@ -58,12 +62,58 @@ final class DirectSimulation
     /** -Ddirect.trace=true prints every frame on the four links (for replaying one seed). */
     private static final boolean TRACE = Boolean.getBoolean("direct.trace");
 
+    /**
+     * What a mode puts between the four links in place of the bare direct engine (load balancing: its NAT stage in
+     * front of the engine), where the client connects to and where the servers listen. Its checks throw
+     * {@link AssertionError} with what is wrong; the simulation reports it with the seed's state.
+     */
+    public interface Wiring
+    {
+        /** The address the client connects to on 443. */
+        byte[] serviceIp();
+
+        /** The MAC the client sends its frames to. */
+        long serviceMac();
+
+        /** The servers' addresses: a server endpoint listens on port 80 at each. */
+        List<byte[]> serverIps();
+
+        /** The MAC of server {@code index}. */
+        long serverMac(int index);
+
+        /**
+         * Builds the mode's engine and stages over the bridge's ports from the direct engine's settings (their
+         * services replaced as the mode needs).
+         *
+         * @return what the bridge runs.
+         */
+        FrameClassifier wire(DirectEngine.Settings settings, FlowJournal journal, FrameOut ports);
+
+        /** The engine the last {@link #wire} built. */
+        DirectEngine engine();
+
+        /** The earliest timer of what {@link #wire} returned. */
+        long nextDeadlineNs();
+
+        /** Checks a frame the appliance sent the client. */
+        void checkToClient(DirectBuffer frame, ParsedFrame parsed);
+
+        /** Checks a TCP frame the appliance sent the server side; returns the index of the server it is for. */
+        int serverOf(DirectBuffer frame, ParsedFrame parsed);
+
+        /** Checks what must hold once both ends closed and the engine let the flow go ({@code server}: its index). */
+        void verifyEnd(int server);
+
+        /** The mode's figures, printed with a failure. */
+        String state();
+    }
+
     /** A TLS version and suite the client offers alone. */
-    record Suite(String name, ProtocolVersion version, int code)
+    public record Suite(String name, ProtocolVersion version, int code)
     {
     }
 
-    static final List<Suite> SUITES = List.of(
+    public static final List<Suite> SUITES = List.of(
         new Suite("TLS13_AES_128_GCM", ProtocolVersion.TLSv13, org.bouncycastle.tls.CipherSuite.TLS_AES_128_GCM_SHA256),
         new Suite("TLS13_AES_256_GCM", ProtocolVersion.TLSv13, org.bouncycastle.tls.CipherSuite.TLS_AES_256_GCM_SHA384),
         new Suite("TLS13_CHACHA20", ProtocolVersion.TLSv13,
@@ -78,7 +128,7 @@ final class DirectSimulation
             org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256));
 
     /** What one seed chose, printed with any failure. */
-    record Setup(long seed, Suite suite, IntegrityMode integrity, int clientPort, int upload, int download,
+    public record Setup(long seed, Suite suite, IntegrityMode integrity, int clientPort, int upload, int download,
         int clientMss, int serverMss, int clientWindow, int serverWindow, boolean timestamps, double[] loss,
         double duplicate, long jitterNs, boolean clientSack, boolean serverSack)
     {
@@ -99,7 +149,7 @@ final class DirectSimulation
                 serverWindow, timestamps, loss, duplicate, jitterNs, client, server);
         }
 
-        static Setup of(final long seed)
+        public static Setup of(final long seed)
         {
             // from its own stream, so every seed keeps the rest of the setup it had before SACK was simulated:
             // both ends offer SACK (translated by the engine) in half the seeds, one end in a quarter, none in the
@@ -155,7 +205,12 @@ final class DirectSimulation
     private long downUntilNs;
     private int restarts;
     private final TcpEndpoint client;
-    private final TcpEndpoint server;
+    /** The server the flow reached: the only one without a {@link Wiring}, else the one its SYN went to. */
+    private TcpEndpoint server;
+    private final TcpEndpoint[] servers;
+    /** The index of {@link #server} once the appliance sent it a frame, or -1. */
+    private int serverIndex = -1;
+    private final Wiring wiring;
     private final BcTestClient tls;
     private final SimLink clientToAppliance;
     private final SimLink applianceToClient;
@@ -218,8 +273,16 @@ final class DirectSimulation
 
     DirectSimulation(final Setup setup, final FlowJournal journal) throws NoSuchAlgorithmException
     {
+        this(setup, journal, null);
+    }
+
+    /** @param wiring the mode in front of the engine, or null for the direct mode. */
+    public DirectSimulation(final Setup setup, final FlowJournal journal, final Wiring wiring)
+        throws NoSuchAlgorithmException
+    {
         this.setup = setup;
         this.journal = journal;
+        this.wiring = wiring;
         final SplittableRandom r = new SplittableRandom(setup.seed() * 31 + 7);
         upload = new byte[setup.upload()];
         download = new byte[setup.download()];
@@ -235,16 +298,25 @@ final class DirectSimulation
             DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD, 300_000_000_000L, 2_000_000_000L, true);
         startEngine();
 
-        client = new TcpEndpoint(new TcpConfig().localMac(CLIENT_MAC).remoteMac(SERVER_MAC)
-            .localAddress(CLIENT_IP).remoteAddress(SERVER_IP).localPort(setup.clientPort()).remotePort(443)
+        client = new TcpEndpoint(new TcpConfig().localMac(CLIENT_MAC)
+            .remoteMac(null == wiring ? SERVER_MAC : wiring.serviceMac())
+            .localAddress(CLIENT_IP).remoteAddress(null == wiring ? SERVER_IP : wiring.serviceIp())
+            .localPort(setup.clientPort()).remotePort(443)
             .mss(setup.clientMss()).receiveBufferBytes(setup.clientWindow()).sendBufferBytes(64 * 1024)
             .timestamps(setup.timestamps()).sackPermitted(setup.clientSack()).sackKeptOnTimeout(true)
             .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(setup.seed()).validate());
-        server = new TcpEndpoint(new TcpConfig().localMac(SERVER_MAC).remoteMac(CLIENT_MAC)
-            .localAddress(SERVER_IP).remoteAddress(CLIENT_IP).localPort(80).remotePort(setup.clientPort())
-            .mss(setup.serverMss()).receiveBufferBytes(setup.serverWindow()).sendBufferBytes(64 * 1024)
-            .timestamps(setup.timestamps()).sackPermitted(setup.serverSack()).sackKeptOnTimeout(true)
-            .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(~setup.seed()).validate());
+        final List<byte[]> serverIps = null == wiring ? List.of(SERVER_IP) : wiring.serverIps();
+        servers = new TcpEndpoint[serverIps.size()];
+        for (int i = 0; i < servers.length; i++)
+        {
+            servers[i] = new TcpEndpoint(new TcpConfig().localMac(null == wiring ? SERVER_MAC : wiring.serverMac(i))
+                .remoteMac(CLIENT_MAC)
+                .localAddress(serverIps.get(i)).remoteAddress(CLIENT_IP).localPort(80).remotePort(setup.clientPort())
+                .mss(setup.serverMss()).receiveBufferBytes(setup.serverWindow()).sendBufferBytes(64 * 1024)
+                .timestamps(setup.timestamps()).sackPermitted(setup.serverSack()).sackKeptOnTimeout(true)
+                .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(~setup.seed()).validate());
+        }
+        server = servers[0];
         final long[] linkSeeds = {setup.seed() * 4 + 1, setup.seed() * 4 + 2, setup.seed() * 4 + 3, setup.seed() * 4};
         clientToAppliance = new SimLink(linkSeeds[0], setup.loss()[0], setup.duplicate(), 100_000, setup.jitterNs());
         applianceToClient = new SimLink(linkSeeds[1], setup.loss()[1], setup.duplicate(), 100_000, setup.jitterNs());
@@ -479,7 +551,7 @@ final class DirectSimulation
     /** A new engine (and bridge) over the journal: at construction, and as the daemon restarted after a kill. */
     private void startEngine()
     {
-        engine = new DirectEngine(settings, journal, new FrameOut()
+        final FrameOut ports = new FrameOut()
         {
             @Override
             public boolean toClient(final DirectBuffer b, final int offset, final int length)
@@ -492,11 +564,22 @@ final class DirectSimulation
             {
                 return inside.send(b, offset, length);
             }
-        });
+        };
+        final FrameClassifier classifier;
+        if (null == wiring)
+        {
+            engine = new DirectEngine(settings, journal, ports);
+            classifier = engine;
+        }
+        else
+        {
+            classifier = wiring.wire(settings, journal, ports);
+            engine = wiring.engine();
+        }
         final CountersManager manager = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 128)));
         bridge = new BridgeAgent(outside, inside, new PortCounters(manager, "outside"),
-            new PortCounters(manager, "inside"), engine, MalformedPolicy.defaults(), () -> nowNs, 64);
+            new PortCounters(manager, "inside"), classifier, MalformedPolicy.defaults(), () -> nowNs, 64);
     }
 
     /**
@@ -574,7 +657,7 @@ final class DirectSimulation
     }
 
     /** Runs the seed to its end; returns null when everything held, else what went wrong. */
-    String run()
+    public String run()
     {
         try
         {
@@ -582,13 +665,18 @@ final class DirectSimulation
         }
         catch (final RuntimeException | IOException | AssertionError ex)
         {
-            return ex + " at " + nowNs / 1_000_000 + " ms";
+            // another mode's oracles fail with the seed's state (the mode's figures and pool)
+            return ex + " at " + nowNs / 1_000_000 + " ms" +
+                (null == wiring || null == engine ? "" : "\n" + state());
         }
     }
 
     private String runOrThrow() throws IOException
     {
-        server.listen();
+        for (final TcpEndpoint s : servers)
+        {
+            s.listen();
+        }
         client.connect(nowNs);
         tls.connect();
         for (int step = 0; step < MAX_STEPS; step++)
@@ -662,7 +750,8 @@ final class DirectSimulation
         long next = Math.min(client.nextDeadlineNs(), server.nextDeadlineNs());
         next = Math.min(next, Math.min(clientToAppliance.nextDeliveryNs(), applianceToClient.nextDeliveryNs()));
         next = Math.min(next, Math.min(applianceToServer.nextDeliveryNs(), serverToAppliance.nextDeliveryNs()));
-        next = Math.min(next, null == engine ? downUntilNs : engine.nextDeadlineNs());
+        next = Math.min(next, null == engine ? downUntilNs :
+            null == wiring ? engine.nextDeadlineNs() : wiring.nextDeadlineNs());
         if (nextInteractiveWriteNs > 0)
         {
             next = Math.min(next, nextInteractiveWriteNs); // the interactive writer's next record
@@ -701,6 +790,17 @@ final class DirectSimulation
         if (engine.flowCount() != 0)
         {
             return "the flow is still held after both ends closed\n" + state();
+        }
+        if (null != wiring)
+        {
+            try
+            {
+                wiring.verifyEnd(serverIndex);
+            }
+            catch (final AssertionError ex)
+            {
+                return ex.getMessage() + "\n" + state();
+            }
         }
         if (!Arrays.equals(serverGot.toByteArray(), upload))
         {
@@ -876,6 +976,10 @@ final class DirectSimulation
         {
             throw new AssertionError("the appliance sent the client a frame that does not parse: " + parsed.anomaly);
         }
+        if (null != wiring)
+        {
+            wiring.checkToClient(view, parsed);
+        }
         tcp.wrap(view, parsed.l4Offset);
         if (tcp.hasFlags(TcpHeaderFlyweight.SYN))
         {
@@ -914,6 +1018,20 @@ final class DirectSimulation
         if (parser.parse(view, 0, length, parsed) != FrameAnomaly.NONE || !parsed.isTcp())
         {
             throw new AssertionError("the appliance sent the server a frame that does not parse: " + parsed.anomaly);
+        }
+        if (null != wiring)
+        {
+            // every frame of the flow to one server
+            final int index = wiring.serverOf(view, parsed);
+            if (serverIndex < 0)
+            {
+                serverIndex = index;
+                server = servers[index];
+            }
+            else if (index != serverIndex)
+            {
+                throw new AssertionError("the flow's frames went to servers " + serverIndex + " and " + index);
+            }
         }
         tcp.wrap(view, parsed.l4Offset);
         if (parsed.dstPort != 80)
@@ -975,7 +1093,7 @@ final class DirectSimulation
             traced.payloadLength, tracedTcp.window());
     }
 
-    String state()
+    public String state()
     {
         final StringBuilder text = new StringBuilder();
         text.append("  setup: ").append(setup).append('\n')
@@ -994,20 +1112,24 @@ final class DirectSimulation
             }
         }
         text.append("\n  flows: ").append(engine.describeFlows());
+        if (null != wiring)
+        {
+            text.append("\n  server ").append(serverIndex).append(' ').append(wiring.state());
+        }
         return text.toString();
     }
 
-    DirectEngine engine()
+    public DirectEngine engine()
     {
         return engine;
     }
 
-    TcpEndpoint client()
+    public TcpEndpoint client()
     {
         return client;
     }
 
-    TcpEndpoint server()
+    public TcpEndpoint server()
     {
         return server;
     }

@@ -20,12 +20,13 @@ import org.junit.jupiter.api.Test;
  * pattern on both legs (loss 0–10% per link, reordering, duplication, re-segmentation), window sizes of both ends and
  * of the appliance, MSS, suite (every one, CBC included) and integrity mode.
  * <p>
- * {@code -Dproxy.seed=S} replays one seed and prints its setup; {@code -Dproxy.seeds=N} runs N seeds (400 by
- * default); {@code -Dproxy.firstSeed=F} moves the range.
+ * {@code -Dproxy.seed=S} replays one seed and prints its setup; {@code -Dproxy.seeds=N} runs N seeds (1,000 by
+ * default, as the direct and load-balancing modes; {@code scripts/soak.sh} runs more); {@code -Dproxy.firstSeed=F}
+ * moves the range.
  */
 class ProxyModeSimulationTest
 {
-    private static final int SEEDS = Integer.getInteger("proxy.seeds", 400);
+    private static final int SEEDS = Integer.getInteger("proxy.seeds", 1_000);
     private static final long FIRST_SEED = Long.getLong("proxy.firstSeed", 1L);
     private static final Long ONE_SEED = Long.getLong("proxy.seed");
 
