@@ -119,6 +119,8 @@ class DirectSwitchingSimulationTest
     {
         final List<String> failures = new ArrayList<>();
         final SwitchPolicy policy = new SwitchPolicy(true, 6_000, 2, 12_000, 16, 16 * 1024, 64, 8);
+        int seeds = 0;
+        int switchedTwice = 0;
         for (long seed = PHASES_FIRST; seed < PHASES_FIRST + SEEDS; seed++)
         {
             if (ONE_SEED != null && ONE_SEED != seed)
@@ -141,11 +143,13 @@ class DirectSwitchingSimulationTest
             final DirectEngine engine = simulation.engine();
             final long in = engine.counter(DirectCounter.SWITCHES_TO_PROXY_SMALL_WINDOW);
             final long out = engine.counter(DirectCounter.SWITCHES_TO_CUT_THROUGH);
-            if (failure != null || in < 2 || out < 2)
+            seeds++;
+            switchedTwice += in >= 2 && out >= 2 ? 1 : 0;
+            if (failure != null || in != out || engine.proxiedFlows() != 0)
             {
                 failures.add("phases seed " + seed + " (replay with -Ddirect.switchSeed=" + seed + "): " +
                     (failure != null ? failure : "switched " + in + " times to proxy handling and " + out +
-                    " back, expected at least 2 each: " + setup));
+                    " back, " + engine.proxiedFlows() + " still counted: " + setup));
                 if (failures.size() >= 5)
                 {
                     break;
@@ -153,6 +157,10 @@ class DirectSwitchingSimulationTest
             }
         }
         assertEquals(List.of(), failures, String.join("\n\n", failures));
+        // the stretches' windows depend on each seed's MSS, loss and timing: most flows go back and forth twice or
+        // more (with 200 seeds a few switch once or not at all)
+        assertTrue(ONE_SEED != null || switchedTwice >= seeds * 3 / 4,
+            switchedTwice + " of " + seeds + " flows switched to proxy handling and back at least twice");
     }
 
     /**
