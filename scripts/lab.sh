@@ -37,11 +37,24 @@ MAC_SRV=02:00:c6:12:00:02
 MAC_OUT=02:00:c6:12:00:a0
 MAC_IN=02:00:c6:12:00:a1
 # Load balancing (the LB section): two backends on the server namespace, each its
-# own nginx, behind two virtual addresses; health checks from the appliance's own
-# inside address.
+# own nginx, behind four virtual addresses (one per algorithm; the appliance
+# answers ARP for them); health checks from the appliance's own inside address.
 LB_BACKENDS=(198.18.0.4 198.18.0.5)
 LB_VIP_RR=198.18.0.10    # round-robin
 LB_VIP_SH=198.18.0.11    # source-hash
+LB_VIP_W=198.18.0.13     # weighted, weights LB_WEIGHTS
+LB_VIP_LC=198.18.0.14    # least-connections
+LB_WEIGHTS=(3 1)
+LB_CONNECTIONS=200       # connections per algorithm in the distribution checks
+# Client addresses (added to cli0): source-hash's 20 clients, and one each for the
+# weighted and least-connections checks (round-robin's is CLI_IP). The appliance does
+# not translate client addresses, so one client ip:port cannot have flows through two
+# virtual addresses to the same backend at once (the backend could not tell them
+# apart; the appliance answers such a SYN with a RST, counted as syn_reset_conflict):
+# checks that run at the same time, or close together, connect from different addresses.
+LB_CLIENTS_SH=$(seq -f '198.18.0.%g' 101 120)
+LB_CLIENT_W=198.18.0.121
+LB_CLIENT_LC=198.18.0.122
 LB_APPL_IP=198.18.0.254  # the appliance's inside address (health checks)
 LB_INTERVAL_MS=500
 LB_TIMEOUT_MS=400
@@ -70,6 +83,7 @@ CAPTURE=""
 IPV6=1
 LB=1
 LB_SERVICES=""
+LB_DESC=""
 PROXY=1
 PROXY_SERVICE=""
 BUILD=1
@@ -102,7 +116,9 @@ Options:
                        classic pcap, microsecond timestamps) into FILE
   --no-ipv6            skip the IPv6 ping check
   --no-lb              skip the load-balancing section (virtual addresses
-                       $LB_VIP_RR and $LB_VIP_SH over two backends; appliance only)
+                       $LB_VIP_RR round-robin, $LB_VIP_SH source-hash, $LB_VIP_W
+                       weighted, $LB_VIP_LC least-connections over two backends;
+                       appliance only)
   --no-proxy           skip the full-proxy section (HTTPS through a full-proxy
                        service on $PROXY_IP; appliance only)
   --no-build           do not run mvn package (use the existing build)
@@ -532,20 +548,24 @@ http {
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
     default_type application/octet-stream;
-    keepalive_timeout 30;
+    keepalive_timeout 300;   # the least-connections check holds connections open
     server { listen ${LB_BACKENDS[$i]}:80; root $dir/www; }
 }
 NGINX
         lb_nginx_start "$i" || die "the LB backend nginx did not come up on ${LB_BACKENDS[$i]}:80"
     done
     log "LB backends ${LB_BACKENDS[*]} (nginx pids ${LB_NGINX_PIDS[*]}), appliance inside address $LB_APPL_IP"
-    lb_service() {  # lb_service NAME VIP ALGORITHM: one line of the services list
-        local backends="" ip
-        for ip in "${LB_BACKENDS[@]}"; do backends+="${backends:+, }{address: $ip}"; done
+    lb_service() {  # lb_service NAME VIP ALGORITHM [WEIGHT...]: one line of the services list
+        local backends="" i
+        for i in "${!LB_BACKENDS[@]}"; do
+            backends+="${backends:+, }{address: ${LB_BACKENDS[$i]}${4:+, weight: ${LB_WEIGHTS[$i]}}}"
+        done
         echo "  - {name: $1, mode: load-balancing, listen: '$2:443', algorithm: $3, backends: [$backends], healthCheck: {type: http, path: /whoami.txt, intervalMs: $LB_INTERVAL_MS, timeoutMs: $LB_TIMEOUT_MS, rise: 2, fall: $LB_FALL, sourceAddress: $LB_APPL_IP}}"
     }
     LB_SERVICES="$(lb_service shop "$LB_VIP_RR" round-robin)
-$(lb_service shop-sh "$LB_VIP_SH" source-hash)"
+$(lb_service shop-sh "$LB_VIP_SH" source-hash)
+$(lb_service shop-w "$LB_VIP_W" weighted weights)
+$(lb_service shop-lc "$LB_VIP_LC" least-connections)"
 fi
 
 # ----------------------------------------------------- full proxy: setup ----
@@ -1249,52 +1269,146 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ]; then
 fi
 
 # ------------------------------------------------ load balancing: checks ----
-# HTTPS through a virtual address (sha256), the spread of 100 connections with
-# round-robin and with source-hash (20 client addresses, 5 connections each),
-# and one backend's nginx stopped: taken out within intervalMs x fall (+ one
+# HTTPS through a virtual address (sha256); then the spread of $LB_CONNECTIONS
+# new connections per algorithm, each held to what the algorithm guarantees:
+#  * least-connections, first and alone (it waits on the appliance's count of
+#    open NAT mappings, which every virtual address shares): hold N/2 connections
+#    open: exactly N/4 on each backend (ties go round robin); close those on b0
+#    and wait until the appliance has ended their flows; hold N/2 more: the first
+#    N/4 picks all see b0 with fewer open flows, the rest tie again and alternate,
+#    so exactly 3N/8 on b0 and N/8 on b1 (round-robin would give N/4 each);
+#  * round-robin, weighted and source-hash at the same time (pools of their own),
+#    each virtual address's connections one after another, from client addresses
+#    of their own (see LB_CLIENT_W):
+#    round-robin exactly N/2 each, strictly alternating; weighted 3:1 exactly
+#    3N/4 and N/4 (smooth weighted round robin, as nginx: every run of 4 picks
+#    gives 3 and 1), b1 never twice in a row, b0 at most 3 times in a row;
+#    source-hash from 20 client addresses x N/20 connections: every client always
+#    on one backend, and both backends get at least 3 clients.
+# Then one backend's nginx stopped: taken out within intervalMs x fall (+ one
 # timeout), new connections all reach the other without a client error; then
-# brought back.
+# brought back. N ($LB_CONNECTIONS) must be a multiple of 40.
 if [ "$LB" = 1 ]; then
-    LB_CURL=(ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME")
+    t_lb=$(date +%s)
+    LB_CURL=(ip netns exec "$NS_C" curl -sS -4 -k --http1.1 --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME")
     lb_whoami() {  # lb_whoami VIP COUNT [SOURCE]: COUNT new connections, one whoami.txt each; prints the bodies
         local urls=() n
         for n in $(seq 1 "$2"); do urls+=("https://$1/whoami.txt"); done
         "${LB_CURL[@]}" ${3:+--interface "$3"} -H 'Connection: close' "${urls[@]}"
     }
     lb_count() { grep -c "^$1\$" <<<"$2" || true; }   # lb_count NAME BODIES
+    lb_longest_run() {  # lb_longest_run NAME BODIES: the most NAME answers in a row
+        awk -v n="$1" '$0 == n { r++; if (r > m) m = r; next } { r = 0 } END { print m + 0 }' <<<"$2"
+    }
+    lb_err() { tr '\n' ' ' 2>/dev/null <"$1" | head -c 300 || true; }   # lb_err FILE: its first 300 characters
+    for a in $LB_CLIENTS_SH "$LB_CLIENT_W" "$LB_CLIENT_LC"; do
+        ip -n "$NS_C" addr add "$a/24" dev cli0 2>/dev/null || true
+    done
 
     dl="$WORK/client/lb-2m.bin"
     if w=$("${LB_CURL[@]}" -o "$dl" -w '%{http_code}' "https://$LB_VIP_RR/lb-2m.bin" 2>"$WORK/client/lb.err") &&
         [ "$w" = 200 ] && [ "$(sha256sum "$dl" | cut -d' ' -f1)" = "$SHA_LB" ]; then
         pass lb-https "2 MiB through $LB_VIP_RR, sha256 ok"
     else
-        fail lb-https "HTTP ${w:-?}: $(tr '\n' ' ' <"$WORK/client/lb.err")"
+        fail lb-https "HTTP ${w:-?}: $(lb_err "$WORK/client/lb.err")"
     fi
 
-    out=$(lb_whoami "$LB_VIP_RR" 100 2>"$WORK/client/lb-rr.err") || true
-    b0=$(lb_count b0 "$out"); b1=$(lb_count b1 "$out")
-    if [ $((b0 + b1)) = 100 ] && [ "$b0" -ge 45 ] && [ "$b1" -ge 45 ]; then
-        pass lb-round-robin "100 connections: b0 $b0, b1 $b1"
+    # least-connections: connections held by lb_hold.py (a coprocess: one command a line, one answer a line)
+    t_lc=$(date +%s)
+    q=$((LB_CONNECTIONS / 4))
+    lc_err="$WORK/client/lb-lc.err"
+    lb_open_mappings() {  # the NAT mappings the appliance holds (mapped - ended - expired, from /metrics), or nothing
+        local v
+        v=$(ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" 2>>"$lc_err.metrics" |
+            python3 "$LABDIR/metrics_check.py" inline_tls_lb_flows_mapped_total \
+                inline_tls_lb_mappings_ended_total inline_tls_lb_mappings_expired_total 2>>"$lc_err.metrics") || return 0
+        awk '{ print $1 - $2 - $3 }' <<<"$v"
+    }
+    coproc LB_HOLD { ip netns exec "$NS_C" python3 "$LABDIR/lb_hold.py" --source "$LB_CLIENT_LC" "$LB_VIP_LC" \
+        2>"$lc_err" 9>&-; }
+    lb_hold() {  # lb_hold COMMAND: one command to lb_hold.py; prints its answer (nothing when it has none)
+        local line=""   # always in $(...): a write to a coprocess that died must not SIGPIPE the lab itself
+        [ -n "${LB_HOLD[1]:-}" ] || return 0
+        echo "$1" >&"${LB_HOLD[1]}" 2>/dev/null || return 0
+        IFS= read -r -t 300 line <&"${LB_HOLD[0]}" 2>/dev/null || true
+        echo "$line"
+    }
+    first=$(lb_hold "open $((2 * q))")
+    a0=$(tr ' ' '\n' <<<"$first" | grep -c '^b0$' || true); a1=$(tr ' ' '\n' <<<"$first" | grep -c '^b1$' || true)
+    closed=$(lb_hold "close b0")
+    t0=$(date +%s.%N); open_now=""
+    for _ in $(seq 1 100); do   # up to ~20 s: FIN linger (2 s), the engine's sweep and the 1 s counters publication
+        open_now=$(lb_open_mappings)
+        [ -n "$open_now" ] && [ "$open_now" -le "$a1" ] && break
+        sleep 0.2
+    done
+    settled=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    second=$(lb_hold "open $((2 * q))")
+    c0=$(tr ' ' '\n' <<<"$second" | grep -c '^b0$' || true); c1=$(tr ' ' '\n' <<<"$second" | grep -c '^b1$' || true)
+    : "$(lb_hold quit)"
+    [ -n "${LB_HOLD_PID:-}" ] && { wait "$LB_HOLD_PID" 2>/dev/null || true; }
+    t_lc=$(( $(date +%s) - t_lc ))
+    lc_facts="$((2 * q)) held: b0 $a0, b1 $a1; b0's $closed closed, ${open_now:-?} mappings left after $settled s; $((2 * q)) more held: b0 $c0, b1 $c1"
+    if [ "$a0" = "$q" ] && [ "$a1" = "$q" ] && [ "$closed" = "$q" ] && [ "$open_now" = "$q" ] &&
+            [ "$c0" = $((q + q / 2)) ] && [ "$c1" = $((q / 2)) ]; then
+        pass lb-least-connections "$lc_facts (want $q/$q, then $((q + q / 2))/$((q / 2)); round-robin: $q/$q)"
     else
-        fail lb-round-robin "b0 $b0, b1 $b1 of 100: $(tr '\n' ' ' <"$WORK/client/lb-rr.err" | head -c 300)"
+        fail lb-least-connections "$lc_facts; want $q/$q, then $((q + q / 2))/$((q / 2)): $(lb_err "$lc_err") $(lb_err "$lc_err.metrics")"
+    fi
+
+    # round-robin, weighted and source-hash at once (source-hash in 4 lanes of 5 client addresses)
+    t_par=$(date +%s)
+    per_client=$((LB_CONNECTIONS / 20))
+    rm -f "$WORK/client/lb-sh.err"
+    lb_whoami "$LB_VIP_RR" "$LB_CONNECTIONS" >"$WORK/client/lb-rr.out" 2>"$WORK/client/lb-rr.err" 9>&- &
+    lb_pids=($!)
+    lb_whoami "$LB_VIP_W" "$LB_CONNECTIONS" "$LB_CLIENT_W" >"$WORK/client/lb-w.out" 2>"$WORK/client/lb-w.err" 9>&- &
+    lb_pids+=($!)
+    read -r -a sh_clients <<<"$(echo $LB_CLIENTS_SH)"
+    for lane in 0 1 2 3; do
+        for a in "${sh_clients[@]:$((5 * lane)):5}"; do
+            lb_whoami "$LB_VIP_SH" "$per_client" "$a" >"$WORK/client/lb-sh-$a.out" 2>>"$WORK/client/lb-sh.err" || true
+        done 9>&- &
+        lb_pids+=($!)
+    done
+    for p in "${lb_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    t_par=$(( $(date +%s) - t_par ))
+
+    out=$(cat "$WORK/client/lb-rr.out" 2>/dev/null || true)
+    b0=$(lb_count b0 "$out"); b1=$(lb_count b1 "$out")
+    r0=$(lb_longest_run b0 "$out"); r1=$(lb_longest_run b1 "$out")
+    if [ "$b0" = $((LB_CONNECTIONS / 2)) ] && [ "$b1" = $((LB_CONNECTIONS / 2)) ] && [ "$r0" = 1 ] && [ "$r1" = 1 ]; then
+        pass lb-round-robin "$LB_CONNECTIONS connections: b0 $b0, b1 $b1, strictly alternating"
+    else
+        fail lb-round-robin "b0 $b0, b1 $b1 of $LB_CONNECTIONS, longest runs b0 $r0 b1 $r1 (want $((LB_CONNECTIONS / 2)) each, alternating): $(lb_err "$WORK/client/lb-rr.err")"
+    fi
+
+    out=$(cat "$WORK/client/lb-w.out" 2>/dev/null || true)
+    b0=$(lb_count b0 "$out"); b1=$(lb_count b1 "$out")
+    r0=$(lb_longest_run b0 "$out"); r1=$(lb_longest_run b1 "$out")
+    if [ "$b0" = $((LB_CONNECTIONS * 3 / 4)) ] && [ "$b1" = $((LB_CONNECTIONS / 4)) ] && [ "$r0" -le 3 ] && [ "$r1" = 1 ]; then
+        pass lb-weighted "$LB_CONNECTIONS connections, weights ${LB_WEIGHTS[0]}:${LB_WEIGHTS[1]}: b0 $b0, b1 $b1; longest runs b0 $r0, b1 $r1"
+    else
+        fail lb-weighted "b0 $b0, b1 $b1 of $LB_CONNECTIONS, longest runs b0 $r0 b1 $r1 (want $((LB_CONNECTIONS * 3 / 4))/$((LB_CONNECTIONS / 4)), runs <= 3 and 1): $(lb_err "$WORK/client/lb-w.err")"
     fi
 
     sticky=0; total=0; c0=0; c1=0
-    for n in $(seq 101 120); do
-        ip -n "$NS_C" addr add "198.18.0.$n/24" dev cli0 2>/dev/null || true
-    done
-    for n in $(seq 101 120); do
-        out=$(lb_whoami "$LB_VIP_SH" 5 "198.18.0.$n" 2>>"$WORK/client/lb-sh.err") || true
+    for a in $LB_CLIENTS_SH; do
+        out=$(cat "$WORK/client/lb-sh-$a.out" 2>/dev/null || true)
         x0=$(lb_count b0 "$out"); x1=$(lb_count b1 "$out")
         total=$((total + x0 + x1))
-        if [ "$x0" = 5 ]; then sticky=$((sticky + 1)); c0=$((c0 + 1)); fi
-        if [ "$x1" = 5 ]; then sticky=$((sticky + 1)); c1=$((c1 + 1)); fi
+        if [ "$x0" = "$per_client" ]; then sticky=$((sticky + 1)); c0=$((c0 + 1)); fi
+        if [ "$x1" = "$per_client" ]; then sticky=$((sticky + 1)); c1=$((c1 + 1)); fi
     done
-    if [ "$total" = 100 ] && [ "$sticky" = 20 ] && [ "$c0" -ge 3 ] && [ "$c1" -ge 3 ]; then
-        pass lb-source-hash "20 clients x 5 connections, each client on one backend; clients b0 $c0, b1 $c1"
+    if [ "$total" = "$LB_CONNECTIONS" ] && [ "$sticky" = 20 ] && [ "$c0" -ge 3 ] && [ "$c1" -ge 3 ]; then
+        pass lb-source-hash "20 clients x $per_client connections, each client on one backend; clients b0 $c0, b1 $c1"
     else
-        fail lb-source-hash "$total of 100 answered, $sticky of 20 clients on one backend, clients b0 $c0 b1 $c1: $(tr '\n' ' ' <"$WORK/client/lb-sh.err" | head -c 300)"
+        fail lb-source-hash "$total of $LB_CONNECTIONS answered, $sticky of 20 clients on one backend, clients b0 $c0 b1 $c1: $(lb_err "$WORK/client/lb-sh.err")"
     fi
+    if grep -q 'backend .* is DOWN' "$DAEMON_LOG" 2>/dev/null; then   # a flap would explain an uneven spread
+        log "load balancing: backend DOWN before the backend-down check: $(grep 'backend .* is DOWN' "$DAEMON_LOG" | head -3 | tr '\n' ' ')"
+    fi
+    log "load balancing: least-connections in $t_lc s, round-robin + weighted + source-hash ($((3 * LB_CONNECTIONS)) connections at once) in $t_par s"
 
     lb_await_log() {  # lb_await_log TEXT SECONDS: wait for TEXT in the daemon's log
         local n
@@ -1325,6 +1439,7 @@ if [ "$LB" = 1 ]; then
     else
         fail lb-backend-back "backend $dead did not come back UP within 10 s"
     fi
+    LB_DESC="$LB_VIP_RR round-robin, $LB_VIP_W weighted ${LB_WEIGHTS[0]}:${LB_WEIGHTS[1]}, $LB_VIP_LC least-connections, $LB_VIP_SH source-hash -> ${LB_BACKENDS[*]} :80, checked from $LB_APPL_IP; section $(( $(date +%s) - t_lb )) s (least-connections $t_lc s, the other three at once $t_par s)"
 fi
 
 # ---------------------------------------------------- full proxy: checks ----
@@ -1547,7 +1662,7 @@ printf '%-16s %s\n' "bridge:" "$BRIDGE$([ "$BRIDGE" = kernel ] && echo " (Linux 
 printf '%-16s %s\n' "faults:" "$fault_desc"
 printf '%-16s %s\n' "topology:" "$NS_C cli0 $CLI_IP <-> out0 [$NS_A] in0 <-> srv0 $SRV_IP $NS_S"
 [ -n "$PROXY_DESC" ] && printf '%-16s %s\n' "full proxy:" "$PROXY_DESC"
-[ "$LB" = 1 ] && printf '%-16s %s\n' "load balancing:" "$LB_VIP_RR (round-robin), $LB_VIP_SH (source-hash) -> ${LB_BACKENDS[*]} :80, checked from $LB_APPL_IP"
+[ -n "$LB_DESC" ] && printf '%-16s %s\n' "load balancing:" "$LB_DESC"
 [ -n "$DAEMON_DESC" ] && printf '%-16s %s\n' "appliance:" "$DAEMON_DESC"
 for i in "${!CHECK_NAMES[@]}"; do
     printf '  %-32s %s\n' "${CHECK_NAMES[$i]}" "${CHECK_RESULTS[$i]}"

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Unit tests of the lab's own analysis tools (run by scripts/test.sh: python3 -m unittest)."""
 import os
+import socket
+import ssl
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,6 +116,77 @@ c_total{side="inside"} 5
         self.assertEqual(1, self.check("# TYPE x summary\nx 1\n")[0])
         self.assertEqual(1, self.check("# TYPE x counter\nx 1\nx 2\n")[0])
         self.assertEqual(1, self.check("# TYPE x counter\nx -1\n")[0])
+
+
+class LbHoldTest(unittest.TestCase):
+    """lb_hold.py against a loopback TLS server that answers whoami.txt with b0, b1, b0, ... per connection."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        cert, key = os.path.join(self.dir.name, "cert.pem"), os.path.join(self.dir.name, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", "1", "-keyout", key, "-out", cert, "-subj", "/CN=lb-hold-test"],
+                       check=True, capture_output=True)
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open_connections = []
+        self.accepted = 0
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def tearDown(self):
+        self.listener.close()
+        for c in self.open_connections:
+            c.close()
+        self.dir.cleanup()
+
+    def serve(self):
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            name = b"b%d\n" % (self.accepted % 2)
+            self.accepted += 1
+            try:
+                conn = self.context.wrap_socket(raw, server_side=True)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(name), name))
+                self.open_connections.append(conn)
+            except (OSError, ssl.SSLError):
+                raw.close()
+
+    def run_tool(self, commands, *extra):
+        return subprocess.run([sys.executable, os.path.join(HERE, "lb_hold.py"), "127.0.0.1", str(self.port),
+                               "--parallel", "1", "--timeout", "10", *extra], input=commands, capture_output=True,
+                              text=True, timeout=60)
+
+    def test_opens_holds_closes_by_name_and_counts(self):
+        r = self.run_tool("open 4\ncount\nclose b0\ncount\nopen 1\ncount\nbogus\nquit\n")
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual(["b0 b1 b0 b1", "b0=2 b1=2", "2", "b1=2", "b0", "b0=1 b1=2",
+                          "error: unknown command 'bogus'"], r.stdout.splitlines())
+
+    def test_connects_from_the_source_address_given(self):
+        r = self.run_tool("open 2\nquit\n", "--source", "127.0.0.1")
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual(["b0 b1"], r.stdout.splitlines())
+        r = self.run_tool("open 1\n", "--source", "192.0.2.1")  # TEST-NET-1: not an address of this host
+        self.assertEqual(["-"], r.stdout.splitlines())
+        self.assertIn("open: OSError", r.stderr)
+
+    def test_answers_a_dash_for_a_connection_that_fails(self):
+        with socket.socket() as bound:  # a port bound but not listening: connections are refused
+            bound.bind(("127.0.0.1", 0))
+            self.port = bound.getsockname()[1]
+            r = self.run_tool("open 2\ncount\n")
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual(["- -", ""], r.stdout.splitlines())
+        self.assertIn("open: ConnectionRefusedError", r.stderr)
 
 
 if __name__ == "__main__":
