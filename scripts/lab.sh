@@ -10,7 +10,8 @@
 # bridges out0<->in0 with either the appliance daemon (default) or a Linux
 # bridge (baseline), then runs checks (ping, ARP, 20 MiB download, 10 MiB PUT
 # upload, IPv6 ping; with the appliance, HTTPS for every suite with curl and
-# openssl s_client, resumed sessions, SIGKILL + restart, forged records, load
+# openssl s_client, resumed sessions, SIGKILL + restart, forged records, reloads
+# and mode switches in flight (by file and through the Ansible role), load
 # balancing, the full proxy) and prints a summary. See --help.
 #
 # All traffic stays inside the namespaces this script creates; only
@@ -394,6 +395,7 @@ ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils
 [ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
 [ "$BRIDGE" = appliance ] && ensure_pkgs python3:python3 tcpdump:tcpdump   # the HTTPS forgery checks
 [ "$BRIDGE" = appliance ] && ensure_pkgs tshark:tshark   # reads the plaintext export as HTTP
+[ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ] && ensure_pkgs ansible-playbook:ansible   # ansible-mode-switch
 [ "$BRIDGE" = appliance ] && ensure_pkgs promtool:prometheus   # `promtool check metrics` on /metrics (no service started)
 nginx -V 2>&1 | grep -q -- --with-http_dav_module || die "this nginx lacks the DAV module (install nginx-light or nginx)"
 
@@ -627,7 +629,10 @@ DAEMON_LOG=""
 METRICS_PORT=9400
 KEYLOG=""
 if [ "$BRIDGE" = appliance ]; then
-    CFG="$WORK/appliance.yaml"
+    # in a folder of its own: the Ansible check's role owns it (mode 0750); the old path still reads it
+    mkdir -p "$WORK/etc"
+    CFG="$WORK/etc/appliance.yaml"
+    ln -s etc/appliance.yaml "$WORK/appliance.yaml"
     sed -e "s/^  mode: shared$/  mode: $THREADING/" -e "s/^  driver: ring$/  driver: $DRIVER/" \
         "$LABDIR/appliance.yaml" > "$CFG"
     [ "$FAULTS" = 1 ] && cat "$LABDIR/faults.yaml" >> "$CFG"
@@ -1031,10 +1036,24 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
                 inline_tls_full_proxy_flows_opened_total 2>/dev/null || echo "x x"
     }
     reloads_logged() { grep -c 'config reloaded (file changed)' "$DAEMON_LOG" 2>/dev/null || true; }
-    mode_switch_leg() {  # mode_switch_leg FROM TO BASE: download in FROM mode, BASE with web in TO, prove both
-        local from=$1 to=$2 base=$3 dl="$WORK/client/modeswitch-$1.bin" rc n0 got d1 p1 d2 p2 code size sha notes=()
+    # shellcheck disable=SC2317 # run by mode_switch_leg
+    switch_by_file() {  # switch_by_file FROM TO BASE: BASE with web's mode FROM -> TO renamed into place
+        local n0
+        n0=$(reloads_logged)
+        sed -e "/^  - name: web$/,/^    backendPort: 80$/s/^    mode: $1$/    mode: $2/" "$3" \
+            >"$CFG.new" && mv "$CFG.new" "$CFG"
+        for _ in $(seq 1 200); do [ "$(reloads_logged)" -gt "$n0" ] && break; sleep 0.1; done
+        SWITCH_NOTES=()
+        [ "$(reloads_logged)" -gt "$n0" ] || SWITCH_NOTES+=("no reload logged")
+    }
+    # mode_switch_leg FROM TO RATE SWITCH...: a 20 MiB download (curl --limit-rate RATE) in FROM mode; at 1 MiB the
+    # command SWITCH... turns web to TO (it sets SWITCH_NOTES); the download must end whole after the switch, and
+    # the next connection is TO's (counters)
+    mode_switch_leg() {
+        local to=$2 rate=$3 dl="$WORK/client/modeswitch-$1.bin" rc got d1 p1 d2 p2 code size sha notes=()
+        shift 3
         ip netns exec "$NS_C" curl -sS -4 -k --noproxy '*' --connect-timeout 10 --max-time "$CURL_MAX_TIME" \
-            --limit-rate 2M -o "$dl" -w '%{http_code} %{size_download}' "https://$SRV_IP/file-20m.bin" \
+            --limit-rate "$rate" -o "$dl" -w '%{http_code} %{size_download}' "https://$SRV_IP/file-20m.bin" \
             >"$WORK/client/modeswitch.out" 2>"$WORK/client/modeswitch.err" 9>&- &
         rc=$!
         for _ in $(seq 1 300); do
@@ -1042,12 +1061,9 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
             kill -0 "$rc" 2>/dev/null || break
             sleep 0.1
         done
-        n0=$(reloads_logged)
-        sed -e "/^  - name: web$/,/^    backendPort: 80$/s/^    mode: $from$/    mode: $to/" "$base" \
-            >"$CFG.new" && mv "$CFG.new" "$CFG"
-        for _ in $(seq 1 200); do [ "$(reloads_logged)" -gt "$n0" ] && break; sleep 0.1; done
+        "$@"
         got=$(stat -c %s "$dl" 2>/dev/null || echo 0)
-        [ "$(reloads_logged)" -gt "$n0" ] || notes+=("no reload logged")
+        notes+=("${SWITCH_NOTES[@]}")
         [ "$got" -lt 20971520 ] || notes+=("the download ended before the switch applied")
         wait "$rc" 2>/dev/null || true
         read -r code size <"$WORK/client/modeswitch.out" || true
@@ -1075,10 +1091,11 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         local facts n0
         sed -e "/^  - name: web$/,/^    backendPort: 80$/s/^    mode: direct$/    mode: full-proxy/" \
             "$WORK/appliance.yaml.orig" >"$WORK/appliance.yaml.proxy"
-        mode_switch_leg direct full-proxy "$WORK/appliance.yaml.orig"
+        mode_switch_leg direct full-proxy 2M switch_by_file direct full-proxy "$WORK/appliance.yaml.orig"
         facts="to full-proxy: $MODE_SWITCH_FACTS"
         if [ ${#MODE_SWITCH_NOTES[@]} -eq 0 ]; then
-            mode_switch_leg full-proxy direct "$WORK/appliance.yaml.proxy"   # back to the file the lab started with
+            # back to the file the lab started with
+            mode_switch_leg full-proxy direct 2M switch_by_file full-proxy direct "$WORK/appliance.yaml.proxy"
             facts+="; back to direct: $MODE_SWITCH_FACTS"
         else
             n0=$(reloads_logged)
@@ -1089,6 +1106,108 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
             pass mode-switch-in-flight "20 MiB whole across each switch; $facts"
         else
             fail mode-switch-in-flight "${MODE_SWITCH_NOTES[*]} ($facts)"
+        fi
+    }
+    # Mode switch through Ansible: the role scripts/ansible/roles/inline_tls (local connection; no package, no
+    # systemd: its handler reloads the lab's daemon with inline_tls_reload_command, kill -HUP) writes the lab's
+    # config file, describing the same lab; then, during a 20 MiB download, it is applied again with web's mode
+    # variable full-proxy, and back to direct the same way; each time the download finishes whole and the next
+    # connection is the new mode's (counters). Everything Ansible writes stays in $WORK/ansible and $WORK/etc.
+    # The download's rate is chosen from how long the first run took, so that each run ends while it is in flight.
+    hups_logged() { grep -c 'config reloaded (SIGHUP)' "$DAEMON_LOG" 2>/dev/null || true; }
+    restarts_logged() { grep -c 'needs a restart\|reload rejected' "$DAEMON_LOG" 2>/dev/null || true; }
+    web_mode() {  # web's mode in the lab's config file
+        python3 -c 'import sys, yaml
+print(*[s.get("mode", "direct") for s in yaml.safe_load(open(sys.argv[1]))["services"] if s["name"] == "web"])' \
+            "$CFG" 2>/dev/null || true
+    }
+    role_vars() {  # role_vars MODE: the role's variables for the lab, web in MODE
+        cat <<VARS
+inline_tls_install_package: false
+inline_tls_manage_service: false
+inline_tls_offloads_unit: false
+inline_tls_user: root
+inline_tls_group: root
+inline_tls_config_dir: $(dirname "$CFG")
+inline_tls_check_config_command: $APPLIANCE check-config
+inline_tls_reload_command: [/bin/kill, -HUP, "$DAEMON_PID"]
+inline_tls_interfaces: {outside: out0, inside: in0}
+inline_tls_io: {driver: $DRIVER}
+inline_tls_threading: {mode: $THREADING}
+inline_tls_runtime_directory: $WORK/run
+inline_tls_tls: {sessionCache: {path: $SESSIONS}}
+inline_tls_journal: {path: $JOURNAL, maxFlows: 1024, ringCapacity: 256}
+inline_tls_metrics: {address: "127.0.0.1:$METRICS_PORT"}
+inline_tls_certificates:
+  - {name: lab, chain_src: $WORK/tls/cert.pem, key_src: $WORK/tls/key.pem}
+inline_tls_services:
+  - {name: web, mode: $1, listen: "$SRV_IP:443", backendPort: 80}
+${LB_SERVICES:+$LB_SERVICES
+}${PROXY_SERVICE:+$PROXY_SERVICE
+}
+VARS
+        if [ "${LAB_EXPORTS:-1}" = 1 ]; then
+            printf 'inline_tls_export: {plaintextPcap: %s, plaintextPcapMaxBytes: 16777216, keyLog: %s}\n' \
+                "$WORK/plain.pcap" "$KEYLOG"
+        elif [ -n "${LAB_KEYLOG:-}" ]; then
+            printf 'inline_tls_export: {keyLog: %s}\n' "$KEYLOG"
+        fi
+        if [ "$FAULTS" = 1 ]; then echo "inline_tls_extra_config:"; sed 's/^/  /' "$LABDIR/faults.yaml"; fi
+    }
+    role_apply() {  # role_apply MODE: runs the role (log: $WORK/ansible/MODE.log); sets ROLE_NOTES, ROLE_SECONDS
+        local a="$WORK/ansible" t0 rc=0 n0 r0 changed failed
+        mkdir -p "$a"
+        role_vars "$1" >"$a/vars.yml"
+        n0=$(hups_logged) r0=$(restarts_logged) t0=$SECONDS
+        (cd "$ROOT/scripts/ansible" &&
+            ANSIBLE_CONFIG="$ROOT/scripts/ansible/ansible.cfg" ANSIBLE_HOME="$a/home" ANSIBLE_LOCAL_TEMP="$a/tmp" \
+            ANSIBLE_REMOTE_TEMP="$a/tmp" XDG_CACHE_HOME="$a/cache" XDG_CONFIG_HOME="$a/config" ANSIBLE_NOCOLOR=1 \
+            ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_GATHERING=explicit \
+            ansible-playbook -i "$a/inventory.yml" site.yml -e "@$a/vars.yml") >"$a/$1.log" 2>&1 </dev/null 9>&- || rc=$?
+        ROLE_SECONDS=$((SECONDS - t0))
+        for _ in $(seq 1 50); do [ "$(hups_logged)" -gt "$n0" ] && break; sleep 0.1; done
+        changed=$(sed -n 's/^lab-appliance *: .*changed=\([0-9]*\).*/\1/p' "$a/$1.log" | tail -1)
+        failed=$(sed -n 's/^lab-appliance *: .*failed=\([0-9]*\).*/\1/p' "$a/$1.log" | tail -1)
+        ROLE_NOTES=()
+        [ "$rc" = 0 ] && [ "${failed:-}" = 0 ] && [ "${changed:-0}" -gt 0 ] ||
+            ROLE_NOTES+=("ansible-playbook (web $1): exit $rc, changed=${changed:-?} failed=${failed:-?} (log: $a/$1.log)")
+        [ "$(web_mode)" = "$1" ] && grep -q 'written by the Ansible role inline_tls' "$CFG" ||
+            ROLE_NOTES+=("$CFG is not the role's with web in $1")
+        [ "$(hups_logged)" -gt "$n0" ] || ROLE_NOTES+=("the role's handler did not reach the daemon (no SIGHUP reload)")
+        [ "$(restarts_logged)" = "$r0" ] ||
+            ROLE_NOTES+=("the daemon rejected the role's file or found a restart-only setting changed (see $DAEMON_LOG)")
+    }
+    # shellcheck disable=SC2317 # run by mode_switch_leg
+    switch_by_role() { role_apply "$1"; SWITCH_NOTES=("${ROLE_NOTES[@]}"); }
+    ansible_mode_switch_check() {
+        local facts="" notes=() rate n0 t0=$SECONDS
+        mkdir -p "$WORK/ansible"
+        printf 'inline_tls:\n  hosts:\n    lab-appliance:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n' \
+            >"$WORK/ansible/inventory.yml"
+        role_apply direct   # the lab's config, written by the role
+        notes+=("${ROLE_NOTES[@]}")
+        facts="the role wrote the lab's config in $ROLE_SECONDS s"
+        # each leg's download lasts about twice a run of the role plus 20 s (from 20 to 150 s)
+        rate=$(( 20971520 / ( ROLE_SECONDS * 2 + 20 > 150 ? 150 : ROLE_SECONDS * 2 + 20 ) ))
+        if [ ${#notes[@]} -eq 0 ]; then
+            mode_switch_leg direct full-proxy "$rate" switch_by_role full-proxy
+            facts+="; to full-proxy in $ROLE_SECONDS s: $MODE_SWITCH_FACTS"
+            notes+=("${MODE_SWITCH_NOTES[@]}")
+        fi
+        if [ ${#notes[@]} -eq 0 ]; then
+            mode_switch_leg full-proxy direct "$rate" switch_by_role direct
+            facts+="; back to direct in $ROLE_SECONDS s: $MODE_SWITCH_FACTS"
+            notes+=("${MODE_SWITCH_NOTES[@]}")
+        fi
+        # the rest of the lab runs on the file it started with
+        n0=$(reloads_logged)
+        cp "$WORK/appliance.yaml.orig" "$CFG.new" && mv "$CFG.new" "$CFG"
+        for _ in $(seq 1 200); do [ "$(reloads_logged)" -gt "$n0" ] && break; sleep 0.1; done
+        facts+="; downloads at $((rate >> 10)) KiB/s; check $((SECONDS - t0)) s"
+        if [ ${#notes[@]} -eq 0 ]; then
+            pass ansible-mode-switch "20 MiB whole across each role run; $facts"
+        else
+            fail ansible-mode-switch "${notes[*]} ($facts)"
         fi
     }
     cp "$CFG" "$WORK/appliance.yaml.orig"
@@ -1141,6 +1260,7 @@ if [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ]; then
         fail https-service-restored "$(tr '\n' ' ' <"$WORK/client/curl-restored.err")"
     fi
     mode_switch_check
+    ansible_mode_switch_check
 fi
 
 # ----------------------------------------------------- metrics + export ----

@@ -5,7 +5,8 @@
 #    from there; the man page; 'systemd-analyze verify' of its unit;
 #  * the Ansible role (scripts/ansible): syntax check, ansible-lint, the role applied for real with a local
 #    connection into a scratch root (inline_tls_root; package install and service management off), applied again
-#    with changed=0, and a broken service that fails the play at the validate step with the old file kept.
+#    with changed=0 (its reload command, run by the handler, only after the change), and a broken service that
+#    fails the play at the validate step with the old file kept.
 # Installs ansible, ansible-lint (Debian) when missing. Uses appliance/target/appliance.jar (mvn package), or builds
 # it.
 # Usage: scripts/test-ansible.sh        Prints "deploy: N passed, M failed" last.
@@ -185,6 +186,7 @@ inline_tls_manage_service: false
 inline_tls_user: root
 inline_tls_group: root
 inline_tls_check_config_command: "$pkg/usr/bin/appliance check-config"
+inline_tls_reload_command: [/usr/bin/touch, "$scratch/reloaded"]
 inline_tls_interfaces: {outside: veth-out0, inside: veth-in0}
 inline_tls_threading: {mode: dedicated, idle: backoff}
 inline_tls_certificates:
@@ -220,6 +222,8 @@ VARS
         grep -qx "ExecStart=/usr/sbin/ethtool -K veth-in0 gro off gso off tso off lro off" "$u" &&
         grep -q "sys-subsystem-net-devices-veth\\\\x2dout0.device" "$u" &&
         systemd-analyze verify "$u"' _ "$stage"
+    check "its handler ran inline_tls_reload_command (no systemd) after the change" test -e "$scratch/reloaded"
+    rm -f "$scratch/reloaded"
     if "${playbook[@]}" >"$log" 2>&1 && [[ "$(recap failed)" == 0 && "$(recap changed)" == 0 ]]; then
         ok "applied again: changed=0"
     else
@@ -232,6 +236,7 @@ VARS
     else
         bad "a broken service fails the play at the validate step; the old config stays"
     fi
+    check "neither the unchanged run nor the broken one ran the reload command" test ! -e "$scratch/reloaded"
 else
     bad "the role's tests need the unpacked package (see above)"
 fi
