@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# scripts/bench-tls.sh - the appliance's direct-mode TLS offload against HAProxy, measured in the lab.
+# scripts/bench-tls.sh - the appliance's TLS offload, per mode (direct, load-balancing, full proxy), against
+# HAProxy, measured in the lab.
 #
 # Two labs, one after the other (LAB_PREFIX, default itlsh):
-#   appliance  `scripts/lab.sh --keep` (bridge = the daemon, which terminates TLS for 198.18.0.2:443 in direct
-#              mode and hands plain HTTP to nginx on 198.18.0.2:80). The daemon lab.sh started is then stopped
-#              and started again by this script from a copy of the lab's appliance.yaml in which only
-#              journal.maxFlows is raised (the lab's 1024 is too few for the idle-flow test); paths are kept.
+#   appliance  `scripts/lab.sh --keep` (bridge = the daemon) with the sections of the modes measured: the direct
+#              service (TLS for 198.18.0.2:443, plain HTTP to nginx on 198.18.0.2:80), the load-balancing VIP
+#              198.18.0.10 (round-robin over the backends 198.18.0.4/.5, each its own nginx; --no-lb without
+#              lb) and the full-proxy service 198.18.0.12:443 (nginx on 198.18.0.12:80; --no-proxy without
+#              proxy). The daemon lab.sh started is stopped; then, for each mode in turn, this script starts it
+#              from a copy of the lab's appliance.yaml holding the direct service plus that mode's service only
+#              (the source-hash VIP is left out), journal.maxFlows raised (the lab's 1024 is too few for the
+#              idle-flow test) and, for the full proxy, fullProxy.memoryBudgetMb raised to hold the idle flows
+#              (the default 512 MiB holds about 1,490 flows of 352 KiB); paths are kept; the journal files are
+#              removed between the daemons, so that each mode starts from the same state.
 #   haproxy    `scripts/lab.sh --keep --bridge kernel`; the Linux bridge br0 in the appliance namespace gets
 #              198.18.0.3/24 and HAProxy (Debian package, nbthread 1, mode tcp) listens on 198.18.0.3:443
 #              with a throw-away EC P-256 certificate and forwards to 198.18.0.2:80.
-# In each lab the nginx lab.sh started is reloaded with worker_connections raised (its generated config in the
-# kept lab's work dir; lab.sh's 256 would leave idle flows without a backend connection).
-# In each: a warm-up (not measured), then REPS times: a 200 MiB HTTPS download (curl -k, TLS 1.3,
+# Every nginx of the lab is reloaded with worker_connections raised (its generated config in the kept lab's work
+# dir; lab.sh's 256 would leave idle flows without a backend connection); the load-balancing backends' nginx are
+# given the main nginx's config on their own address (same docroot, the same upload directory, sendfile; their
+# whoami.txt kept for the health checks), so that every mode serves the same files from the same server config.
+# Per mode: a warm-up (not measured), then REPS times: a 200 MiB HTTPS download (curl -k, TLS 1.3,
 # TLS_AES_128_GCM_SHA256), the same bytes uploaded (curl -T, PUT to nginx's DAV /upload/), full TLS 1.3 and
 # TLS 1.2 handshakes (ab -n N -c 8, no keep-alive, a 1 KiB file; ab never resumes a session), and once, N idle
 # TLS connections held open by a small Python client. For each it reads the terminator process's CPU time
-# (utime+stime from /proc/PID/stat: the daemon's java process, or haproxy) and, for the idle flows, its VmRSS.
+# (utime+stime from /proc/PID/stat: the daemon's java process, or haproxy) and, for the idle flows, its VmRSS,
+# the daemon's heap after a full GC, the tmpfs its journal files hold and the full proxy's buffer gauge.
 # Client, server and terminator share the machine's cores, so bytes (or handshakes) per terminator CPU-second
 # are the comparable figures; raw goodput is printed too. See --help.
 set -euo pipefail
@@ -30,6 +40,9 @@ NS_A="$PREFIX-appl"
 NS_S="$PREFIX-server"
 SRV_IP=198.18.0.2             # lab.sh's server address (nginx :80; the appliance protects :443)
 HAP_IP=198.18.0.3             # given to br0 for HAProxy
+LB_VIP=198.18.0.10            # lab.sh's round-robin virtual address (backends 198.18.0.4 and .5)
+LB_BACKENDS=(198.18.0.4 198.18.0.5)
+PROXY_IP=198.18.0.12          # lab.sh's full-proxy service (its own nginx on :80)
 MAIN_CLASS_FALLBACK=org.inlinetls.appliance.cli.ApplianceMain
 
 REPS=3
@@ -41,16 +54,19 @@ BUILD=1
 QUIET_CORES=0.25
 QUIET_WAIT=20
 TERMINATORS="appliance,haproxy"
+MODES="direct,lb,proxy"
 CMDLINE="scripts/bench-tls.sh${*:+ $*}"
 
 usage() {
     cat <<EOF
 Usage: sudo scripts/bench-tls.sh [options]
 
-TLS termination by the appliance (direct mode) vs HAProxy (nbthread 1), in the
-lab: download and upload goodput and bytes per terminator CPU-second, full
-handshakes per terminator CPU-second (TLS 1.3 and 1.2), and memory per idle
-TLS flow. Prints a table of medians [min-max] over the repetitions.
+TLS termination by the appliance, per mode (direct, load-balancing VIP with
+round-robin, full proxy; one lab, the daemon restarted per mode), vs HAProxy
+(nbthread 1) in a lab of its own: download and upload goodput and bytes per
+terminator CPU-second, full handshakes per terminator CPU-second (TLS 1.3 and
+1.2), and memory per idle TLS flow. Prints a table of medians [min-max] over
+the repetitions, one row per appliance mode.
 
 Options:
   --reps N            repetitions (default $REPS)
@@ -59,6 +75,7 @@ Options:
   --handshakes N      ab requests (= full handshakes) per measured run (default $HS_N)
   --idle N            idle TLS connections for the memory test (default $IDLE_N; 0 skips it)
   --only LIST         appliance,haproxy (default both)
+  --modes LIST        the appliance's modes: direct,lb,proxy (default all three)
   --no-build          use the existing build (default: mvn -o -q -B -DskipTests -pl appliance -am package)
   --quiet-cores C     before each run, wait until processes outside the lab use less than C cores
                       (default $QUIET_CORES)
@@ -68,6 +85,8 @@ Options:
 Environment:
   LAB_PREFIX          namespace prefix (default itlsh)
   APPLIANCE_JAVA_HOME the JDK the daemon runs on (default: the newest, as scripts/appliance picks)
+  APPLIANCE_JAVA_OPTS extra JVM options for the daemon (e.g. -Xmx8g: the full proxy's idle flows hold
+                      352 KiB of heap buffers each, 3.4 GiB for 10,000)
 
 Per-run rows, logs and summary.md are kept in /tmp/PREFIX-bench-tls.XXXXXX.
 Needs root. Installs haproxy, apache2-utils (ab) and jq when missing.
@@ -85,6 +104,7 @@ while [ $# -gt 0 ]; do
         --handshakes) [ $# -ge 2 ] || die "--handshakes needs a number"; HS_N=$2; shift 2 ;;
         --idle) [ $# -ge 2 ] || die "--idle needs a number"; IDLE_N=$2; shift 2 ;;
         --only) [ $# -ge 2 ] || die "--only needs a list"; TERMINATORS=$2; shift 2 ;;
+        --modes) [ $# -ge 2 ] || die "--modes needs a list"; MODES=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --quiet-cores) [ $# -ge 2 ] || die "--quiet-cores needs a number"; QUIET_CORES=$2; shift 2 ;;
         --quiet-wait) [ $# -ge 2 ] || die "--quiet-wait needs a number"; QUIET_WAIT=$2; shift 2 ;;
@@ -101,9 +121,21 @@ if ! [[ "$IDLE_N" =~ ^[0-9]+$ ]] || [ "$IDLE_N" -gt 15000 ]; then die "--idle mu
 [[ "$PREFIX" =~ ^[A-Za-z0-9_.-]{1,20}$ ]] || die "LAB_PREFIX must be 1-20 characters of [A-Za-z0-9_.-]"
 IFS=, read -r -a TERM_LIST <<<"$TERMINATORS"
 for t in "${TERM_LIST[@]}"; do case "$t" in appliance|haproxy) ;; *) die "--only: unknown '$t'" ;; esac; done
+IFS=, read -r -a MODE_LIST <<<"$MODES"
+[ "${#MODE_LIST[@]}" -gt 0 ] || die "--modes needs at least one of direct,lb,proxy"
+for m in "${MODE_LIST[@]}"; do case "$m" in direct|lb|proxy) ;; *) die "--modes: unknown '$m'" ;; esac; done
+# the keys of the results: the appliance's modes measured (in the order given), then haproxy
+KEYS=()
+if [[ ",$TERMINATORS," == *,appliance,* ]]; then KEYS=("${MODE_LIST[@]}"); fi
+if [[ ",$TERMINATORS," == *,haproxy,* ]]; then KEYS+=(haproxy); fi
+has_mode() { [[ ",$MODES," == *,$1,* ]] && [[ ",$TERMINATORS," == *,appliance,* ]]; }
 [ "$(id -u)" = 0 ] || die "must run as root (the lab creates network namespaces): sudo $0 $*"
 # journal.maxFlows for the restarted daemon: room for the idle flows plus the ones still closing
 MAX_FLOWS=$(( IDLE_N + 1024 ))
+# fullProxy.memoryBudgetMb for the full proxy's daemon: the idle flows, or a handshake run's flows (each held for
+# the endpoints' TIME-WAIT, 2 s, after it closed), plus 1024; flow cost as the lab's daemon logged it
+PROXY_FLOW_BYTES=$(( 2 * (64 + 64 + 48) * 1024 ))   # 2 x (2 x bufferKb + the 48 KiB stage) at the defaults
+proxy_budget_mb() { echo $(( ((IDLE_N > HS_N ? IDLE_N : HS_N) + 1024) * PROXY_FLOW_BYTES / 1048576 + 1 )); }
 
 # ---------------------------------------------------------------- tools ----
 # shellcheck source=scripts/lib/install.sh
@@ -129,6 +161,7 @@ IDLE_PID=""
 DONE=0
 JOURNAL="/dev/shm/$PREFIX-lab-journal.dat"     # lab.sh's paths; a kept lab leaves them behind
 SESSIONS="/dev/shm/$PREFIX-lab-sessions.dat"
+PARKED="/dev/shm/$PREFIX-lab-journal-parked.dat"   # the journal's parked flows (beside its path)
 
 stop_pid() {  # stop_pid PID: SIGTERM, wait up to 20 s, then SIGKILL
     local p=$1
@@ -140,7 +173,7 @@ stop_pid() {  # stop_pid PID: SIGTERM, wait up to 20 s, then SIGKILL
 
 remove_lab_files() {
     local f
-    for f in "$JOURNAL" "$SESSIONS"; do
+    for f in "$JOURNAL" "$PARKED" "$SESSIONS"; do
         case "$f" in /dev/shm/"$PREFIX"-lab-*.dat) rm -f "$f" "$f.lock" ;; esac
     done
 }
@@ -222,14 +255,25 @@ rss_kb() {  # rss_kb PID -> "VmRSS RssAnon RssFile RssShmem" in kB
     awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 }
          END { print r + 0, a + 0, f + 0, s + 0 }' "/proc/$1/status" 2>/dev/null || echo "0 0 0 0"
 }
-shm_bytes() {  # bytes of tmpfs the appliance's journal file occupies (0 when absent)
-    local b
-    b=$(stat -c '%b %B' "$JOURNAL" 2>/dev/null) || { echo 0; return 0; }
-    echo $(( ${b% *} * ${b#* } ))
+shm_bytes() {  # bytes of tmpfs the appliance's journal files (full entries, parked flows) occupy (0 when absent)
+    local b f t=0
+    for f in "$JOURNAL" "$PARKED"; do
+        b=$(stat -c '%b %B' "$f" 2>/dev/null) || continue
+        t=$(( t + ${b% *} * ${b#* } ))
+    done
+    echo "$t"
+}
+proxy_gauges() {  # "memory_used_bytes flows refused_memory" of the full proxy from the daemon's /metrics (- - -)
+    local v
+    v=$(ip netns exec "$NS_A" curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null </dev/null 8>&- |
+        "$PYTHON" "$ROOT/scripts/lab/metrics_check.py" inline_tls_full_proxy_memory_used_bytes \
+            inline_tls_full_proxy_flows inline_tls_full_proxy_flows_refused_memory_total 2>/dev/null) || true
+    [ -n "$v" ] || v="- - -"
+    echo "$v"
 }
 heap_used_kb() {  # heap_used_kb TERM -> the daemon's Java heap in use after a full GC, in kB (- if unknown)
     local u=""
-    if [ "$1" = appliance ] && [ -x "${JAVA_HOME_D:-}/bin/jcmd" ]; then
+    if [ "$1" != haproxy ] && [ -x "${JAVA_HOME_D:-}/bin/jcmd" ]; then
         timeout 30 "$JAVA_HOME_D/bin/jcmd" "$TERM_PID" GC.run >/dev/null 2>&1 </dev/null 8>&- || true
         u=$(timeout 30 "$JAVA_HOME_D/bin/jcmd" "$TERM_PID" GC.heap_info 2>/dev/null </dev/null 8>&- |
             grep -m1 -o 'used [0-9]*K' | tr -dc 0-9 || true)
@@ -362,7 +406,7 @@ PY
 }
 
 idle_flows() {  # idle_flows TERM IP
-    local term=$1 ip=$2 r0 r1 j0 j1 h0 h1 ok failed secs ver
+    local term=$1 ip=$2 r0 r1 j0 j1 h0 h1 p0 p1 ok failed secs ver
     local ready="$OUT/$term-idle.ready"
     [ "$IDLE_N" -gt 0 ] || return 0
     wait_quiet
@@ -370,6 +414,7 @@ idle_flows() {  # idle_flows TERM IP
     sleep 2
     r0=$(rss_kb "$TERM_PID")
     j0=$(shm_bytes)
+    p0="- - -"; [ "$term" != proxy ] || p0=$(proxy_gauges)
     log "$term: opening $IDLE_N idle TLS connections (RSS before: $r0 kB VmRSS/anon/file/shmem)"
     rm -f "$ready"
     ip netns exec "$NS_C" "$PYTHON" "$OUT/idle-client.py" "$ip" 443 "$IDLE_N" "$ready" \
@@ -386,18 +431,26 @@ idle_flows() {  # idle_flows TERM IP
     local backend
     backend=$(ip netns exec "$NS_S" ss -Htn state established "( sport = :80 )" 2>/dev/null | wc -l)
     j1=$(shm_bytes)
+    p1="- - -"; [ "$term" != proxy ] || p1=$(proxy_gauges)
     h1=$(heap_used_kb "$term")
     read -r ok failed secs ver <"$ready"
     local l
     while read -r l; do note "$term" "idle client: $l"; done < <(grep '^error' "$ready" | awk 'NR <= 3')
     [ "$failed" = 0 ] || note "$term" "idle: $failed of $IDLE_N connections failed"
-    if [ "$term" = appliance ]; then
+    if [ "$term" = proxy ]; then
+        log "proxy: full_proxy memory_used_bytes, flows, flows_refused_memory: $p0 -> $p1;" \
+            "Java heap used after a full GC: $h0 -> $h1 kB"
+        [ "${p1##* }" = "${p0##* }" ] || note proxy "idle: the full proxy refused flows past its memory budget ($p0 -> $p1)"
+    elif [ "$term" != haproxy ]; then
         # the flows the daemon holds, as its CLI lists them from the journal
-        timeout 60 "$LAUNCHER" flows --config "$OUT/appliance-bench.yaml" >"$OUT/flows-idle.txt" 2>&1 </dev/null 8>&- || true
-        log "appliance: 'appliance flows' lists $(grep -c "$SRV_IP" "$OUT/flows-idle.txt" || true) lines naming $SRV_IP;" \
-            "journal file on tmpfs: $j0 -> $j1 bytes allocated; Java heap used after a full GC: $h0 -> $h1 kB"
+        # (the journal names a load-balanced flow by its backend's address)
+        local named=("$ip:") b
+        [ "$term" != lb ] || { named=(); for b in "${LB_BACKENDS[@]}"; do named+=("$b:"); done; }
+        timeout 60 "$LAUNCHER" flows --config "$OUT/appliance-$term.yaml" >"$OUT/flows-idle-$term.txt" 2>&1 </dev/null 8>&- || true
+        log "$term: 'appliance flows' lists $(grep -cF "${named[@]/#/-e}" "$OUT/flows-idle-$term.txt" || true) lines naming ${named[*]};" \
+            "journal files on tmpfs: $j0 -> $j1 bytes allocated; Java heap used after a full GC: $h0 -> $h1 kB"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$term" "$ok" "$failed" "$secs" "$ver" "$r0" "$r1" "$j0" "$j1" "$h0" "$h1" >>"$IDLE_RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$term" "$ok" "$failed" "$secs" "$ver" "$r0" "$r1" "$j0" "$j1" "$h0" "$h1" "$p0" "$p1" >>"$IDLE_RESULTS"
     [ "$backend" -ge "$ok" ] || note "$term" "idle: only $backend of $ok flows have an established backend connection on :80"
     log "$term: $ok idle flows open ($ver, $failed failed, opened in $secs s; $backend connections established on nginx :80); RSS after: $r1 kB;" \
         "$(awk -v a="$r0" -v b="$r1" -v n="$ok" 'BEGIN { split(a, x, " "); split(b, y, " ");
@@ -418,30 +471,60 @@ tls_params() {  # tls_params TERM IP: what each protocol negotiates (for the not
 
 # -------------------------------------------------------------- one lab ----
 LABWORK=""
-start_lab() {  # start_lab TERM LAB-OPTIONS...
-    local term=$1
+raise_nginx() {  # raise_nginx KEY CONF: reload the nginx whose generated config is CONF with room for the idle flows
+    local key=$1 conf=$2 dir
+    dir=$(dirname "$2")
+    sed -i -e "s/^\( *\)worker_connections [0-9]*;/\1worker_connections $((IDLE_N + 1024));/" \
+        -e "s/^events { worker_connections [0-9]*; }$/events { worker_connections $((IDLE_N + 1024)); }/" \
+        -e "s/^worker_processes 1;$/worker_processes 1;\nworker_rlimit_nofile $((IDLE_N + 2048));/" "$conf"
+    grep -q "worker_connections $((IDLE_N + 1024));" "$conf" || note "$key" "no worker_connections line in $conf"
+    ip netns exec "$NS_S" nginx -p "$dir" -c "$conf" -s reload >>"$OUT/nginx-reload-$key.log" 2>&1 8>&- ||
+        note "$key" "nginx reload of $conf with worker_connections $((IDLE_N + 1024)) failed: $(tr '\n' ' ' <"$OUT/nginx-reload-$key.log")"
+}
+
+start_lab() {  # start_lab KEY LAB-OPTIONS...
+    local key=$1
     shift
-    log "=== $term: LAB_PREFIX=$PREFIX LAB_EXPORTS=0 scripts/lab.sh --keep --no-build --no-ipv6 --no-lb --no-proxy $*"
+    log "=== $key: LAB_PREFIX=$PREFIX LAB_EXPORTS=0 scripts/lab.sh --keep --no-build --no-ipv6 $*"
     LAB_UP=1
     # LAB_EXPORTS=0: no plaintext or key log export (the lab's checks turn them on; they cost per frame)
     if ! LAB_PREFIX=$PREFIX LAB_APPLIANCE=${LAUNCHER:-/nonexistent} LAB_START_TIMEOUT=120 LAB_EXPORTS=0 \
-            "$LAB" --keep --no-build --no-ipv6 --no-lb --no-proxy "$@" >"$OUT/lab-$term.log" 2>&1 8>&-; then
-        note "$term" "lab.sh reported failures: $(grep -E '^FAIL' "$OUT/lab-$term.log" | awk 'NR <= 3' | tr '\n' ' ')"
+            "$LAB" --keep --no-build --no-ipv6 "$@" >"$OUT/lab-$key.log" 2>&1 8>&-; then
+        note "$key" "lab.sh reported failures: $(grep -E '^FAIL' "$OUT/lab-$key.log" | awk 'NR <= 3' | tr '\n' ' ')"
     fi
     LABWORK=$(cat "/tmp/$PREFIX-lab.kept" 2>/dev/null || true)
-    case "$LABWORK" in "/tmp/$PREFIX-lab."??????) ;; *) note "$term" "no kept lab work dir"; return 1 ;; esac
-    [ -d "$LABWORK/server/www" ] || { note "$term" "no $LABWORK/server/www"; return 1; }
+    case "$LABWORK" in "/tmp/$PREFIX-lab."??????) ;; *) note "$key" "no kept lab work dir"; return 1 ;; esac
+    [ -d "$LABWORK/server/www" ] || { note "$key" "no $LABWORK/server/www"; return 1; }
     # shellcheck disable=SC2034  # read by lib/bench.sh
     LAB_NETNS=$(lab_netns_ids)
-    # lab.sh's nginx takes 256 connections a worker; each idle TLS flow is a backend connection too (both
-    # terminators open it at once), so reload the lab's nginx with room for them (its generated config only)
-    local conf="$LABWORK/nginx/nginx.conf"
-    sed -i -e "s/^    worker_connections [0-9]*;$/    worker_connections $((IDLE_N + 1024));/" \
-        -e "s/^worker_processes 1;$/worker_processes 1;\nworker_rlimit_nofile $((IDLE_N + 2048));/" "$conf"
-    ip netns exec "$NS_S" nginx -p "$LABWORK/nginx" -c "$conf" -s reload >"$OUT/nginx-reload-$term.log" 2>&1 8>&- ||
-        note "$term" "nginx reload with worker_connections $((IDLE_N + 1024)) failed: $(tr '\n' ' ' <"$OUT/nginx-reload-$term.log")"
+    # lab.sh's nginx take 256 connections a worker; each idle TLS flow is a backend connection too (every
+    # terminator and mode opens it at once), so reload the lab's nginx with room for them (their generated
+    # configs only)
+    raise_nginx "$key" "$LABWORK/nginx/nginx.conf"
+    [ ! -f "$LABWORK/proxy/nginx/nginx.conf" ] || raise_nginx "$key" "$LABWORK/proxy/nginx/nginx.conf"
+    # The load-balancing backends: lab.sh gives each a minimal server (whoami.txt, a 2 MiB file, no upload, no
+    # sendfile). Give them the main nginx's config instead, on their own address: the same docroot and upload
+    # directory (so that every mode serves the same bytes from the same server config) and their own
+    # whoami.txt for the health checks.
+    local i ip dir
+    for i in "${!LB_BACKENDS[@]}"; do
+        ip=${LB_BACKENDS[$i]}
+        dir="$LABWORK/lb/b$i"
+        [ -f "$dir/nginx.conf" ] || continue
+        [ -f "$dir/nginx.conf.lab" ] || cp "$dir/nginx.conf" "$dir/nginx.conf.lab"
+        sed -e "s|$LABWORK/nginx/|$dir/|g" -e "s|listen $SRV_IP:80;|listen $ip:80;|" -e '/^ *listen \[/d' \
+            -e "s|^\( *\)server_name lab-server;|&\n\1location = /whoami.txt { root $dir/www; }|" \
+            "$LABWORK/nginx/nginx.conf" >"$dir/nginx.conf"
+        if grep -q "listen $ip:80;" "$dir/nginx.conf" && grep -q "location = /whoami.txt" "$dir/nginx.conf"; then
+            ip netns exec "$NS_S" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -t -q >"$OUT/nginx-lb-b$i.log" 2>&1 8>&- &&
+                ip netns exec "$NS_S" nginx -p "$dir" -c "$dir/nginx.conf" -s reload >>"$OUT/nginx-lb-b$i.log" 2>&1 8>&- ||
+                note "$key" "LB backend b$i: nginx reload with the main server's config failed: $(tr '\n' ' ' <"$OUT/nginx-lb-b$i.log")"
+        else
+            note "$key" "LB backend b$i: could not derive its config from $LABWORK/nginx/nginx.conf"
+        fi
+    done
     sleep 1
-    log "$term: generating ${FILE_MIB} MiB and 1 KiB files in $LABWORK/server/www"
+    log "$key: generating ${FILE_MIB} MiB and 1 KiB files in $LABWORK/server/www"
     head -c $((FILE_MIB * 1024 * 1024)) /dev/urandom >"$LABWORK/server/www/tls-bench.bin"
     head -c 1024 /dev/urandom >"$LABWORK/server/www/tiny.bin"
 }
@@ -454,7 +537,7 @@ stop_lab() {
     LAB_UP=0
 }
 
-measure_terminator() {  # measure_terminator TERM IP
+measure_terminator() {  # measure_terminator KEY IP
     local term=$1 ip=$2 rep
     tls_params "$term" "$ip"
     log "$term: warm-up (20 MiB download, 500 + 500 handshakes; not measured)"
@@ -478,42 +561,114 @@ measure_terminator() {  # measure_terminator TERM IP
     idle_flows "$term" "$ip"
 }
 
+mode_ip() {  # mode_ip KEY -> the address its clients connect to
+    case "$1" in direct) echo "$SRV_IP" ;; lb) echo "$LB_VIP" ;; proxy) echo "$PROXY_IP" ;; haproxy) echo "$HAP_IP" ;; esac
+}
+mode_title() {  # mode_title KEY -> its name in the summary
+    case "$1" in
+        direct) echo "direct" ;;
+        lb) echo "load-balancing (round-robin)" ;;
+        proxy) echo "full proxy" ;;
+        haproxy) echo "HAProxy (nbthread 1)" ;;
+        *) echo "–" ;;
+    esac
+}
+
 ENTRY_BYTES=""
+PROXY_BUDGET_MB=""
+MAX_HEAP_MB=""
+METRICS_PORT=9400   # lab.sh's management endpoint (read again from the config below)
 declare -A IDLE_CPU=()
-run_appliance() {
-    start_lab appliance || { stop_lab; return 0; }
-    local pid cfg="$OUT/appliance-bench.yaml" t0
-    pid=$(ns_proc "$NS_A" java)
-    [ -n "$pid" ] || { note appliance "no java process in $NS_A after lab.sh"; stop_lab; return 0; }
-    # Restart the daemon with journal.maxFlows raised (lab.sh's 1024 < the idle flows), same paths otherwise.
-    log "appliance: restarting the daemon (pid $pid) with journal.maxFlows $MAX_FLOWS (config: $cfg)"
-    stop_pid "$pid"
-    remove_lab_files   # the journal was sized for 1024 flows; no flow is in flight after a clean stop
-    sed -e "s/^  maxFlows: [0-9]*$/  maxFlows: $MAX_FLOWS/" "$LABWORK/appliance.yaml" >"$cfg"
-    grep -q "^  maxFlows: $MAX_FLOWS$" "$cfg" || { note appliance "could not raise maxFlows in $cfg"; stop_lab; return 0; }
-    ip netns exec "$NS_A" "$LAUNCHER" run --config "$cfg" </dev/null >"$OUT/appliance-bench.log" 2>&1 8>&- &
+# start_daemon MODE: the daemon from a copy of the lab's config with the direct service and MODE's service only,
+# journal.maxFlows raised (lab.sh's 1024 < the idle flows) and for the full proxy its memory budget raised; same
+# paths otherwise. Sets TERM_PID.
+start_daemon() {
+    local mode=$1 cfg="$OUT/appliance-$1.yaml" logf="$OUT/appliance-$1.log" t0 drop=()
+    # the services are one line each in lab.sh's config (lb: shop and shop-sh; proxy: proxied)
+    case "$mode" in
+        direct) drop=(-e '/^  - {name: shop, /d' -e '/^  - {name: shop-sh, /d' -e '/^  - {name: proxied, /d') ;;
+        lb) drop=(-e '/^  - {name: shop-sh, /d' -e '/^  - {name: proxied, /d') ;;
+        proxy) drop=(-e '/^  - {name: shop, /d' -e '/^  - {name: shop-sh, /d') ;;
+    esac
+    remove_lab_files   # the journal was sized for fewer flows; no flow is in flight after a clean stop
+    sed -e "s/^  maxFlows: [0-9]*$/  maxFlows: $MAX_FLOWS/" "${drop[@]}" "$LABWORK/appliance.yaml" >"$cfg"
+    grep -q "^  maxFlows: $MAX_FLOWS$" "$cfg" || { note "$mode" "could not raise maxFlows in $cfg"; return 1; }
+    case "$mode" in
+        lb) grep -q "mode: load-balancing, listen: '$LB_VIP:443', algorithm: round-robin" "$cfg" ||
+                { note lb "no round-robin load-balancing service on $LB_VIP:443 in the lab's config"; return 1; } ;;
+        proxy)
+            grep -q "mode: full-proxy, listen: '$PROXY_IP:443'" "$cfg" ||
+                { note proxy "no full-proxy service on $PROXY_IP:443 in the lab's config"; return 1; }
+            PROXY_BUDGET_MB=$(proxy_budget_mb)
+            if grep -q '^fullProxy:' "$cfg"; then
+                sed -i -e "s/^  memoryBudgetMb: [0-9]*$/  memoryBudgetMb: $PROXY_BUDGET_MB/" "$cfg"
+            else
+                printf 'fullProxy:\n  memoryBudgetMb: %s\n' "$PROXY_BUDGET_MB" >>"$cfg"
+            fi
+            grep -q "^  memoryBudgetMb: $PROXY_BUDGET_MB$" "$cfg" ||
+                { note proxy "could not set fullProxy.memoryBudgetMb in $cfg"; return 1; }
+            if [ -n "$MAX_HEAP_MB" ] && [ "$((PROXY_BUDGET_MB * 10 / 8))" -gt "$MAX_HEAP_MB" ]; then
+                note proxy "fullProxy.memoryBudgetMb $PROXY_BUDGET_MB is near or above the JVM's max heap ($MAX_HEAP_MB MB): set APPLIANCE_JAVA_OPTS=-Xmx..."
+            fi ;;
+    esac
+    METRICS_PORT=$(sed -n 's/^  address: "127\.0\.0\.1:\([0-9]*\)"$/\1/p' "$cfg" | awk 'NR <= 1')
+    METRICS_PORT=${METRICS_PORT:-9400}
+    log "$mode: starting the daemon (config: $cfg; journal.maxFlows $MAX_FLOWS${PROXY_BUDGET_MB:+, fullProxy.memoryBudgetMb $PROXY_BUDGET_MB})"
+    ip netns exec "$NS_A" "$LAUNCHER" run --config "$cfg" </dev/null >"$logf" 2>&1 8>&- &
     t0=$(date +%s)
-    while ! grep -q 'appliance started' "$OUT/appliance-bench.log" 2>/dev/null; do
+    while ! grep -q 'appliance started' "$logf" 2>/dev/null; do
         if [ $(( $(date +%s) - t0 )) -ge 120 ]; then
-            note appliance "restarted daemon did not log 'appliance started' in 120 s"; stop_lab; return 0
+            note "$mode" "the daemon did not log 'appliance started' in 120 s"
+            TERM_PID=$(ns_proc "$NS_A" java)
+            return 1
         fi
         sleep 0.2
     done
     TERM_PID=$(ns_proc "$NS_A" java)
-    ENTRY_BYTES=$(sed -n 's/.*journal open: .*entry \([0-9,]*\) bytes.*/\1/p' "$OUT/appliance-bench.log" | awk 'NR <= 1' | tr -d ,)
-    log "appliance: pid $TERM_PID; $(grep -o 'appliance started: .*' "$OUT/appliance-bench.log" | awk 'NR <= 1');" \
+    ENTRY_BYTES=$(sed -n 's/.*journal open: .*entry \([0-9,]*\) bytes.*/\1/p' "$logf" | awk 'NR <= 1' | tr -d ,)
+    log "$mode: pid $TERM_PID; $(grep -o 'appliance started: .*' "$logf" | awk 'NR <= 1');" \
         "journal entry ${ENTRY_BYTES:-?} bytes"
-    measure_terminator appliance "$SRV_IP"
-    if kill -0 "$TERM_PID" 2>/dev/null; then
-        "$LAUNCHER" stats --runtime-dir "$LABWORK/run" >"$OUT/stats-appliance.txt" 2>&1 </dev/null 8>&- || true
+    if [ "$mode" = lb ]; then
+        # backends start up; a few rounds of health checks (every 500 ms) must not take one out
+        sleep 3
+        ! grep -q 'service shop: backend .* is DOWN' "$logf" ||
+            note lb "health checks took a backend out: $(grep -o 'service shop: backend .* is DOWN.*' "$logf" | awk 'NR <= 1')"
     fi
-    stop_pid "$TERM_PID"; TERM_PID=""
+}
+
+run_appliance() {
+    local opts=() pid mode
+    has_mode lb || opts+=(--no-lb)
+    has_mode proxy || opts+=(--no-proxy)
+    start_lab appliance "${opts[@]}" || { stop_lab; return 0; }
     cp "$LABWORK/appliance.yaml" "$OUT/appliance-lab.yaml" 2>/dev/null || true
+    pid=$(ns_proc "$NS_A" java)
+    [ -n "$pid" ] || { note appliance "no java process in $NS_A after lab.sh"; stop_lab; return 0; }
+    log "appliance: stopping the daemon lab.sh started (pid $pid)"
+    stop_pid "$pid"
+    if has_mode proxy; then
+        local cost
+        cost=$(sed -n 's/.*full-proxy: .* \([0-9,]*\) bytes of buffers per flow.*/\1/p' "$LABWORK/appliance.log" 2>/dev/null |
+            awk 'NR <= 1' | tr -d ,)
+        [ -z "$cost" ] || PROXY_FLOW_BYTES=$cost
+        # shellcheck disable=SC2086  # APPLIANCE_JAVA_OPTS is a list of options
+        MAX_HEAP_MB=$("$JAVA_HOME_D/bin/java" ${APPLIANCE_JAVA_OPTS:-} -XX:+PrintFlagsFinal -version 2>/dev/null </dev/null 8>&- |
+            awk '$2 == "MaxHeapSize" { printf "%d", $4 / 1048576 }' || true)
+    fi
+    for mode in "${MODE_LIST[@]}"; do
+        if start_daemon "$mode"; then
+            measure_terminator "$mode" "$(mode_ip "$mode")"
+            if kill -0 "$TERM_PID" 2>/dev/null; then
+                "$LAUNCHER" stats --runtime-dir "$LABWORK/run" >"$OUT/stats-$mode.txt" 2>&1 </dev/null 8>&- || true
+            fi
+        fi
+        stop_pid "$TERM_PID"; TERM_PID=""
+    done
     stop_lab
 }
 
 run_haproxy() {
-    start_lab haproxy --bridge kernel || { stop_lab; return 0; }
+    start_lab haproxy --no-lb --no-proxy --bridge kernel || { stop_lab; return 0; }
     ip -n "$NS_A" addr add "$HAP_IP/24" dev br0
     mkdir -p "$OUT/haproxy"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -557,34 +712,67 @@ CFG
 }
 
 printf '#terminator\ttest\trep\tunits\telapsed_s\tterminator_cpu_s\tother_cores\tunits_per_s\tunits_per_cpu_s\n' >"$RESULTS"
-printf '#terminator\topen\tfailed\topen_s\tversion\trss_before_kB(VmRSS anon file shmem)\trss_after_kB\tjournal_bytes_before\tjournal_bytes_after\theap_used_kB_before\theap_used_kB_after\n' >"$IDLE_RESULTS"
+printf '#terminator\topen\tfailed\topen_s\tversion\trss_before_kB(VmRSS anon file shmem)\trss_after_kB\tjournal_bytes_before\tjournal_bytes_after\theap_used_kB_before\theap_used_kB_after\tproxy_before(memory_used_bytes flows refused_memory)\tproxy_after\n' >"$IDLE_RESULTS"
 write_idle_client
 T_START=$(date +%s)
 for t in "${TERM_LIST[@]}"; do "run_$t"; done
 
 # -------------------------------------------------------------- summary ----
-col_stats() {  # col_stats TERM TEST COLUMN -> "median min max"
+col_stats() {  # col_stats KEY TEST COLUMN -> "median min max"
     awk -F'\t' -v t="$1" -v x="$2" -v c="$3" '$1 == t && $2 == x && $c != "-" { print $c }' "$RESULTS" | sort -g |
         awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
 }
-cell() {  # cell TERM TEST COLUMN FORMAT [SCALE]
+cell() {  # cell KEY TEST COLUMN FORMAT [SCALE]
     local s
     s=$(col_stats "$1" "$2" "$3")
     [ -n "$s" ] || { echo "–"; return 0; }
     echo "$s" | awk -v f="$4" -v k="${5:-1}" '{
         if ($2 == $3) printf f, $1 / k; else printf f " [" f "–" f "]", $1 / k, $2 / k, $3 / k }'
 }
-ratio() {  # ratio TEST COLUMN -> appliance median / haproxy median
+ratio() {  # ratio KEY OTHER-KEY TEST COLUMN -> KEY's median / OTHER-KEY's median
     local a h
-    a=$(col_stats appliance "$1" "$2" | awk '{ print $1 }'); h=$(col_stats haproxy "$1" "$2" | awk '{ print $1 }')
+    [ "$1" != "$2" ] || { echo; return 0; }
+    a=$(col_stats "$1" "$3" "$4" | awk '{ print $1 }'); h=$(col_stats "$2" "$3" "$4" | awk '{ print $1 }')
     if [ -z "$a" ] || [ -z "$h" ]; then echo "–"; return 0; fi
     awk -v a="$a" -v h="$h" 'BEGIN { if (h > 0) printf "%.2f×", a / h; else print "–" }'
 }
-idle_cell() {  # idle_cell TERM -> "RSS growth per flow"
-    awk -F'\t' -v t="$1" '$1 == t { split($6, a, " "); split($7, b, " ");
-        printf "%.1f KB/flow (VmRSS +%.1f MB for %d flows; anon %+.1f KB, shmem %+.1f KB per flow)",
-            (b[1] - a[1]) * 1.024 / $2, (b[1] - a[1]) / 1024, $2, (b[2] - a[2]) * 1.024 / $2, (b[4] - a[4]) * 1.024 / $2 }' \
-        "$IDLE_RESULTS"
+# the appliance's modes measured, one table row each ("none": a row of dashes when only HAProxy ran)
+ROW_KEYS=()
+for k in "${KEYS[@]}"; do [ "$k" = haproxy ] || ROW_KEYS+=("$k"); done
+[ "${#ROW_KEYS[@]}" -gt 0 ] || ROW_KEYS=(none)
+rows() {  # rows LABEL TEST COLUMN FORMAT [SCALE]: one row per appliance mode (HAProxy's figure in the first)
+    local k h
+    h=$(cell haproxy "$2" "$3" "$4" "${5:-1}")
+    for k in "${ROW_KEYS[@]}"; do
+        echo "| $1 | $(mode_title "$k") | $(cell "$k" "$2" "$3" "$4" "${5:-1}") | $h |" \
+            "$(ratio "$k" haproxy "$2" "$3") | $(ratio "$k" direct "$2" "$3") |"
+        h=""
+    done
+}
+idle_cell() {  # idle_cell KEY -> "RSS growth per flow"
+    awk -F'\t' -v t="$1" '$1 == t && $2 > 0 { split($6, a, " "); split($7, b, " "); found = 1
+        printf "%.1f KB/flow (VmRSS %+.1f MB for %d flows; anon %+.1f KB, shmem %+.1f KB per flow)",
+            (b[1] - a[1]) * 1.024 / $2, (b[1] - a[1]) / 1024, $2, (b[2] - a[2]) * 1.024 / $2, (b[4] - a[4]) * 1.024 / $2 }
+        END { if (!found) printf "–" }' "$IDLE_RESULTS"
+}
+heap_cell() {  # heap_cell KEY -> the daemon's heap after a full GC, per flow
+    awk -F'\t' -v t="$1" '$1 == t && $2 > 0 && $10 != "-" && $11 != "-" { found = 1
+        printf "%+.1f KB/flow (%.1f -> %.1f MB)", ($11 - $10) * 1.024 / $2, $10 / 1024, $11 / 1024 }
+        END { if (!found) printf "–" }' "$IDLE_RESULTS"
+}
+memory_cell() {  # memory_cell KEY -> direct, lb: tmpfs of the journal files; proxy: its buffers' gauge (on the heap)
+    if [ "$1" = proxy ]; then
+        awk -F'\t' -v b="${PROXY_BUDGET_MB:-?}" '$1 == "proxy" && $2 > 0 { split($12, x, " "); split($13, y, " ")
+            if (x[1] == "-" || y[1] == "-") { printf "– (no /metrics)"; found = 1; next }
+            found = 1
+            printf "heap buffers (full_proxy memory_used_bytes) %+.1f KB/flow (%.1f -> %.1f MB of a %s MiB budget; %d flows held)",
+                (y[1] - x[1]) / 1000 / $2, x[1] / 1e6, y[1] / 1e6, b, y[2] }
+            END { if (!found) printf "–" }' "$IDLE_RESULTS"
+    else
+        awk -F'\t' -v t="$1" '$1 == t && $2 > 0 { found = 1
+            printf "journal files on tmpfs %+.2f KB/flow (%.1f -> %.1f MB)", ($9 - $8) / 1000 / $2, $8 / 1e6, $9 / 1e6 }
+            END { if (!found) printf "–" }' "$IDLE_RESULTS"
+    fi
 }
 max_other() {
     awk -F'\t' 'NR > 1 && $7 > m { m = $7 } END { printf "%.2f", m + 0 }' "$RESULTS"
@@ -592,62 +780,72 @@ max_other() {
 
 SUMMARY="$OUT/summary.md"
 {
-    echo "TLS termination, appliance (direct mode) vs HAProxy, $(date -u +%Y-%m-%d)"
+    echo "TLS termination, appliance (modes: ${MODES//,/, }) vs HAProxy, $(date -u +%Y-%m-%d)"
     echo
     echo "command:    $CMDLINE  (LAB_PREFIX=$PREFIX)"
     echo "build:      $ROOT ($REV)"
-    echo "daemon:     JDK $JDK_DESC; restarted with journal.maxFlows $MAX_FLOWS (lab.sh's config otherwise)"
+    echo "daemon:     JDK $JDK_DESC; started per mode from lab.sh's config with the direct service and that mode's"
+    echo "            service only, journal.maxFlows $MAX_FLOWS${PROXY_BUDGET_MB:+, full proxy: fullProxy.memoryBudgetMb $PROXY_BUDGET_MB ($PROXY_FLOW_BYTES bytes of buffers per flow; JVM max heap ${MAX_HEAP_MB:-?} MB)}"
+    echo "addresses:  direct $SRV_IP:443 -> nginx :80; load-balancing VIP $LB_VIP:443 round-robin -> ${LB_BACKENDS[*]} :80" \
+        "(nginx each, same files); full proxy $PROXY_IP:443 -> nginx $PROXY_IP:80; HAProxy $HAP_IP:443 -> $SRV_IP:80"
     echo "haproxy:    $HAP_DESC, nbthread 1, mode tcp, EC P-256 certificate (the appliance's lab certificate is P-256 too)"
     echo "machine:    $(nproc) cores, $CPU_MODEL, kernel $(uname -r); client, server and terminator share them"
-    echo "runs:       $REPS x (${FILE_MIB} MiB download, same upload, $HS_N TLS 1.3 + $HS_N TLS 1.2 handshakes at" \
+    echo "runs:       per mode $REPS x (${FILE_MIB} MiB download, same upload, $HS_N TLS 1.3 + $HS_N TLS 1.2 handshakes at" \
         "concurrency $HS_C); $IDLE_N idle flows once"
-    for t in "${TERM_LIST[@]}"; do
+    for t in "${KEYS[@]}"; do
         [ -s "$OUT/$t-tls.txt" ] && echo "negotiated: $t: $(tr '\n' ';' <"$OUT/$t-tls.txt" | sed 's/;$//; s/;/ | /g')"
     done
     echo
-    echo "| measurement | appliance (direct mode) | HAProxy (nbthread 1) | appliance / HAProxy |"
-    echo "|---|---|---|---|"
+    echo "| measurement | appliance mode | appliance | HAProxy (nbthread 1) | appliance / HAProxy | mode / direct |"
+    echo "|---|---|---|---|---|---|"
     for x in download upload; do
-        echo "| $x goodput, MB/s | $(cell appliance $x 8 %.1f 1e6) | $(cell haproxy $x 8 %.1f 1e6) | $(ratio $x 8) |"
-        echo "| $x, terminator CPU-s per ${FILE_MIB} MiB | $(cell appliance $x 6 %.2f) | $(cell haproxy $x 6 %.2f) | $(ratio $x 6) |"
-        echo "| **$x, MB per terminator CPU-s** | $(cell appliance $x 9 %.0f 1e6) | $(cell haproxy $x 9 %.0f 1e6) | $(ratio $x 9) |"
+        rows "$x goodput, MB/s" "$x" 8 %.1f 1e6
+        rows "$x, terminator CPU-s per ${FILE_MIB} MiB" "$x" 6 %.2f
+        rows "**$x, MB per terminator CPU-s**" "$x" 9 %.0f 1e6
     done
     for x in hs1.3 hs1.2; do
         p="TLS ${x#hs}"
-        echo "| $p full handshakes/s (ab -c $HS_C) | $(cell appliance $x 8 %.0f) | $(cell haproxy $x 8 %.0f) | $(ratio $x 8) |"
-        echo "| **$p handshakes per terminator CPU-s** | $(cell appliance $x 9 %.0f) | $(cell haproxy $x 9 %.0f) | $(ratio $x 9) |"
+        rows "$p full handshakes/s (ab -c $HS_C)" "$x" 8 %.0f
+        rows "**$p handshakes per terminator CPU-s**" "$x" 9 %.0f
     done
     if [ "$IDLE_N" -gt 0 ]; then
-        echo "| idle TLS flows: RSS growth | $(idle_cell appliance) | $(idle_cell haproxy) | |"
-        awk -F'\t' '$1 == "appliance" && $2 > 0 && $10 != "-" && $11 != "-" {
-            printf "| idle TLS flows: Java heap in use after a full GC (jcmd GC.run) | %+.1f KB/flow (%.1f -> %.1f MB) | – | |\n",
-                ($11 - $10) * 1.024 / $2, $10 / 1024, $11 / 1024 }' "$IDLE_RESULTS"
+        h=$(idle_cell haproxy)
+        for k in "${ROW_KEYS[@]}"; do
+            echo "| idle TLS flows: VmRSS growth | $(mode_title "$k") | $(idle_cell "$k") | $h | | |"
+            h=""
+        done
+        for k in "${ROW_KEYS[@]}"; do
+            [ "$k" = none ] || echo "| idle TLS flows: Java heap in use after a full GC (jcmd GC.run) | $(mode_title "$k") | $(heap_cell "$k") | – | | |"
+        done
+        for k in "${ROW_KEYS[@]}"; do
+            [ "$k" = none ] || echo "| idle TLS flows: the mode's flow state | $(mode_title "$k") | $(memory_cell "$k") | – | | |"
+        done
         if [ -n "$ENTRY_BYTES" ]; then
             awk -v e="$ENTRY_BYTES" -v m="$MAX_FLOWS" -v n="$IDLE_N" 'BEGIN {
-                printf "| appliance journal (off-heap, tmpfs): entry %d bytes | budget %.1f MB for %d flows (%.1f MB for maxFlows %d)",
+                printf "| appliance journal (off-heap, tmpfs): entry %d bytes | direct, load-balancing | budget %.1f MB for %d flows (%.1f MB for maxFlows %d) | – | | |\n",
                     e, e * n / 1e6, n, e * m / 1e6, m }'
-            awk -F'\t' '$1 == "appliance" && $2 > 0 {
-                printf "; the journal file holds %.1f MB of tmpfs from its opening (%+.1f KB/flow while the flows opened)",
-                    $9 / 1e6, ($9 - $8) / 1024 / $2 }' "$IDLE_RESULTS"
-            echo " | – | |"
         fi
     fi
     echo
-    echo "Medians [min–max]. MB = 10^6 bytes. Terminator CPU = utime+stime of its process (java / haproxy) over the"
-    echo "transfer or the ab run. Other load: up to $(max_other) cores used by processes outside the lab during a run;"
+    echo "Medians [min–max]. MB = 10^6 bytes, KB = 10^3 bytes. Terminator CPU = utime+stime of its process (java /"
+    echo "haproxy) over the transfer or the ab run; the load-balancing daemon also runs its health checks (HTTP GET"
+    echo "every 500 ms to each backend). Journal files = the full-entry file and the parked flows' file."
+    echo "Other load: up to $(max_other) cores used by processes outside the lab during a run;"
     echo "$NOT_QUIET runs started with more than $QUIET_CORES cores busy (waited ${WAITED_S} s in all)."
-    for t in "${TERM_LIST[@]}"; do
-        [ -z "${IDLE_CPU[$t]:-}" ] || echo "no traffic: $t uses ${IDLE_CPU[$t]} cores (included in its CPU figures)"
+    for t in "${KEYS[@]}"; do
+        [ -z "${IDLE_CPU[$t]:-}" ] || echo "no traffic: $(mode_title "$t") uses ${IDLE_CPU[$t]} cores (included in its CPU figures)"
     done
-    for t in "${TERM_LIST[@]}"; do [ -z "${NOTE[$t]:-}" ] || echo "note: $t: ${NOTE[$t]}"; done
-    if [ -s "$OUT/stats-appliance.txt" ]; then
-        bad=$(awk 'NF >= 3 && $2 ~ /drop|fail|error|reset|refus|alert/ && $3 != 0 { printf "%s %s=%s ", $1, $2, $3 }' "$OUT/stats-appliance.txt")
-        echo "daemon counters at the end: ${bad:-no drops, failures, errors, resets or alerts}"
-    fi
-    if [ -s "$OUT/appliance-bench.log" ]; then
-        w=$(grep -cE 'WARN|SEVERE|ERROR|Exception' "$OUT/appliance-bench.log" || true)
-        echo "daemon log: $w WARN/SEVERE/ERROR/exception lines ($OUT/appliance-bench.log)"
-    fi
+    for t in appliance "${KEYS[@]}"; do [ -z "${NOTE[$t]:-}" ] || echo "note: $t: ${NOTE[$t]}"; done
+    for t in "${KEYS[@]}"; do
+        if [ -s "$OUT/stats-$t.txt" ]; then
+            bad=$(awk 'NF >= 3 && $2 ~ /drop|fail|error|reset|refus|alert/ && $3 != 0 { printf "%s %s=%s ", $1, $2, $3 }' "$OUT/stats-$t.txt")
+            echo "daemon counters at the end ($t): ${bad:-no drops, failures, errors, resets or alerts}"
+        fi
+        if [ -s "$OUT/appliance-$t.log" ]; then
+            w=$(grep -cE 'WARN|SEVERE|ERROR|Exception' "$OUT/appliance-$t.log" || true)
+            echo "daemon log ($t): $w WARN/SEVERE/ERROR/exception lines ($OUT/appliance-$t.log)"
+        fi
+    done
     [ "$FAILED_RUNS" = 0 ] || echo "failed runs: $FAILED_RUNS"
 } >"$SUMMARY"
 
