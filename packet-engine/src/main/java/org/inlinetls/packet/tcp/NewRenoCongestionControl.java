@@ -25,7 +25,9 @@ final class NewRenoCongestionControl
         this.sackMode = sack;
         // RFC 5681 §3.1 equation (1)
         this.cwndBytes = mss > 2190 ? 2L * mss : mss > 1095 ? 3L * mss : 4L * mss;
-        this.recover = iss;
+        // RFC 6582 initialises recover to the ISS; one less, so that an ACK of just the SYN "covers more than recover"
+        // and a loss of the very first data segment may still start fast recovery
+        this.recover = iss - 1;
     }
 
     long cwndBytes()
@@ -59,6 +61,12 @@ final class NewRenoCongestionControl
      */
     boolean onDuplicateAck(final int ack, final long flightBytes, final int sndMax)
     {
+        return onDuplicateAck(ack, flightBytes, sndMax, DUP_ACK_THRESHOLD);
+    }
+
+    /** As {@link #onDuplicateAck(int, long, int)} with a duplicate threshold raised for reordering (SACK only). */
+    boolean onDuplicateAck(final int ack, final long flightBytes, final int sndMax, final int threshold)
+    {
         dupAcks++;
         if (inRecovery)
         {
@@ -68,7 +76,7 @@ final class NewRenoCongestionControl
             }
             return false;
         }
-        return dupAcks == DUP_ACK_THRESHOLD && enterRecovery(ack, flightBytes, sndMax);
+        return dupAcks == threshold && enterRecovery(ack, flightBytes, sndMax);
     }
 
     /**

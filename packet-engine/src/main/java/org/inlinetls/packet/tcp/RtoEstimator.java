@@ -15,6 +15,7 @@ final class RtoEstimator
     private long srttNs;
     private long rttVarNs;
     private boolean hasSample;
+    private long minRttNs;
     private long rtoNs;
 
     RtoEstimator(final long initialRtoNs, final long minRtoNs, final long maxRtoNs)
@@ -34,9 +35,16 @@ final class RtoEstimator
         return srttNs;
     }
 
+    /** The least RTT sampled (RACK's min_RTT, RFC 8985 §6.2), 0 before any sample. */
+    long minRttNs()
+    {
+        return minRttNs;
+    }
+
     void onSample(final long rttNs)
     {
         final long r = Math.max(0, rttNs);
+        minRttNs = hasSample ? Math.min(minRttNs, r) : r;
         if (!hasSample)
         {
             srttNs = r;

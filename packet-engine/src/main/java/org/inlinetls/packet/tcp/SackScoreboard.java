@@ -150,11 +150,17 @@ final class SackScoreboard
      */
     int lossBoundary(final int una, final int mss)
     {
+        return lossBoundary(una, mss, DUP_THRESH);
+    }
+
+    /** As {@link #lossBoundary(int, int)} with a DupThresh raised for the reordering seen on the path. */
+    int lossBoundary(final int una, final int mss, final int dupThresh)
+    {
         long above = 0;
         for (int i = count - 1; i >= 0; i--)
         {
             above += right[i] - left[i];
-            if (above > (long)(DUP_THRESH - 1) * mss || count - i >= DUP_THRESH)
+            if (above > (long)(dupThresh - 1) * mss || count - i >= dupThresh)
             {
                 return left[i];
             }

@@ -11,6 +11,8 @@ final class TcpControlBlock
     static final int MAX_WINDOW_FIELD = 0xFFFF;
     /** Ranges the sender's SACK scoreboard keeps. */
     static final int MAX_SACK_RANGES = 32;
+    /** Cap of {@link #reorderingSegments}, as Linux caps tp->reordering (lower: our windows are small). */
+    static final int MAX_REORDERING = 64;
     private static final long NS_PER_MS = 1_000_000L;
 
     final TcpConfig config;
@@ -21,6 +23,7 @@ final class TcpControlBlock
     final TcpCounters counters = new TcpCounters();
     final SackScoreboard scoreboard = new SackScoreboard(MAX_SACK_RANGES);
     final SackBlockReporter sackReporter = new SackBlockReporter();
+    final TcpLossDetector lossDetector = new TcpLossDetector(this);
     /** The window scale shift this side offers: the least that lets the field cover the receive buffer. */
     final int offeredShift;
     final int iss;
@@ -69,6 +72,25 @@ final class TcpControlBlock
     int rstAck;
     int rstFlags;
 
+    // RACK-TLP (RFC 8985) and reordering: see TcpLossDetector
+    /** DupThresh in segments: 3, raised (up to {@link #MAX_REORDERING}) when never-resent data arrives late. */
+    int reorderingSegments = SackScoreboard.DUP_THRESH;
+    /** End of the highest sequence ever retransmitted: SACKs at or above it are of original transmissions. */
+    int retransmittedHighSeq;
+    /** Unsacked bytes below this are lost: set when the RACK timer expires, RFC 8985 §6.2. */
+    int rackLostEnd;
+    /** The highest SACKed end when the RACK timer was armed: what it marks lost on expiry. */
+    int rackPendingEnd;
+    long rackDeadlineNs = NO_DEADLINE;
+    /** RFC 8985 §6.2.4 reo_wnd multiplier, raised on D-SACK. */
+    int reoWndMultiplier = 1;
+    long tlpDeadlineNs = NO_DEADLINE;
+    boolean tlpPending;
+    /** In SACK recovery: the head hole's retransmission and SND.MAX when it was sent, to see it lost. */
+    boolean headRxtPending;
+    int headRxtSeq;
+    int headRxtMark;
+
     long rtoDeadlineNs = NO_DEADLINE;
     long persistDeadlineNs = NO_DEADLINE;
     long timeWaitDeadlineNs = NO_DEADLINE;
@@ -106,6 +128,9 @@ final class TcpControlBlock
 
     void enterTimeWait(final long nowNs)
     {
+        rackDeadlineNs = NO_DEADLINE;
+        tlpDeadlineNs = NO_DEADLINE;
+        tlpPending = false;
         state = TcpState.TIME_WAIT;
         rtoDeadlineNs = NO_DEADLINE;
         persistDeadlineNs = NO_DEADLINE;
@@ -114,6 +139,9 @@ final class TcpControlBlock
 
     void enterClosed()
     {
+        rackDeadlineNs = NO_DEADLINE;
+        tlpDeadlineNs = NO_DEADLINE;
+        tlpPending = false;
         state = TcpState.CLOSED;
         rtoDeadlineNs = NO_DEADLINE;
         persistDeadlineNs = NO_DEADLINE;

@@ -17,6 +17,11 @@ public final class TcpCounters
     long resetsSent;
     long sackRetransmissions;
     long sackRenegings;
+    long dsacksReceived;
+    long tailLossProbes;
+    long rackLossMarks;
+    long lostRetransmits;
+    long reorderingRaises;
 
     public long segmentsSent()
     {
@@ -86,12 +91,44 @@ public final class TcpCounters
         return sackRenegings;
     }
 
+    /** RFC 2883 D-SACK blocks received: the peer got a segment twice, most often because we resent it needlessly. */
+    public long dsacksReceived()
+    {
+        return dsacksReceived;
+    }
+
+    /** RFC 8985 §7 tail loss probes sent instead of waiting for the retransmission timeout. */
+    public long tailLossProbes()
+    {
+        return tailLossProbes;
+    }
+
+    /** Times the RACK reordering timer expired with holes below SACKed data: they were marked lost (RFC 8985 §6). */
+    public long rackLossMarks()
+    {
+        return rackLossMarks;
+    }
+
+    /** Retransmissions found lost because data sent after them was SACKed first; they were sent again. */
+    public long lostRetransmits()
+    {
+        return lostRetransmits;
+    }
+
+    /** Times the reordering degree (the duplicate threshold) was raised after data arrived out of order. */
+    public long reorderingRaises()
+    {
+        return reorderingRaises;
+    }
+
     @Override
     public String toString()
     {
         return "sent=" + segmentsSent + " received=" + segmentsReceived + " retransmissions=" + retransmissions +
             " timeouts=" + timeouts + " fastRetransmits=" + fastRetransmits + " dupAcks=" + duplicateAcks +
             " outOfOrder=" + outOfOrderSegments + " checksumErrors=" + checksumErrors + " resets=" + resetsSent +
-            " sackRetransmissions=" + sackRetransmissions + " sackRenegings=" + sackRenegings;
+            " sackRetransmissions=" + sackRetransmissions + " sackRenegings=" + sackRenegings +
+            " dsacks=" + dsacksReceived + " tlps=" + tailLossProbes + " rackMarks=" + rackLossMarks +
+            " lostRetransmits=" + lostRetransmits + " reorderingRaises=" + reorderingRaises;
     }
 }

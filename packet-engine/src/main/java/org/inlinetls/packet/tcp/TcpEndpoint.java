@@ -17,7 +17,10 @@ import static org.inlinetls.packet.flyweight.TcpHeaderFlyweight.RST;
  * is measured on one timed segment at a time rather than from TSecr); SACK when both ends offer it
  * ({@link TcpConfig#sackPermitted(boolean)}): RFC 2018 blocks on every ACK while data is held out of order, most
  * recent first, RFC 2883 D-SACK for duplicates, and RFC 6675 loss recovery from a scoreboard that is only advisory
- * (data is freed by the cumulative ACK alone; a timeout or a reneging peer clears it); reassembly within the receive
+ * (data is freed by the cumulative ACK alone; a timeout or a reneging peer clears it), completed by
+ * {@link TcpLossDetector}: RACK-style time-based loss marking and RFC 8985 tail loss probes (so most losses are
+ * repaired without a retransmission timeout), lost-retransmission detection, and a DupThresh raised for the reordering
+ * seen, with the reordering window widened on D-SACK; reassembly within the receive
  * window; RFC 6298 RTO with Karn's rule and back-off; RFC 5681 slow start, congestion avoidance and fast retransmit
  * with RFC 6582 NewReno recovery (without SACK); zero-window probes;
  * sender-side silly window avoidance (RFC 9293 §3.8.6.2.1, without its override timer: a short segment goes when
@@ -223,10 +226,12 @@ public final class TcpEndpoint
         return tcb.sendMss;
     }
 
-    /** Earliest timer (retransmission, persist, TIME-WAIT), or {@link #NO_DEADLINE}. */
+    /** Earliest timer (retransmission, RACK, tail loss probe, persist, TIME-WAIT), or {@link #NO_DEADLINE}. */
     public long nextDeadlineNs()
     {
-        return Math.min(tcb.rtoDeadlineNs, Math.min(tcb.persistDeadlineNs, tcb.timeWaitDeadlineNs));
+        final long lossDetectionNs = Math.min(tcb.rackDeadlineNs, tcb.tlpDeadlineNs);
+        return Math.min(Math.min(tcb.rtoDeadlineNs, lossDetectionNs),
+            Math.min(tcb.persistDeadlineNs, tcb.timeWaitDeadlineNs));
     }
 
     /** Human-readable state for assertion messages. */

@@ -116,6 +116,7 @@ final class TcpReceiver
         }
         sampleRtt(ack, nowNs);
         tcb.sndUna = ack;
+        tcb.lossDetector.start();
         tcb.sndWnd = tcp.window(); // never scaled in a SYN (RFC 7323 §2.2)
         tcb.sndWl1 = tcp.sequenceNumber();
         tcb.sndWl2 = ack;
@@ -268,6 +269,7 @@ final class TcpReceiver
                 return false;
             }
             tcb.state = tcb.closeRequested ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
+            tcb.lossDetector.start();
             tcb.sndWnd = (long)tcp.window() << tcb.sndShift;
             tcb.sndWl1 = seq;
             tcb.sndWl2 = ack;
@@ -286,14 +288,14 @@ final class TcpReceiver
         final long offeredWindow = (long)tcp.window() << tcb.sndShift;
         if (ack == tcb.sndUna)
         {
-            final long newlySacked = tcb.sackOn ? takeSackBlocks() : 0;
+            final long newlySacked = tcb.sackOn ? takeSackBlocks(nowNs) : 0;
             // RFC 6675 §2: with SACK, an ACK that SACKs new data counts as a duplicate even when it carries data
             final boolean isDuplicate = tcb.sndMax != tcb.sndUna && (newlySacked > 0 ||
                 payloadLength == 0 && (flags & (SYN | FIN)) == 0 && offeredWindow == tcb.sndWnd);
             if (isDuplicate)
             {
                 tcb.counters.duplicateAcks++;
-                if (tcb.congestion.onDuplicateAck(ack, tcb.sndMax - tcb.sndUna, tcb.sndMax))
+                if (tcb.congestion.onDuplicateAck(ack, tcb.sndMax - tcb.sndUna, tcb.sndMax, tcb.reorderingSegments))
                 {
                     tcb.counters.fastRetransmits++;
                     tcb.retransmitHead = true;
@@ -305,11 +307,11 @@ final class TcpReceiver
             onAckAdvance(ack, nowNs);
             if (tcb.sackOn)
             {
-                takeSackBlocks();
+                takeSackBlocks(nowNs);
             }
         }
         if (tcb.sackOn && !tcb.congestion.inRecovery() && tcb.sndMax != tcb.sndUna &&
-            tcb.scoreboard.lossBoundary(tcb.sndUna, tcb.sendMss) != tcb.sndUna &&
+            tcb.scoreboard.lossBoundary(tcb.sndUna, tcb.sendMss, tcb.reorderingSegments) != tcb.sndUna &&
             tcb.congestion.enterRecovery(ack, tcb.sndMax - tcb.sndUna, tcb.sndMax))
         {
             tcb.counters.fastRetransmits++; // RFC 6675 §5 step 4: IsLost(SND.UNA) before three duplicate ACKs
@@ -346,11 +348,14 @@ final class TcpReceiver
         }
         tcb.sendBuffer.discard(dataAcked); // only the cumulative ACK frees data: SACK is advisory
         sampleRtt(ack, nowNs);
+        final int oldUna = tcb.sndUna;
+        final int highestSackedBefore = tcb.scoreboard.highestSackedEnd(oldUna);
         tcb.sndUna = ack;
         if (tcb.sackOn && tcb.scoreboard.onCumulativeAck(ack))
         {
             tcb.counters.sackRenegings++;
         }
+        tcb.lossDetector.onAckAdvanced(oldUna, ack, highestSackedBefore, nowNs);
         if (tcb.sndNxt - tcb.sndUna < 0)
         {
             tcb.sndNxt = tcb.sndUna;
@@ -379,16 +384,56 @@ final class TcpReceiver
         }
     }
 
-    /** Merges the segment's SACK blocks into the scoreboard; returns the bytes newly SACKed. */
-    private long takeSackBlocks()
+    /**
+     * Merges the segment's SACK blocks into the scoreboard and tells the loss detector what they show (D-SACK,
+     * reordering, data SACKed above holes); returns the bytes newly SACKed.
+     */
+    private long takeSackBlocks(final long nowNs)
     {
         final int blocks = tcp.sackBlockCount();
+        if (blocks > 0 && isDsack(blocks))
+        {
+            tcb.counters.dsacksReceived++;
+            tcb.lossDetector.onDsack();
+        }
+        final SackScoreboard scoreboard = tcb.scoreboard;
+        final int una = tcb.sndUna;
         long newlySacked = 0;
         for (int b = 0; b < blocks; b++)
         {
-            newlySacked += tcb.scoreboard.add(tcp.sackLeftEdge(b), tcp.sackRightEdge(b), tcb.sndUna, tcb.sndMax);
+            final int left = tcp.sackLeftEdge(b);
+            final int right = tcp.sackRightEdge(b);
+            final int highestBefore = scoreboard.highestSackedEnd(una);
+            final int firstNew = scoreboard.nextUnsacked(left - una > 0 ? left : una, right, una);
+            final long added = scoreboard.add(left, right, una, tcb.sndMax);
+            if (added > 0)
+            {
+                newlySacked += added;
+                tcb.lossDetector.onNewlySacked(firstNew, highestBefore);
+            }
         }
+        if (newlySacked > 0)
+        {
+            tcb.lossDetector.onProgress(nowNs);
+        }
+        tcb.lossDetector.afterSack(nowNs);
         return newlySacked;
+    }
+
+    /** RFC 2883 §4: the first block reports a duplicate when the ACK covers it or the second block contains it. */
+    private boolean isDsack(final int blocks)
+    {
+        final int left = tcp.sackLeftEdge(0);
+        final int right = tcp.sackRightEdge(0);
+        if (right - left <= 0)
+        {
+            return false;
+        }
+        if (right - tcp.acknowledgmentNumber() <= 0)
+        {
+            return true;
+        }
+        return blocks > 1 && left - tcp.sackLeftEdge(1) >= 0 && right - tcp.sackRightEdge(1) <= 0;
     }
 
     private void sampleRtt(final int ack, final long nowNs)

@@ -133,6 +133,14 @@ final class TcpSender
             tcb.retransmitHead = false;
             tcb.probePending = false;
         }
+        if (tcb.tlpPending)
+        {
+            if (!sendProbe(nowNs, sink, dataEnd))
+            {
+                return -(frames + 1);
+            }
+            frames++;
+        }
         boolean newData = false;
         while (true)
         {
@@ -177,6 +185,50 @@ final class TcpSender
     }
 
     /**
+     * RFC 8985 §7.3 tail loss probe, outside cwnd: new data when the peer's window has room, else the last segment
+     * again; in recovery, the hole at SND.UNA.
+     *
+     * @return false when the sink refused (the probe stays due).
+     */
+    private boolean sendProbe(final long nowNs, final FrameSink sink, final int dataEnd)
+    {
+        final int una = tcb.sndUna;
+        final long newRoom = Math.min(Math.min(segmentBytes, dataEnd - tcb.sndMax), tcb.sndWnd - (tcb.sndMax - una));
+        final boolean finSent = tcb.closeRequested && tcb.sndMax - dataEnd == 1;
+        final int seq;
+        final int length;
+        if (tcb.congestion.inRecovery() || tcb.sndNxt != tcb.sndMax)
+        {
+            seq = una;
+            length = Math.max(0, Math.min(tcb.scoreboard.holeEnd(una, una + segmentBytes, una), dataEnd) - una);
+        }
+        else if (newRoom > 0)
+        {
+            seq = tcb.sndMax;
+            length = (int)newRoom;
+        }
+        else
+        {
+            final int top = finSent ? dataEnd : tcb.sndMax;
+            seq = top - Math.min(segmentBytes, top - una);
+            length = top - seq;
+        }
+        final boolean fin = finSent && seq + length == dataEnd ||
+            tcb.closeRequested && seq == tcb.sndMax && seq + length == dataEnd;
+        if (length > 0 || fin)
+        {
+            if (!sendSegment(nowNs, sink, seq, length, fin))
+            {
+                return false;
+            }
+            tcb.lossDetector.onProbeSent(nowNs);
+            return true;
+        }
+        tcb.tlpPending = false;
+        return true;
+    }
+
+    /**
      * RFC 6675 NextSeg rule 1 (and rule 3 with {@code limit} the highest SACKed byte): resends the unSACKed bytes
      * from HighRxt up to {@code limit}, hole by hole, while cwnd less the pipe allows.
      *
@@ -211,6 +263,7 @@ final class TcpSender
             {
                 return -(frames + 1);
             }
+            tcb.lossDetector.onHeadRetransmitted(seq);
             tcb.highRxt = seq + length + (fin ? 1 : 0);
             tcb.counters.sackRetransmissions++;
             frames++;
@@ -225,10 +278,12 @@ final class TcpSender
     private int lostEnd()
     {
         final int una = tcb.sndUna;
-        final int boundary = tcb.scoreboard.lossBoundary(una, tcb.sendMss);
+        final int boundary = tcb.scoreboard.lossBoundary(una, tcb.sendMss, tcb.reorderingSegments);
         final int head = tcb.scoreboard.holeEnd(una, tcb.sndMax, una);
         final int headLost = head - una > segmentBytes ? una + segmentBytes : head;
-        return boundary - una > headLost - una ? boundary : headLost;
+        final int lost = boundary - una > headLost - una ? boundary : headLost;
+        final int rack = tcb.rackLostEnd;
+        return rack - una > lost - una && rack - tcb.sndMax <= 0 ? rack : lost;
     }
 
     /**
@@ -332,6 +387,7 @@ final class TcpSender
 
     private void onSequenceSent(final long nowNs, final int seq, final int end)
     {
+        tcb.lossDetector.onSent(nowNs, seq, end);
         if (seq - tcb.sndMax < 0)
         {
             tcb.counters.retransmissions++;
@@ -381,6 +437,7 @@ final class TcpSender
         {
             onRetransmissionTimeout(nowNs);
         }
+        tcb.lossDetector.runTimers(nowNs);
         if (tcb.persistDeadlineNs != NO_DEADLINE && nowNs - tcb.persistDeadlineNs >= 0)
         {
             tcb.persistDeadlineNs = NO_DEADLINE;
@@ -397,6 +454,7 @@ final class TcpSender
             return;
         }
         tcb.counters.timeouts++;
+        tcb.lossDetector.onTimeout();
         if (++tcb.consecutiveTimeouts > tcb.config.maxRetransmissions)
         {
             tcb.enterAborted(AbortReason.RETRANSMISSION_TIMEOUT);

@@ -22,12 +22,18 @@ final class SimulatedWire
         double refuseRate;
         long baseDelayNs = 1_000_000L;
         long jitterNs;
+        /** Chance per frame of holding it back until {@link #reorderWindowFrames} later frames overtook it. */
+        double reorderRate;
+        int reorderWindowFrames = 4;
+        /** A held frame goes out at the latest this long after it was sent, as the appliance's fault port does. */
+        long maxHoldNs = 2_000_000L;
 
         @Override
         public String toString()
         {
-            return String.format("loss=%.3f dup=%.3f corrupt=%.4f refuse=%.3f delayNs=%d jitterNs=%d",
-                lossRate, duplicateRate, corruptRate, refuseRate, baseDelayNs, jitterNs);
+            return String.format("loss=%.3f dup=%.3f corrupt=%.4f refuse=%.3f delayNs=%d jitterNs=%d reorder=%.3f/%d",
+                lossRate, duplicateRate, corruptRate, refuseRate, baseDelayNs, jitterNs, reorderRate,
+                reorderWindowFrames);
         }
     }
 
@@ -47,6 +53,25 @@ final class SimulatedWire
         }
     }
 
+    /** A frame held back for reordering: released after {@code framesLeft} later frames or at {@code releaseAtNs}. */
+    private static final class Held
+    {
+        final byte[] bytes;
+        final int toSide;
+        final long releaseAtNs;
+        int framesLeft;
+
+        Held(final byte[] bytes, final int toSide, final long releaseAtNs, final int framesLeft)
+        {
+            this.bytes = bytes;
+            this.toSide = toSide;
+            this.releaseAtNs = releaseAtNs;
+            this.framesLeft = framesLeft;
+        }
+    }
+
+    private final List<Held> held = new ArrayList<>();
+    long framesReordered;
     private final PriorityQueue<InFlight> queue = new PriorityQueue<>((a, b) ->
         a.deliverAtNs != b.deliverAtNs ? Long.compare(a.deliverAtNs, b.deliverAtNs) : Long.compare(a.order, b.order));
     private final SplittableRandom random;
@@ -131,7 +156,14 @@ final class SimulatedWire
             framesLost++;
             return true;
         }
+        if (faults.reorderRate > 0 && random.nextDouble() < faults.reorderRate)
+        {
+            framesReordered++;
+            held.add(new Held(bytes, toSide, nowNs + faults.maxHoldNs, faults.reorderWindowFrames));
+            return true;
+        }
         enqueue(toSide, bytes);
+        releaseHeld(toSide, false, nowNs);
         if (random.nextDouble() < faults.duplicateRate)
         {
             enqueue(toSide, bytes.clone());
@@ -150,9 +182,28 @@ final class SimulatedWire
         queue.add(new InFlight(bytes, toSide, nowNs + faults.baseDelayNs + jitter, order++));
     }
 
+    /** Counts one frame sent toward {@code toSide} past the held ones and enqueues those whose time has come. */
+    private void releaseHeld(final int toSide, final boolean timeOnly, final long atNs)
+    {
+        for (int i = 0; i < held.size(); i++)
+        {
+            final Held frame = held.get(i);
+            if (!timeOnly && frame.toSide == toSide)
+            {
+                frame.framesLeft--;
+            }
+            if (frame.framesLeft <= 0 || frame.releaseAtNs - atNs <= 0)
+            {
+                held.remove(i--);
+                queue.add(new InFlight(frame.bytes, frame.toSide, atNs + faults.baseDelayNs, order++));
+            }
+        }
+    }
+
     /** Hands every frame due by {@code nowNs} to its endpoint; returns how many. */
     int deliver(final long nowNs, final TcpEndpoint[] endpoints)
     {
+        releaseHeld(-1, true, nowNs);
         int delivered = 0;
         final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
         while (!queue.isEmpty() && queue.peek().deliverAtNs - nowNs <= 0)
@@ -167,6 +218,11 @@ final class SimulatedWire
 
     long nextDeliveryNs()
     {
-        return queue.isEmpty() ? TcpEndpoint.NO_DEADLINE : queue.peek().deliverAtNs;
+        long next = queue.isEmpty() ? TcpEndpoint.NO_DEADLINE : queue.peek().deliverAtNs;
+        for (int i = 0; i < held.size(); i++)
+        {
+            next = Math.min(next, held.get(i).releaseAtNs);
+        }
+        return next;
     }
 }
