@@ -437,8 +437,9 @@ final class LoadBalancingWiring implements AutoCloseable
     }
 
     /**
-     * Copies the stage's counters ({@code lb <counter>}) and the health checks' summed over the pools
-     * ({@code lb health_<counter>}) into the daemon's shared counters, once a second on the data path's thread.
+     * Copies the stage's counters ({@code lb <counter>}), the mappings it holds ({@code lb mappings}, a gauge) and the
+     * health checks' counters summed over the pools ({@code lb health_<counter>}) into the daemon's shared counters,
+     * once a second on the data path's thread.
      */
     void publishCounters(final CountersManager manager)
     {
@@ -454,8 +455,11 @@ final class LoadBalancingWiring implements AutoCloseable
             health[c.ordinal()] = manager.newCounter("lb health_" + c.name().toLowerCase(Locale.ROOT), LB_TYPE_ID);
         }
         final HealthCounter[] healthCounters = HealthCounter.values();
+        // the NAT mappings held now (a gauge): the counters cannot give it, mappings also go with reset flows
+        final AtomicCounter mappings = manager.newCounter("lb mappings", DirectCountersPublisher.JOURNAL_GAUGE_TYPE_ID);
         stage.countersSink(countersByOrdinal ->
         {
+            mappings.setOrdered(stage.mappingCount());
             for (int i = 0; i < stageCounters.length; i++)
             {
                 stageCounters[i].setOrdered(countersByOrdinal[i]);
