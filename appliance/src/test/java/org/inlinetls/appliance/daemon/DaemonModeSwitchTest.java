@@ -169,14 +169,14 @@ class DaemonModeSwitchTest
                     "t3 finished through the pool, t4 direct (t1, t3 and t4 through the engine), nothing reset");
 
                 // a broken file is refused; the last good configuration (direct) keeps serving
-                appender.list.clear();
+                clearLog();
                 Files.writeString(file, yaml(DIRECT).replace("listen: 10.99.0.1}", "listen: 10.99.0.1, mode: fast}"));
                 awaitLog("reload rejected: " + file + ":9: ");
                 final TlsTransfer t5 = begin(44_005, SERVICE, TlsTransfer.SERVER_MAC);
                 runUntil(() -> t5.clientGot.size() > DOWN_BYTES / 4, "t5 under way");
 
                 // the service removed: its flow in flight is reset on both legs and counted
-                appender.list.clear();
+                clearLog();
                 rewriteNoWait("  - {name: other, listen: 10.99.0.9}\n");
                 awaitLog("config reloaded (file changed): services +other -www");
                 runUntil(() -> t5.client.isAborted() && t5.server.isAborted(), "t5 reset on both legs");
@@ -207,13 +207,13 @@ class DaemonModeSwitchTest
     /** The new file written aside and renamed into place, then the reload awaited with the transfers running. */
     private void rewrite(final String services) throws Exception
     {
-        appender.list.clear();
+        clearLog();
         rewriteNoWait(services);
         final long deadline = System.nanoTime() + WAIT_NS;
-        while (appender.list.stream().noneMatch(e -> e.getFormattedMessage().startsWith("config reloaded (file " +
+        while (logEvents().stream().noneMatch(e -> e.getFormattedMessage().startsWith("config reloaded (file " +
             "changed): services ~www")))
         {
-            assertTrue(System.nanoTime() - deadline < 0, "the reload: " + messages());
+            assertTrue(System.nanoTime() - deadline < 0, () -> "the reload: " + messages());
             pump();
         }
         // the data path takes the change on its next duty cycle: a few more rounds before the next SYN
@@ -234,16 +234,36 @@ class DaemonModeSwitchTest
     private void awaitLog(final String prefix) throws Exception
     {
         final long deadline = System.nanoTime() + WAIT_NS;
-        while (appender.list.stream().noneMatch(e -> e.getFormattedMessage().startsWith(prefix)))
+        while (logEvents().stream().noneMatch(e -> e.getFormattedMessage().startsWith(prefix)))
         {
-            assertTrue(System.nanoTime() - deadline < 0, "waited for '" + prefix + "': " + messages());
+            assertTrue(System.nanoTime() - deadline < 0, () -> "waited for '" + prefix + "': " + messages());
             pump();
         }
     }
 
     private List<String> messages()
     {
-        return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        return logEvents().stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /**
+     * A copy of the events logged so far: the daemon's threads append while the test reads, and the appender's list
+     * is only safe under the appender's own lock (AppenderBase.doAppend holds it).
+     */
+    private List<ILoggingEvent> logEvents()
+    {
+        synchronized (appender)
+        {
+            return new ArrayList<>(appender.list);
+        }
+    }
+
+    private void clearLog()
+    {
+        synchronized (appender)
+        {
+            appender.list.clear();
+        }
     }
 
     private void runUntil(final BooleanSupplier condition, final String what) throws Exception

@@ -124,7 +124,10 @@ class DaemonReloadTest
                 assertEquals(443, synThrough(a, d, ONE), "the removed service is bridged");
                 assertEquals(80, synThrough(a, d, TWO));
 
-                appender.list.clear();
+                synchronized (appender) // the daemon's threads append under the appender's lock
+                {
+                    appender.list.clear();
+                }
                 daemon.requestReload(); // what SIGHUP does
                 awaitLog("config reloaded (SIGHUP): nothing");
                 assertEquals(List.of("two"),
@@ -136,11 +139,19 @@ class DaemonReloadTest
     private void awaitLog(final String prefix) throws InterruptedException
     {
         final long deadline = System.nanoTime() + WAIT_NS;
-        while (appender.list.stream().noneMatch(e -> e.getFormattedMessage().startsWith(prefix)))
+        while (messages().stream().noneMatch(m -> m.startsWith(prefix)))
         {
-            assertTrue(System.nanoTime() - deadline < 0, "waited for '" + prefix + "': " +
-                appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+            assertTrue(System.nanoTime() - deadline < 0, () -> "waited for '" + prefix + "': " + messages());
             Thread.sleep(20);
+        }
+    }
+
+    /** The messages logged so far, copied under the appender's lock (the daemon's threads append under it). */
+    private List<String> messages()
+    {
+        synchronized (appender)
+        {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 
