@@ -1333,9 +1333,10 @@ fi
 # segment plus a record's overhead) downloads through the direct service: the appliance must switch the
 # flow's server->client direction to proxy handling (counter switches_to_proxy_small_window on /metrics),
 # carry the download there byte-exact, and switch back for the close (switches_to_cut_through).
-# Clean lab only for now: under --faults one run in three stalled before the switch (a server retransmission resent
-# in a piece smaller than its interval while the client's window keeps the server's window below the rest: the
-# kept part waits for bytes the server sends only after an ACK; known bug, see the issue notes of 2026-12-07).
+# Clean lab only for now: under --faults one run in three stalled before the switch (suspected: a server
+# retransmission resent in a piece smaller than its interval while the client's window keeps the server's window
+# below the rest, so the kept part waits for bytes the server sends only after an ACK; see the issue notes of
+# 2026-12-07).
 if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ] && [ "$QUICK" = 0 ] && [ "$FAULTS" = 0 ]; then
     tiny_kib=1024
     head -c $((tiny_kib * 1024)) /dev/urandom > "$WORK/server/www/file-tiny.bin"
