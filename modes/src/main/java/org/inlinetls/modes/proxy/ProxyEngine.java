@@ -61,7 +61,8 @@ public final class ProxyEngine implements FrameClassifier
      * @param timeWaitNs         TIME-WAIT of the appliance's endpoints (a flow's memory is held that long).
      * @param sackPermitted      offer SACK-permitted on both legs (RFC 2018 blocks and RFC 6675 recovery where the
      *                           peer agrees).
-     * @param isnSeed            seed of the endpoints' initial sequence numbers (random in production).
+     * @param isnSeed            the secret of the endpoints' initial sequence numbers and timestamp offsets (random
+     *                           in production; see {@link TcpConfig#isnSeed}).
      */
     public record Settings(
         List<Service> services,
@@ -152,7 +153,6 @@ public final class ProxyEngine implements FrameClassifier
     private final FrameSink clientSink;
     private final FrameSink serverSink;
     private long memoryUsedBytes;
-    private long flowsOpened;
     private long nextTimerNs = TcpEndpoint.NO_DEADLINE;
     private long nextScanNs;
     /** The clock of the duty cycle in progress. */
@@ -310,10 +310,9 @@ public final class ProxyEngine implements FrameClassifier
             .localMac(serverMac).remoteMac(clientMac)
             .localAddress(address(service.ipv4Address())).remoteAddress(address(clientAddress))
             .localPort(service.listenPort()).remotePort(frame.srcPort)
-            .isnSeed(settings.isnSeed() + 2 * flowsOpened));
+            .isnSeed(settings.isnSeed()).isnClockNs(nowNs));
         final ServerHandshake serverHandshake = new HandshakeEngine(handshake);
         flow.open(service, clientAddress, frame.srcPort, clientMac, serverMac, client, serverHandshake, nowNs);
-        flowsOpened++;
         memoryUsedBytes += cost;
         final long key = key(clientAddress, frame.srcPort);
         flow.next = flows.get(key);
@@ -331,7 +330,7 @@ public final class ProxyEngine implements FrameClassifier
             .localMac(flow.clientMac).remoteMac(flow.serverMac)
             .localAddress(address(flow.clientAddress)).remoteAddress(address(flow.service.ipv4Address()))
             .localPort(flow.clientPort).remotePort(flow.service.backendPort())
-            .isnSeed(settings.isnSeed() + 2 * flowsOpened + 1));
+            .isnSeed(settings.isnSeed()).isnClockNs(clockNs));
     }
 
     private TcpConfig endpointConfig()

@@ -34,6 +34,7 @@ public final class TcpConfig
     int maxRetransmissions = 15;
     long timeWaitNs = TimeUnit.SECONDS.toNanos(60);
     long isnSeed;
+    long isnClockNs;
     int maxOutOfOrderRanges = 64;
 
     public TcpConfig localMac(final long mac)
@@ -163,10 +164,24 @@ public final class TcpConfig
         return this;
     }
 
-    /** Seed of the initial sequence number, so a run is reproducible. */
+    /**
+     * The secret the initial sequence number and the timestamp offset are derived from (RFC 6528, RFC 7323 §5.4):
+     * random in production, fixed so a simulated run is reproducible. Endpoints of one engine share it: the ISN is a
+     * keyed hash of the connection's four addresses and ports plus {@link #isnClockNs} in 4-microsecond ticks, the
+     * timestamp offset a keyed hash of the two addresses, so a new connection on a four-tuple whose last one the peer
+     * still holds in TIME-WAIT sends a higher ISN and newer timestamps than that one did, and the peer accepts its SYN
+     * (Linux answers an older one with an ACK of the old connection and the connect waits a retransmission timeout).
+     */
     public TcpConfig isnSeed(final long seed)
     {
         this.isnSeed = seed;
+        return this;
+    }
+
+    /** The clock part of the initial sequence number (RFC 6528's M): the time the connection is created. */
+    public TcpConfig isnClockNs(final long nowNs)
+    {
+        this.isnClockNs = nowNs;
         return this;
     }
 

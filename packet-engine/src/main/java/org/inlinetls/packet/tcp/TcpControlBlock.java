@@ -101,6 +101,9 @@ final class TcpControlBlock
     long rttStartNs;
 
 
+    /** RFC 6528's clock: the ISN's clock part advances once every 4 microseconds. */
+    private static final long ISN_CLOCK_TICK_NS = 4_000L;
+
     TcpControlBlock(final TcpConfig config)
     {
         this.config = config;
@@ -113,9 +116,23 @@ final class TcpControlBlock
             shift++;
         }
         this.offeredShift = shift;
-        final long mixed = mix(config.isnSeed ^ ((long)config.localPort << 16 | config.remotePort));
-        this.iss = (int)mixed;
-        this.timestampOffset = (int)(mixed >>> 32);
+        // RFC 6528: ISN = M + F(four-tuple, secret), M a 4-microsecond clock; RFC 7323 §5.4: the timestamp offset a
+        // keyed hash of the address pair, so it never moves back between incarnations of a four-tuple
+        final long secret = mix(config.isnSeed);
+        final long addressPair = mix(secret ^ hash(config.localAddress) ^ mix(hash(config.remoteAddress)));
+        this.iss = (int)mix(addressPair ^ ((long)config.localPort << 16 | config.remotePort)) +
+            (int)(config.isnClockNs / ISN_CLOCK_TICK_NS);
+        this.timestampOffset = (int)(addressPair >>> 32);
+    }
+
+    private static long hash(final byte[] address)
+    {
+        long h = 0;
+        for (final byte b : address)
+        {
+            h = h * 31 + (b & 0xFF);
+        }
+        return h;
     }
 
     void queueReset(final int seq, final int ack, final int flags)

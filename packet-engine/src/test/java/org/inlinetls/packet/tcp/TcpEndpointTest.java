@@ -39,6 +39,57 @@ class TcpEndpointTest
         return TcpSimulation.config(side, ipv6).isnSeed(side).maxRtoNs(4 * SECOND_NS).timeWaitNs(10 * SECOND_NS);
     }
 
+    /**
+     * RFC 6528 / RFC 7323 §5.4: endpoints sharing a secret give a later connection on the same four-tuple a higher ISN
+     * and timestamps that did not move back (a peer holding the last one in TIME-WAIT accepts the SYN; Linux answers an
+     * older one with the old connection's ACK, and the connect waited a whole RTO: seen in the full-proxy lab), while
+     * another four-tuple's ISN is unrelated.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = { false, true })
+    void shouldGiveAReusedFourTupleAHigherIsnAndNewerTimestamps(final boolean ipv6)
+    {
+        final long secret = 0x5EC2E7L;
+        for (long t0 = 0; t0 < 50 * SECOND_NS; t0 += 3_700_000_123L)
+        {
+            final int[] first = synOf(TcpSimulation.config(CLIENT, ipv6).isnSeed(secret).isnClockNs(t0), t0);
+            final long t1 = t0 + 2_000_000L; // 2 ms later: the previous connection's 8 round trips, or a page
+            final int[] again = synOf(TcpSimulation.config(CLIENT, ipv6).isnSeed(secret).isnClockNs(t1), t1);
+            assertTrue(again[0] - first[0] >= 400 && again[0] - first[0] <= 600,
+                "ISN moved " + (again[0] - first[0]) + " in 2 ms (500 ticks of 4 us)");
+            assertEquals(2, again[1] - first[1], "TSval follows the millisecond clock with one offset");
+            final int[] otherPort = synOf(TcpSimulation.config(CLIENT, ipv6).localPort(40002).isnSeed(secret)
+                .isnClockNs(t1), t1);
+            assertTrue(Math.abs(otherPort[0] - again[0]) > 1_000_000, "another four-tuple's ISN is unrelated");
+            assertEquals(again[1], otherPort[1], "the timestamp offset is the address pair's");
+        }
+        final int[] otherSecret = synOf(TcpSimulation.config(CLIENT, ipv6).isnSeed(secret + 1), 0);
+        final int[] same = synOf(TcpSimulation.config(CLIENT, ipv6).isnSeed(secret), 0);
+        assertTrue(otherSecret[0] != same[0] && otherSecret[1] != same[1], "the secret keys both");
+    }
+
+    /** The sequence number and TSval of the SYN an endpoint with this config sends at {@code nowNs}. */
+    private static int[] synOf(final TcpConfig config, final long nowNs)
+    {
+        final TcpEndpoint endpoint = new TcpEndpoint(config);
+        endpoint.connect(nowNs);
+        final List<byte[]> frames = new ArrayList<>();
+        endpoint.poll(nowNs, (buffer, offset, length) ->
+        {
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            return frames.add(copy);
+        });
+        assertEquals(1, frames.size());
+        final ParsedFrame parsed = new ParsedFrame();
+        final UnsafeBuffer buffer = new UnsafeBuffer(frames.get(0));
+        assertEquals(FrameAnomaly.NONE, new FrameParser().parse(buffer, 0, frames.get(0).length, parsed));
+        final TcpHeaderFlyweight tcp = new TcpHeaderFlyweight();
+        tcp.wrap(buffer, parsed.l4Offset, parsed.l4Length);
+        assertTrue(tcp.hasFlags(TcpHeaderFlyweight.SYN) && tcp.hasTimestamps());
+        return new int[] {tcp.sequenceNumber(), tcp.timestampValue()};
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = { false, true })
     void shouldEmitFramesThatParseWithValidChecksums(final boolean ipv6)
