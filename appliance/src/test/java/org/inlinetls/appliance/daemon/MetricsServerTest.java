@@ -158,6 +158,7 @@ class MetricsServerTest
         manager.newCounter("config reloads_rejected", 200);
         manager.newCounter("export plaintext_dropped", DirectCountersPublisher.DIRECT_TYPE_ID);
         new LatencyHistogram(manager, "bridge");
+        new ProxyCountersPublisher(manager, 1 << 20);
         final Set<String> offered = new HashSet<>();
         for (final String series : parse(MetricsServer.render(manager)).keySet())
         {
