@@ -10,8 +10,9 @@
 #              proxy). The daemon lab.sh started is stopped; then, for each mode in turn, this script starts it
 #              from a copy of the lab's appliance.yaml holding the direct service plus that mode's service only
 #              (the source-hash VIP is left out), journal.maxFlows raised (the lab's 1024 is too few for the
-#              idle-flow test) and, for the full proxy, fullProxy.memoryBudgetMb raised to hold the idle flows
-#              (the default 512 MiB holds about 1,490 flows of 352 KiB); paths are kept; the journal files are
+#              idle-flow test) and, for the full proxy, fullProxy.memoryBudgetMb raised as if every flow held its
+#              352 KiB of buffers at once (idle flows hold none; the raise keeps admission from ever binding during
+#              a run); paths are kept; the journal files are
 #              removed between the daemons, so that each mode starts from the same state.
 #   haproxy    `scripts/lab.sh --keep --bridge kernel`; the Linux bridge br0 in the appliance namespace gets
 #              198.18.0.3/24 and HAProxy (Debian package, nbthread 1, mode tcp) listens on 198.18.0.3:443
@@ -85,8 +86,8 @@ Options:
 Environment:
   LAB_PREFIX          namespace prefix (default itlsh)
   APPLIANCE_JAVA_HOME the JDK the daemon runs on (default: the newest, as scripts/appliance picks)
-  APPLIANCE_JAVA_OPTS extra JVM options for the daemon (e.g. -Xmx8g: the full proxy's idle flows hold
-                      352 KiB of heap buffers each, 3.4 GiB for 10,000)
+  APPLIANCE_JAVA_OPTS extra JVM options for the daemon (e.g. -Xmx8g; the full proxy's flows borrow up
+                      to 352 KiB of heap buffers each while they move bytes, none while idle)
 
 Per-run rows, logs and summary.md are kept in /tmp/PREFIX-bench-tls.XXXXXX.
 Needs root. Installs haproxy, apache2-utils (ab) and jq when missing.

@@ -1,31 +1,42 @@
 package org.inlinetls.modes.proxy;
 
+import org.inlinetls.packet.tcp.BufferPool;
 import org.inlinetls.packet.tcp.TcpEndpoint;
 
 /**
  * A bounded FIFO of bytes between one flow's two legs (plaintext on its way to the backend, or records on their way
- * to the client) that an endpoint's send buffer could not take yet; a ring over one array allocated with the flow.
+ * to the client) that an endpoint's send buffer could not take yet; a ring over one array borrowed from the engine's
+ * {@link BufferPool} while it holds bytes and given back when it empties, so an idle flow holds none.
  * <p>
  * Bytes may be appended uncommitted (plaintext of a record whose tag has not been checked yet): they take room but
  * are not drained until {@link #commit()}, and {@link #discardUncommitted()} drops them.
  * <p>
- * Single-threaded, no allocation after construction.
+ * Single-threaded, no allocation once the pool has arrays to lend.
  */
 final class ByteStage
 {
-    private final byte[] ring;
+    private final BufferPool pool;
+    private final int capacity;
+    private byte[] ring;
     private long head;
     private long committed;
     private long tail;
 
-    ByteStage(final int capacityBytes)
+    ByteStage(final int capacityBytes, final BufferPool pool)
     {
-        this.ring = new byte[capacityBytes];
+        this.capacity = capacityBytes;
+        this.pool = pool;
     }
 
     int capacityBytes()
     {
-        return ring.length;
+        return capacity;
+    }
+
+    /** Whether the ring's array is borrowed now. */
+    boolean holdsMemory()
+    {
+        return null != ring;
     }
 
     int readableBytes()
@@ -35,7 +46,7 @@ final class ByteStage
 
     int freeBytes()
     {
-        return ring.length - readableBytes();
+        return capacity - readableBytes();
     }
 
     boolean isEmpty()
@@ -53,6 +64,7 @@ final class ByteStage
         head = 0;
         committed = 0;
         tail = 0;
+        releaseIfEmpty();
     }
 
     /** Makes every byte appended so far drainable. */
@@ -65,6 +77,7 @@ final class ByteStage
     void discardUncommitted()
     {
         tail = committed;
+        releaseIfEmpty();
     }
 
     /** Appends {@code length} bytes, committed. */
@@ -85,8 +98,16 @@ final class ByteStage
         {
             throw new IllegalStateException("stage overflow: " + length + " > " + freeBytes());
         }
-        final int at = (int)(tail % ring.length);
-        final int first = Math.min(length, ring.length - at);
+        if (length == 0)
+        {
+            return;
+        }
+        if (null == ring)
+        {
+            ring = pool.acquire(capacity, false);
+        }
+        final int at = (int)(tail % capacity);
+        final int first = Math.min(length, capacity - at);
         System.arraycopy(src, offset, ring, at, first);
         System.arraycopy(src, offset + first, ring, 0, length - first);
         tail += length;
@@ -102,8 +123,8 @@ final class ByteStage
         int total = 0;
         while (head != committed)
         {
-            final int at = (int)(head % ring.length);
-            final int contiguous = (int)Math.min(committed - head, ring.length - at);
+            final int at = (int)(head % capacity);
+            final int contiguous = (int)Math.min(committed - head, capacity - at);
             final int taken = endpoint.write(ring, at, contiguous);
             head += taken;
             total += taken;
@@ -112,6 +133,16 @@ final class ByteStage
                 break;
             }
         }
+        releaseIfEmpty();
         return total;
+    }
+
+    private void releaseIfEmpty()
+    {
+        if (head == tail && null != ring)
+        {
+            pool.release(ring);
+            ring = null;
+        }
     }
 }

@@ -23,6 +23,7 @@ import org.inlinetls.packet.flyweight.EthernetFlyweight;
 import org.inlinetls.packet.flyweight.Ipv4HeaderFlyweight;
 import org.inlinetls.packet.flyweight.TcpHeaderFlyweight;
 import org.inlinetls.packet.frame.ParsedFrame;
+import org.inlinetls.packet.tcp.BufferPool;
 import org.inlinetls.packet.tcp.FrameSink;
 import org.inlinetls.packet.tcp.TcpConfig;
 import org.inlinetls.packet.tcp.TcpEndpoint;
@@ -38,9 +39,12 @@ import org.slf4j.LoggerFactory;
  * connected from the client's own address and port, whose replies pass the bridge anyway. The backend leg carries
  * plaintext; records toward the client carry up to 16 KiB each.
  * <p>
- * Memory: a flow costs its two endpoints' send and receive buffers and its two stages, all allocated when it opens
- * (the control path) and none per packet; a SYN that would take the flows past {@link Settings#memoryBudgetBytes()}
- * is answered with a RST and counted. IPv4, untagged frames only in this version. Single-threaded.
+ * Memory: a flow's two endpoints' send and receive buffers and its two stages borrow their arrays from one
+ * {@link BufferPool} while they hold bytes and give them back when they empty, so an idle flow holds none of them
+ * (memory follows the bytes in flight); nothing is allocated per packet once the pool has arrays to lend. A SYN is
+ * answered with a RST (counted) unless the pool has room for one more flow's worst case ({@link
+ * Settings#flowCostBytes()}) under {@link Settings#memoryBudgetBytes()}; past the budget, receive buffers refuse
+ * arriving segments (the peers send them again) while bytes already held may still move on and free memory. IPv4, untagged frames only in this version. Single-threaded.
  */
 public final class ProxyEngine implements FrameClassifier
 {
@@ -56,7 +60,7 @@ public final class ProxyEngine implements FrameClassifier
      * @param receiveBufferBytes each endpoint's receive buffer (its largest advertised window).
      * @param sendBufferBytes    each endpoint's send buffer (bytes written and not yet acknowledged).
      * @param stageBytes         each of a flow's two stages (at least {@link #MIN_STAGE_BYTES}).
-     * @param memoryBudgetBytes  the sum of every flow's buffers above which new flows are refused.
+     * @param memoryBudgetBytes  bytes of buffers the flows may borrow (see the class comment).
      * @param idleTimeoutNs      a flow with no frame this long is reset on both legs.
      * @param timeWaitNs         TIME-WAIT of the appliance's endpoints (a flow's memory is held that long).
      * @param sackPermitted      offer SACK-permitted on both legs (RFC 2018 blocks and RFC 6675 recovery where the
@@ -93,7 +97,7 @@ public final class ProxyEngine implements FrameClassifier
             }
         }
 
-        /** Bytes one flow holds: four endpoint buffers and two stages. */
+        /** Bytes one flow holds at most: four endpoint buffers and two stages, all full. */
         public long flowCostBytes()
         {
             return 2L * (receiveBufferBytes + sendBufferBytes + stageBytes);
@@ -107,7 +111,7 @@ public final class ProxyEngine implements FrameClassifier
         /**
          * @param countersByOrdinal the values by {@link ProxyCounter#ordinal()}; read them now, do not keep the array.
          * @param flows             flows held now.
-         * @param memoryUsedBytes   bytes of buffers they hold.
+         * @param memoryUsedBytes   bytes of buffers they borrow now.
          */
         void publish(long[] countersByOrdinal, int flows, long memoryUsedBytes);
     }
@@ -116,6 +120,7 @@ public final class ProxyEngine implements FrameClassifier
     private static final long COUNTERS_PUBLISH_INTERVAL_NS = 1_000_000_000L;
     private static final int SCRATCH_BYTES = 1 << 16;
     private static final int POOL_MAX = 256;
+    private static final long MAX_POOLED_BYTES = 64L << 20;
 
     /**
      * How long the backend port of a service no longer in the table stays protected (a backend segment of no flow is
@@ -152,7 +157,7 @@ public final class ProxyEngine implements FrameClassifier
         new RateLimitedLog(LoggerFactory.getLogger(ProxyEngine.class), 1_000_000_000L);
     private final FrameSink clientSink;
     private final FrameSink serverSink;
-    private long memoryUsedBytes;
+    private final BufferPool bufferPool;
     private long nextTimerNs = TcpEndpoint.NO_DEADLINE;
     private long nextScanNs;
     /** The clock of the duty cycle in progress. */
@@ -167,6 +172,8 @@ public final class ProxyEngine implements FrameClassifier
         this.services = new ProxyServices(settings.services());
         this.handshake = settings.handshake();
         this.memoryBudgetBytes = settings.memoryBudgetBytes();
+        // arrays given back are kept for reuse up to an eighth of the budget (at most 64 MiB), the rest collected
+        this.bufferPool = new BufferPool(memoryBudgetBytes, Math.min(memoryBudgetBytes / 8, MAX_POOLED_BYTES));
         this.idleTimeoutNs = settings.idleTimeoutNs();
         this.timeWaitNs = settings.timeWaitNs();
         this.out = out;
@@ -296,7 +303,7 @@ public final class ProxyEngine implements FrameClassifier
         final ParsedFrame frame, final long nowNs)
     {
         final long cost = settings.flowCostBytes();
-        if (memoryUsedBytes + cost > memoryBudgetBytes)
+        if (bufferPool.lentBytes() + cost > memoryBudgetBytes)
         {
             count(ProxyCounter.FLOWS_REFUSED_MEMORY);
             onUnknownSegment(buffer, frame, true);
@@ -313,7 +320,6 @@ public final class ProxyEngine implements FrameClassifier
             .isnSeed(settings.isnSeed()).isnClockNs(nowNs));
         final ServerHandshake serverHandshake = new HandshakeEngine(handshake);
         flow.open(service, clientAddress, frame.srcPort, clientMac, serverMac, client, serverHandshake, nowNs);
-        memoryUsedBytes += cost;
         final long key = key(clientAddress, frame.srcPort);
         flow.next = flows.get(key);
         flows.put(key, flow);
@@ -337,7 +343,7 @@ public final class ProxyEngine implements FrameClassifier
     {
         return new TcpConfig().mss(settings.mss()).receiveBufferBytes(settings.receiveBufferBytes())
             .sendBufferBytes(settings.sendBufferBytes()).timestamps(true).windowScale(true)
-            .sackPermitted(settings.sackPermitted()).timeWaitNs(timeWaitNs);
+            .sackPermitted(settings.sackPermitted()).timeWaitNs(timeWaitNs).bufferPool(bufferPool);
     }
 
     private void pumpFlow(final ProxyFlow flow, final long nowNs)
@@ -411,7 +417,6 @@ public final class ProxyEngine implements FrameClassifier
             active.set(index, last);
             last.activeIndex = index;
         }
-        memoryUsedBytes -= settings.flowCostBytes();
         flow.countRetransmissions();
         flow.release();
         if (pool.size() < POOL_MAX)
@@ -429,7 +434,7 @@ public final class ProxyEngine implements FrameClassifier
         if (null != countersSink && nowNs - nextCountersPublishNs >= 0)
         {
             nextCountersPublishNs = nowNs + COUNTERS_PUBLISH_INTERVAL_NS;
-            countersSink.publish(counters, active.size(), memoryUsedBytes);
+            countersSink.publish(counters, active.size(), bufferPool.lentBytes());
         }
         if (active.isEmpty() || (nowNs - nextTimerNs < 0 && nowNs - nextScanNs < 0))
         {
@@ -561,6 +566,7 @@ public final class ProxyEngine implements FrameClassifier
         services = new ProxyServices(table.services(), table.elsewhere(), table.handedOver());
         handshake = table.handshake();
         memoryBudgetBytes = table.memoryBudgetBytes();
+        bufferPool.budgetBytes(memoryBudgetBytes);
         idleTimeoutNs = table.idleTimeoutNs();
         timeWaitNs = table.timeWaitNs();
         for (final Service old : previous.all())
@@ -698,10 +704,16 @@ public final class ProxyEngine implements FrameClassifier
         return settings.flowCostBytes();
     }
 
-    /** Bytes of buffers the flows now hold (what the budget is checked against). */
+    /** Bytes of buffers the flows borrow now (what the budget is checked against). */
     public long memoryUsedBytes()
     {
-        return memoryUsedBytes;
+        return bufferPool.lentBytes();
+    }
+
+    /** Where the flows' buffers and stages borrow their arrays. */
+    BufferPool bufferPool()
+    {
+        return bufferPool;
     }
 
     /** The flows in flight, for logs and assertion messages (never keys). */

@@ -76,8 +76,8 @@ final class ProxyFlow implements RecordListener
     ProxyFlow(final ProxyEngine engine, final int stageBytes)
     {
         this.engine = engine;
-        this.toServer = new ByteStage(stageBytes);
-        this.toClient = new ByteStage(stageBytes);
+        this.toServer = new ByteStage(stageBytes, engine.bufferPool());
+        this.toClient = new ByteStage(stageBytes, engine.bufferPool());
     }
 
     /** Takes a new connection: the client endpoint listens and is given the client's SYN next by the engine. */
@@ -95,7 +95,7 @@ final class ProxyFlow implements RecordListener
         client.listen();
     }
 
-    /** Forgets everything but the stages, for reuse; zeroes the keys. */
+    /** Forgets everything for reuse (buffers' arrays go back to the engine's pool); zeroes the keys. */
     void release()
     {
         if (null != handshake)
@@ -105,6 +105,14 @@ final class ProxyFlow implements RecordListener
         if (null != keys)
         {
             keys.destroy();
+        }
+        if (null != client)
+        {
+            client.releaseMemory();
+        }
+        if (null != server)
+        {
+            server.releaseMemory();
         }
         handshake = null;
         keys = null;

@@ -134,7 +134,10 @@ class ProxyModeSimulationTest
         final ProxySimulation simulation = new ProxySimulation(setup).slowBackend(30_000_000_000L);
         assertNull(simulation.run());
         final long cost = 2L * (64 * 1024 + 64 * 1024 + ProxyEngine.Settings.MIN_STAGE_BYTES);
-        assertEquals(cost, simulation.peakMemoryBytes());
+        // buffers borrow their arrays while they hold bytes: at most the flow's six, at least the upload's three
+        // (the client's receive buffer, the stage toward the backend, the backend leg's send buffer, all full)
+        assertTrue(simulation.peakMemoryBytes() <= cost && simulation.peakMemoryBytes() >=
+            64 * 1024 + 64 * 1024 + ProxyEngine.Settings.MIN_STAGE_BYTES, "peak " + simulation.peakMemoryBytes());
         // what the client got acknowledged while the backend slept fits the appliance's buffers and the backend's
         // own receive window (plus the handshake and record overhead): the rest waited in the client
         final long acked = simulation.clientAckedWhenBackendReads();

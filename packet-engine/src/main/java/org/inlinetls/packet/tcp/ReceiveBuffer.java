@@ -12,25 +12,54 @@ import org.agrona.MutableDirectBuffer;
  * readOffset + capacity)}; everything from {@link #nextOffset()} to the end of that is the receive window, so
  * out-of-order bytes always have their place and the window's right edge never moves left. Bytes arriving twice are
  * written twice to the same place with the same value (the peer sends one stream) and delivered once.
+ * <p>
+ * The ring's array is borrowed from a {@link BufferPool} when bytes arrive and given back whenever everything
+ * received has been read and nothing waits out of order, so an idle connection holds none; when the pool refuses
+ * (its budget is used up) the segment is not kept and the peer sends it again.
  */
 final class ReceiveBuffer
 {
-    private final byte[] ring;
+    private final BufferPool pool;
+    private final int capacity;
+    private byte[] ring;
     /** Sorted, disjoint, non-adjacent [start, end) pairs of out-of-order data, all above {@link #nextOffset}. */
     private final long[] ranges;
     private int rangeCount;
     private long readOffset;
     private long nextOffset;
 
+    /** A buffer with a pool of its own, without a budget. */
     ReceiveBuffer(final int capacityBytes, final int maxRanges)
     {
-        ring = new byte[capacityBytes];
+        this(capacityBytes, maxRanges, BufferPool.unbounded());
+    }
+
+    ReceiveBuffer(final int capacityBytes, final int maxRanges, final BufferPool pool)
+    {
+        this.capacity = capacityBytes;
+        this.pool = pool;
         ranges = new long[maxRanges * 2];
     }
 
     int capacity()
     {
-        return ring.length;
+        return capacity;
+    }
+
+    /** Whether the ring's array is borrowed now (bytes wait to be read, in order or not). */
+    boolean holdsMemory()
+    {
+        return null != ring;
+    }
+
+    /** Gives the ring's array back when nothing in it waits (or the connection is gone: {@code force}). */
+    void releaseMemory(final boolean force)
+    {
+        if (null != ring && (force || (readOffset == nextOffset && rangeCount == 0)))
+        {
+            pool.release(ring);
+            ring = null;
+        }
     }
 
     /** Stream offset of the first byte not yet received in order (RCV.NXT, less the SYN). */
@@ -48,7 +77,7 @@ final class ReceiveBuffer
     /** Free space from {@link #nextOffset()}: the receive window. */
     int windowBytes()
     {
-        return ring.length - readableBytes();
+        return capacity - readableBytes();
     }
 
     boolean hasOutOfOrder()
@@ -103,15 +132,24 @@ final class ReceiveBuffer
             from += (int)(nextOffset - start);
             start = nextOffset;
         }
-        end = Math.min(end, readOffset + ring.length);
-        if (end <= start || !addRange(start, end))
+        end = Math.min(end, readOffset + capacity);
+        if (end <= start)
         {
+            return false;
+        }
+        if (null == ring && null == (ring = pool.acquire(capacity, true)))
+        {
+            return false; // the pool's budget is used up: the peer sends it again
+        }
+        if (!addRange(start, end))
+        {
+            releaseMemory(false);
             return false;
         }
         for (long at = start; at < end; )
         {
             final int index = index(at);
-            final int chunk = (int)Math.min(end - at, ring.length - index);
+            final int chunk = (int)Math.min(end - at, capacity - index);
             src.getBytes(from, ring, index, chunk);
             from += chunk;
             at += chunk;
@@ -132,11 +170,12 @@ final class ReceiveBuffer
         while (done < count)
         {
             final int index = index(readOffset + done);
-            final int chunk = Math.min(count - done, ring.length - index);
+            final int chunk = Math.min(count - done, capacity - index);
             System.arraycopy(ring, index, dst, offset + done, chunk);
             done += chunk;
         }
         readOffset += count;
+        releaseMemory(false);
         return count;
     }
 
@@ -148,11 +187,12 @@ final class ReceiveBuffer
         while (done < count)
         {
             final int index = index(readOffset + done);
-            final int chunk = Math.min(count - done, ring.length - index);
+            final int chunk = Math.min(count - done, capacity - index);
             dst.putBytes(offset + done, ring, index, chunk);
             done += chunk;
         }
         readOffset += count;
+        releaseMemory(false);
         return count;
     }
 
@@ -200,6 +240,6 @@ final class ReceiveBuffer
 
     private int index(final long streamOffset)
     {
-        return (int)(streamOffset % ring.length);
+        return (int)(streamOffset % capacity);
     }
 }

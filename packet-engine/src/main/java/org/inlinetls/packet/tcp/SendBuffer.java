@@ -4,19 +4,24 @@ import org.agrona.DirectBuffer;
 
 /**
  * The bytes an endpoint has accepted from its application and the peer has not yet acknowledged, in a fixed ring.
+ * The ring's array is borrowed from a {@link BufferPool} when the first byte is written and given back whenever
+ * every byte is acknowledged, so an idle connection holds none.
  * <p>
  * Positions are stream offsets: the count of bytes written before that byte since the connection opened, so they
  * never wrap; the endpoint maps them to sequence numbers as {@code ISS + 1 + offset}.
  */
 final class SendBuffer
 {
-    private final byte[] ring;
+    private final BufferPool pool;
+    private final int capacity;
+    private byte[] ring;
     private long headOffset;
     private long tailOffset;
 
-    SendBuffer(final int capacityBytes)
+    SendBuffer(final int capacityBytes, final BufferPool pool)
     {
-        ring = new byte[capacityBytes];
+        this.capacity = capacityBytes;
+        this.pool = pool;
     }
 
     /** Stream offset of the oldest unacknowledged byte. */
@@ -33,17 +38,27 @@ final class SendBuffer
 
     int freeBytes()
     {
-        return ring.length - (int)(tailOffset - headOffset);
+        return capacity - (int)(tailOffset - headOffset);
+    }
+
+    /** Whether the ring's array is borrowed now (bytes wait for their acknowledgment). */
+    boolean holdsMemory()
+    {
+        return null != ring;
     }
 
     int write(final byte[] src, final int offset, final int length)
     {
         final int accepted = Math.min(length, freeBytes());
+        if (accepted > 0 && null == ring)
+        {
+            ring = pool.acquire(capacity, false);
+        }
         int done = 0;
         while (done < accepted)
         {
             final int at = index(tailOffset + done);
-            final int chunk = Math.min(accepted - done, ring.length - at);
+            final int chunk = Math.min(accepted - done, capacity - at);
             System.arraycopy(src, offset + done, ring, at, chunk);
             done += chunk;
         }
@@ -54,11 +69,15 @@ final class SendBuffer
     int write(final DirectBuffer src, final int offset, final int length)
     {
         final int accepted = Math.min(length, freeBytes());
+        if (accepted > 0 && null == ring)
+        {
+            ring = pool.acquire(capacity, false);
+        }
         int done = 0;
         while (done < accepted)
         {
             final int at = index(tailOffset + done);
-            final int chunk = Math.min(accepted - done, ring.length - at);
+            final int chunk = Math.min(accepted - done, capacity - at);
             src.getBytes(offset + done, ring, at, chunk);
             done += chunk;
         }
@@ -78,7 +97,7 @@ final class SendBuffer
         while (done < length)
         {
             final int at = index(from + done);
-            final int chunk = Math.min(length - done, ring.length - at);
+            final int chunk = Math.min(length - done, capacity - at);
             System.arraycopy(ring, at, dst, dstOffset + done, chunk);
             done += chunk;
         }
@@ -88,10 +107,24 @@ final class SendBuffer
     void discard(final long length)
     {
         headOffset = Math.min(tailOffset, headOffset + length);
+        if (headOffset == tailOffset)
+        {
+            releaseMemory();
+        }
+    }
+
+    /** Gives the ring's array back (every byte acknowledged, or the connection is gone). */
+    void releaseMemory()
+    {
+        if (null != ring)
+        {
+            pool.release(ring);
+            ring = null;
+        }
     }
 
     private int index(final long streamOffset)
     {
-        return (int)(streamOffset % ring.length);
+        return (int)(streamOffset % capacity);
     }
 }

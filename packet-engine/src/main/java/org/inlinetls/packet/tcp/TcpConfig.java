@@ -35,6 +35,7 @@ public final class TcpConfig
     long timeWaitNs = TimeUnit.SECONDS.toNanos(60);
     long isnSeed;
     long isnClockNs;
+    BufferPool bufferPool;
     int maxOutOfOrderRanges = 64;
 
     public TcpConfig localMac(final long mac)
@@ -175,6 +176,16 @@ public final class TcpConfig
     public TcpConfig isnSeed(final long seed)
     {
         this.isnSeed = seed;
+        return this;
+    }
+
+    /**
+     * Where the send and receive buffers borrow their arrays while they hold bytes (shared by an engine's endpoints,
+     * with its memory budget); without one each endpoint has a pool of its own, without a budget.
+     */
+    public TcpConfig bufferPool(final BufferPool pool)
+    {
+        this.bufferPool = pool;
         return this;
     }
 

@@ -107,8 +107,9 @@ final class TcpControlBlock
     TcpControlBlock(final TcpConfig config)
     {
         this.config = config;
-        this.sendBuffer = new SendBuffer(config.sendBufferBytes);
-        this.receiveBuffer = new ReceiveBuffer(config.receiveBufferBytes, config.maxOutOfOrderRanges);
+        final BufferPool pool = null == config.bufferPool ? BufferPool.unbounded() : config.bufferPool;
+        this.sendBuffer = new SendBuffer(config.sendBufferBytes, pool);
+        this.receiveBuffer = new ReceiveBuffer(config.receiveBufferBytes, config.maxOutOfOrderRanges, pool);
         this.rto = new RtoEstimator(config.initialRtoNs, config.minRtoNs, config.maxRtoNs);
         int shift = 0;
         while (shift < 14 && (config.receiveBufferBytes >> shift) > MAX_WINDOW_FIELD)

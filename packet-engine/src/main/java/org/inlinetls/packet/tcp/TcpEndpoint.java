@@ -144,6 +144,22 @@ public final class TcpEndpoint
         tcb.enterAborted(AbortReason.LOCAL_ABORT);
     }
 
+    /**
+     * Gives the buffers' arrays back to their {@link BufferPool} whatever they hold: for an owner done with this
+     * endpoint (closed, aborted or dropped), which must not read or write it afterwards.
+     */
+    public void releaseMemory()
+    {
+        tcb.sendBuffer.releaseMemory();
+        tcb.receiveBuffer.releaseMemory(true);
+    }
+
+    /** Whether a buffer's array is borrowed now: bytes wait for an acknowledgment or for the application. */
+    public boolean holdsMemory()
+    {
+        return tcb.sendBuffer.holdsMemory() || tcb.receiveBuffer.holdsMemory();
+    }
+
     public TcpState state()
     {
         return tcb.state;

@@ -40,6 +40,51 @@ class TcpEndpointTest
     }
 
     /**
+     * Buffers borrow their arrays only while they hold bytes: once everything is acknowledged and read, neither
+     * endpoint holds any, and a pool shared by both never lent more than their four buffers.
+     */
+    @Test
+    void shouldGiveBufferMemoryBackOnceEverythingIsAcknowledgedAndRead()
+    {
+        final BufferPool pool = new BufferPool(Long.MAX_VALUE, Long.MAX_VALUE);
+        final SimulatedWire.Faults faults = new SimulatedWire.Faults();
+        faults.lossRate = 0.05;
+        final TcpSimulation sim = simulation(config(CLIENT, false).bufferPool(pool),
+            config(SERVER, false).bufferPool(pool), faults, 300_000, 200_000);
+        sim.open();
+        final long[] peak = {0};
+        final boolean[] heldSome = {false};
+        assertTrue(sim.runUntil(() ->
+        {
+            peak[0] = Math.max(peak[0], pool.lentBytes());
+            heldSome[0] |= sim.endpoints[CLIENT].holdsMemory();
+            return sim.transferComplete();
+        }), sim::describe);
+        assertNull(sim.verdict(), sim::describe);
+        assertTrue(heldSome[0] && peak[0] > 0 && peak[0] <= 4L * 64 * 1024, "peak lent " + peak[0]);
+        assertEquals(0, pool.lentBytes(), "every array given back");
+        assertFalse(sim.endpoints[CLIENT].holdsMemory() || sim.endpoints[SERVER].holdsMemory());
+    }
+
+    /**
+     * An endpoint (as the proxy's, toward a peer with memory of its own) whose pool lends one buffer at a time: while
+     * its send buffer waits for acknowledgments, arriving segments are refused (not kept, not acknowledged), and the
+     * peer's retransmissions carry the transfer through, whole, once the send buffer drained and gave its array back.
+     */
+    @Test
+    void shouldCarryATransferThroughABudgetThatRefusesArrivingSegments()
+    {
+        final BufferPool pool = new BufferPool(64 * 1024 + 1, Long.MAX_VALUE);
+        final TcpSimulation sim = simulation(config(CLIENT, false),
+            config(SERVER, false).bufferPool(pool), new SimulatedWire.Faults(), 400_000, 400_000);
+        sim.open();
+        assertTrue(sim.runUntil(sim::transferComplete), sim::describe);
+        assertNull(sim.verdict(), sim::describe);
+        assertTrue(pool.refusals() > 0, "the budget refused nothing: it did not bind");
+        assertEquals(0, pool.lentBytes());
+    }
+
+    /**
      * RFC 6528 / RFC 7323 §5.4: endpoints sharing a secret give a later connection on the same four-tuple a higher ISN
      * and timestamps that did not move back (a peer holding the last one in TIME-WAIT accepts the SYN; Linux answers an
      * older one with the old connection's ACK, and the connect waited a whole RTO: seen in the full-proxy lab), while
