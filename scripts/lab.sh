@@ -1284,10 +1284,12 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ] && [ "$QUICK" = 0 ]; then
     read -r f0 p0 l0 <<<"${before:-x x x}"
     read -r f1 p1 l1 <<<"${after:-x x x}"
     if [[ "$f0" =~ ^[0-9]+$ && "$f1" =~ ^[0-9]+$ ]] && (( f1 > f0 && p1 > p0 && l1 > l0 )) &&
-            [ "$promtool_rc" = 0 ] && [ "$health" = 200 ]; then
-        pass metrics "valid Prometheus text (own check + promtool); flows_opened $f0 -> $f1, outside frames_in $p0 -> $p1, frames timed $l0 -> $l1; /healthz 200"
+            [ "$promtool_rc" = 0 ] && [ "$health" = 200 ] &&
+            grep -q '^inline_tls_flows{mode="direct",state="cut_through"} [0-9]' "$WORK/metrics-after.txt" &&
+            grep -q '^inline_tls_handshake_failures_total{mode="direct",' "$WORK/metrics-after.txt"; then
+        pass metrics "valid Prometheus text (own check + promtool); flows_opened $f0 -> $f1, outside frames_in $p0 -> $p1, frames timed $l0 -> $l1; flows by mode and state, failed handshakes by alert; /healthz 200"
     else
-        fail metrics "before '$before', after '$after' (flows_opened, frames_in, frames timed), promtool status $promtool_rc: $(head -c 300 "$WORK/promtool.out" | tr '\n' ' '), /healthz '$health': $(tr '\n' ' ' <"$WORK/metrics.err")"
+        fail metrics "before '$before', after '$after' (flows_opened, frames_in, frames timed), promtool status $promtool_rc: $(head -c 300 "$WORK/promtool.out" | tr '\n' ' '), /healthz '$health', by-state lines: $(grep -c '^inline_tls_flows{' "$WORK/metrics-after.txt" || true): $(tr '\n' ' ' <"$WORK/metrics.err")"
     fi
     sleep 0.5   # the export writer flushes when idle
     if [ "${LAB_EXPORTS:-1}" != 1 ]; then

@@ -174,6 +174,18 @@ public final class HandshakeEngine implements ServerHandshake
         return null != psk && psk.peerAlert() >= 0 ? psk.peerAlert() : server.alertReceived();
     }
 
+    @Override
+    public int alertSent()
+    {
+        return alert();
+    }
+
+    @Override
+    public int alertReceived()
+    {
+        return peerAlert();
+    }
+
     /** Why the handshake failed (BC's message; never key material), or null. */
     public String failureReason()
     {

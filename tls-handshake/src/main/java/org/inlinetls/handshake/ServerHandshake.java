@@ -28,6 +28,18 @@ public interface ServerHandshake
     /** True when the handshake has failed; the output may hold the alert to send before closing. */
     boolean isFailed();
 
+    /** After a failure: the fatal alert sent to the client (RFC 8446 §6), or -1 when none is known. */
+    default int alertSent()
+    {
+        return -1;
+    }
+
+    /** After a failure: the fatal alert the client sent, or -1 when none. */
+    default int alertReceived()
+    {
+        return -1;
+    }
+
     /** Hands the negotiated keys over, once; the caller destroys them when the flow ends. */
     NegotiatedKeys takeKeys();
 

@@ -196,6 +196,11 @@ class HandshakeEngineTest
         assertTrue(engine.isFailed());
         assertEquals(AlertDescription.no_application_protocol, engine.alert());
         assertEquals(AlertDescription.no_application_protocol, client.alertReceived);
+        // the modes' metrics count it by the alert sent
+        final HandshakeFailures failures = new HandshakeFailures();
+        failures.record(engine);
+        assertEquals(1, failures.sent(AlertDescription.no_application_protocol));
+        assertEquals(0, failures.received(AlertDescription.no_application_protocol) + failures.withoutAlert());
     }
 
     @Test

@@ -177,12 +177,13 @@ public final class Daemon implements AutoCloseable
                 null == plaintext ? insidePort : plaintext.tappingSends(insidePort, epochClock),
                 outsideCounters, insideCounters);
             closeInReverse.add(direct);
-            direct.engine.countersSink(new DirectCountersPublisher(manager, direct.journal));
+            direct.engine.countersSink(new DirectCountersPublisher(manager, direct.journal)
+                .engine(manager, direct.engine));
             direct.publishLoadBalancingCounters(manager);
             if (null != direct.proxyEngine)
             {
                 direct.proxyEngine.countersSink(new ProxyCountersPublisher(manager,
-                    config.fullProxy().memoryBudgetMb() << 20));
+                    config.fullProxy().memoryBudgetMb() << 20).engine(manager, direct.proxyEngine));
             }
             // the engine, or the load-balancing NAT stage in front of it, and the full-proxy engine when configured
             final FrameClassifier engineSide = direct.classifier();

@@ -26,6 +26,7 @@ final class DirectCountersPublisher implements DirectEngine.CountersSink
     private final AtomicCounter activeFlows;
     private final AtomicCounter parkedFlows;
     private final AtomicCounter maxFlows;
+    private ModeGauges modeGauges;
 
     DirectCountersPublisher(final CountersManager manager, final FlowJournal journal)
     {
@@ -50,5 +51,17 @@ final class DirectCountersPublisher implements DirectEngine.CountersSink
         }
         activeFlows.setOrdered(journal.activeSize());
         parkedFlows.setOrdered(journal.parkedSize());
+        if (null != modeGauges)
+        {
+            modeGauges.publish();
+        }
+    }
+
+    /** Also publishes the engine's flows by state and failed handshakes by alert (mode {@code direct}). */
+    DirectCountersPublisher engine(final CountersManager manager, final org.inlinetls.modes.direct.DirectEngine engine)
+    {
+        modeGauges = new ModeGauges(manager, "direct", org.inlinetls.modes.direct.DirectEngine.FLOW_STATE_NAMES,
+            engine::countFlowsByState, engine.handshakeFailures());
+        return this;
     }
 }

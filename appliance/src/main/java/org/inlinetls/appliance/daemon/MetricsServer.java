@@ -145,6 +145,21 @@ final class MetricsServer implements AutoCloseable
                     labels = "{side=\"" + scope + "\"}";
                 }
             }
+            else if ("flows".equals(scope) && rest.indexOf(' ') > 0)
+            {
+                // "flows <mode> <state>"
+                name = "inline_tls_flows";
+                labels = "{mode=\"" + sanitize(rest.substring(0, rest.indexOf(' '))) + "\",state=\"" +
+                    sanitize(rest.substring(rest.indexOf(' ') + 1)) + "\"}";
+            }
+            else if ("handshake_failures".equals(scope) && rest.split(" ").length == 3)
+            {
+                // "handshake_failures <mode> <sent|received|none> <alert>"
+                final String[] parts = rest.split(" ");
+                name = "inline_tls_handshake_failures_total";
+                labels = "{mode=\"" + sanitize(parts[0]) + "\",by=\"" + sanitize(parts[1]) + "\",alert=\"" +
+                    sanitize(parts[2]) + "\"}";
+            }
             else
             {
                 name = "inline_tls_" + sanitize(scope) + "_" + sanitize(rest) + (gauge ? "" : "_total");
@@ -153,7 +168,10 @@ final class MetricsServer implements AutoCloseable
             families.computeIfAbsent(name, n -> new ArrayList<>()).add(name + labels + " " + value);
             types.putIfAbsent(name, gauge ? "gauge" : "counter");
             help.putIfAbsent(name, "inline-tls counter '" + (name.contains("port_malformed") ?
-                "<side> malformed <reason>" : label.replace('\\', '/').replace('\n', ' ')) + "'");
+                "<side> malformed <reason>" : "inline_tls_flows".equals(name) ? "flows <mode> <state>" :
+                "inline_tls_handshake_failures_total".equals(name) ?
+                "handshake_failures <mode> <sent: the alert the appliance sent | received: the client's> <alert>" :
+                label.replace('\\', '/').replace('\n', ' ')) + "'");
         });
         final StringBuilder text = new StringBuilder(8192);
         for (final Map.Entry<String, List<String>> family : families.entrySet())

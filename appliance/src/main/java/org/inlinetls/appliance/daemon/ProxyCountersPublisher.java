@@ -20,6 +20,7 @@ final class ProxyCountersPublisher implements ProxyEngine.CountersSink
     private final AtomicCounter[] counters = new AtomicCounter[ProxyCounter.values().length];
     private final AtomicCounter flows;
     private final AtomicCounter memoryUsedBytes;
+    private ModeGauges modeGauges;
 
     ProxyCountersPublisher(final CountersManager manager, final long memoryBudgetBytes)
     {
@@ -45,5 +46,17 @@ final class ProxyCountersPublisher implements ProxyEngine.CountersSink
         }
         flows.setOrdered(flowCount);
         memoryUsedBytes.setOrdered(memoryBytes);
+        if (null != modeGauges)
+        {
+            modeGauges.publish();
+        }
+    }
+
+    /** Also publishes the engine's flows by state and failed handshakes by alert (mode {@code full_proxy}). */
+    ProxyCountersPublisher engine(final CountersManager manager, final ProxyEngine engine)
+    {
+        modeGauges = new ModeGauges(manager, "full_proxy", ProxyEngine.FLOW_STATE_NAMES, engine::countFlowsByState,
+            engine.handshakeFailures());
+        return this;
     }
 }

@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -159,6 +160,8 @@ class MetricsServerTest
         manager.newCounter("export plaintext_dropped", DirectCountersPublisher.DIRECT_TYPE_ID);
         new LatencyHistogram(manager, "bridge");
         new ProxyCountersPublisher(manager, 1 << 20);
+        new ModeGauges(manager, "direct", List.of("cut_through"), byState -> { },
+            new org.inlinetls.handshake.HandshakeFailures()).publish();
         final Set<String> offered = new HashSet<>();
         for (final String series : parse(MetricsServer.render(manager)).keySet())
         {
@@ -173,6 +176,72 @@ class MetricsServerTest
             assertTrue(offered.contains(names.group()), "the dashboard uses " + names.group() + ", not offered");
         }
         assertTrue(used > 20, "the dashboard names " + used + " series");
+    }
+
+    @Test
+    void shouldRenderFlowsByModeAndStateAndFailedHandshakesByAlert()
+    {
+        final CountersManager manager = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 512)), new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 128)));
+        final org.inlinetls.handshake.HandshakeFailures failures = new org.inlinetls.handshake.HandshakeFailures();
+        final org.inlinetls.handshake.ServerHandshake refused = new org.inlinetls.handshake.ServerHandshake()
+        {
+            @Override
+            public int offer(final byte[] src, final int offset, final int length)
+            {
+                return 0;
+            }
+
+            @Override
+            public int readOutput(final byte[] dst, final int offset, final int max)
+            {
+                return 0;
+            }
+
+            @Override
+            public boolean isComplete()
+            {
+                return false;
+            }
+
+            @Override
+            public boolean isFailed()
+            {
+                return true;
+            }
+
+            @Override
+            public int alertSent()
+            {
+                return 40; // handshake_failure
+            }
+
+            @Override
+            public org.inlinetls.handshake.NegotiatedKeys takeKeys()
+            {
+                return null;
+            }
+
+            @Override
+            public void release()
+            {
+            }
+        };
+        failures.record(refused);
+        failures.record(refused);
+        final ModeGauges gauges = new ModeGauges(manager, "direct", List.of("handshake", "cut_through"),
+            byState ->
+            {
+                byState[0] = 3;
+                byState[1] = 7;
+            }, failures);
+        gauges.publish();
+        final Map<String, Double> samples = parse(MetricsServer.render(manager));
+        assertEquals(3.0, samples.get("inline_tls_flows{mode=\"direct\",state=\"handshake\"}"), samples::toString);
+        assertEquals(7.0, samples.get("inline_tls_flows{mode=\"direct\",state=\"cut_through\"}"));
+        assertEquals(2.0, samples.get(
+            "inline_tls_handshake_failures_total{mode=\"direct\",by=\"sent\",alert=\"handshake_failure\"}"));
+        assertEquals(0.0, samples.get("inline_tls_handshake_failures_total{mode=\"direct\",by=\"none\",alert=\"none\"}"));
     }
 
     /** Every line valid; HELP then TYPE before a family's samples; each series once. */

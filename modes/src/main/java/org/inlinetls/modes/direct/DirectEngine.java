@@ -140,6 +140,8 @@ public final class DirectEngine implements FrameClassifier
     private final FrameOut out;
     private final long[] counters = new long[DirectCounter.values().length];
     private final Long2ObjectHashMap<DirectFlow> flows = new Long2ObjectHashMap<>();
+    private final org.inlinetls.handshake.HandshakeFailures handshakeFailures =
+        new org.inlinetls.handshake.HandshakeFailures();
     /** Plain connections to a backend port, by flow id, with their last activity. */
     private final Long2LongHashMap plainFlows = new Long2LongHashMap(Long.MIN_VALUE);
     private static final int MAX_PLAIN_FLOWS = 1 << 16;
@@ -1059,6 +1061,63 @@ public final class DirectEngine implements FrameClassifier
     public int flowCount()
     {
         return flows.size();
+    }
+
+    /** Index of {@link #countFlowsByState}: SYN seen, TCP or TLS handshake in progress. */
+    public static final int FLOWS_HANDSHAKE = 0;
+    /** Index of {@link #countFlowsByState}: records decrypted and encrypted segment by segment. */
+    public static final int FLOWS_CUT_THROUGH = 1;
+    /** Index of {@link #countFlowsByState}: a direction in proxy handling (DESIGN §6). */
+    public static final int FLOWS_PROXY_HANDLING = 2;
+    /** Index of {@link #countFlowsByState}: not intercepted, passed through unchanged (not TLS, per config). */
+    public static final int FLOWS_PASSING = 3;
+    /** Index of {@link #countFlowsByState}: ended, waiting to be let go. */
+    public static final int FLOWS_CLOSING = 4;
+    /** Index of {@link #countFlowsByState}: quiet, their entry parked off the heap. */
+    public static final int FLOWS_PARKED = 5;
+    /** Length of the array {@link #countFlowsByState} fills. */
+    public static final int FLOW_STATES = 6;
+    /** Names of the states by index, for metrics. */
+    public static final java.util.List<String> FLOW_STATE_NAMES =
+        java.util.List.of("handshake", "cut_through", "proxy_handling", "passing", "closing", "parked");
+
+    /**
+     * Counts the flows held now by state, into {@code byState} (length {@link #FLOW_STATES}): one pass over the
+     * table, for a once-a-second gauge (engine thread; nothing allocated).
+     */
+    public void countFlowsByState(final long[] byState)
+    {
+        java.util.Arrays.fill(byState, 0, FLOW_STATES, 0);
+        for (final DirectFlow flow : flows.values())
+        {
+            final int state = flow.state;
+            final int index;
+            if (state == DirectFlow.STATE_CLOSED || flow.closeRequested)
+            {
+                index = FLOWS_CLOSING;
+            }
+            else if (state == DirectFlow.STATE_PASS)
+            {
+                index = FLOWS_PASSING;
+            }
+            else if (state == DirectFlow.STATE_CUT_THROUGH)
+            {
+                index = flow.s2cProxy.isActive() || flow.c2sProxy.isActive() ? FLOWS_PROXY_HANDLING :
+                    FLOWS_CUT_THROUGH;
+            }
+            else
+            {
+                index = FLOWS_HANDSHAKE;
+            }
+            byState[index]++;
+        }
+        byState[FLOWS_PARKED] = parkedFlows.size();
+    }
+
+    /** Failed handshakes by alert. */
+    public org.inlinetls.handshake.HandshakeFailures handshakeFailures()
+    {
+        return handshakeFailures;
     }
 
     /** The policy of handshakes starting now: the newest table's. */

@@ -58,6 +58,7 @@ final class HandshakePhase
         if (flow.handshake.isFailed())
         {
             engine.count(DirectCounter.HANDSHAKE_FAILED);
+            engine.handshakeFailures().record(flow.handshake);
             flow.failFlow(-1);
             return;
         }
@@ -89,6 +90,7 @@ final class HandshakePhase
             {
                 flow.failed = true; // the flight does not fit the injected ring: configuration error, counted below
                 engine.count(DirectCounter.HANDSHAKE_FAILED);
+                engine.handshakeFailures().record(flow.handshake);
                 return;
             }
         }

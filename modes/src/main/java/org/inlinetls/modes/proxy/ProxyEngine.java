@@ -158,6 +158,8 @@ public final class ProxyEngine implements FrameClassifier
     private final FrameSink clientSink;
     private final FrameSink serverSink;
     private final BufferPool bufferPool;
+    private final org.inlinetls.handshake.HandshakeFailures handshakeFailures =
+        new org.inlinetls.handshake.HandshakeFailures();
     private long nextTimerNs = TcpEndpoint.NO_DEADLINE;
     private long nextScanNs;
     /** The clock of the duty cycle in progress. */
@@ -696,6 +698,33 @@ public final class ProxyEngine implements FrameClassifier
     public int flowCount()
     {
         return active.size();
+    }
+
+    /** Index of {@link #countFlowsByState}: TCP or TLS handshake with the client in progress. */
+    public static final int FLOWS_HANDSHAKE = 0;
+    /** Index of {@link #countFlowsByState}: the backend leg opened, bytes moving. */
+    public static final int FLOWS_ESTABLISHED = 1;
+    /** Index of {@link #countFlowsByState}: closing, failed, or in TIME-WAIT. */
+    public static final int FLOWS_CLOSING = 2;
+    /** Length of the array {@link #countFlowsByState} fills. */
+    public static final int FLOW_STATES = 3;
+    /** Names of the states by index, for metrics. */
+    public static final List<String> FLOW_STATE_NAMES = List.of("handshake", "established", "closing");
+
+    /** Counts the flows held now by state into {@code byState} (engine thread; nothing allocated). */
+    public void countFlowsByState(final long[] byState)
+    {
+        java.util.Arrays.fill(byState, 0, FLOW_STATES, 0);
+        for (int i = 0; i < active.size(); i++)
+        {
+            byState[active.get(i).stateIndex()]++;
+        }
+    }
+
+    /** Failed handshakes by alert. */
+    public org.inlinetls.handshake.HandshakeFailures handshakeFailures()
+    {
+        return handshakeFailures;
     }
 
     /** Bytes of buffers one flow holds. */

@@ -253,6 +253,7 @@ final class ProxyFlow implements RecordListener
         if (handshake.isFailed())
         {
             engine.count(ProxyCounter.HANDSHAKE_FAILED);
+            engine.handshakeFailures().record(handshake);
             failed = true; // the alert drains on later passes, then the client leg closes
             serverInputDone = true;
             clientInputDone = true;
@@ -578,6 +579,16 @@ final class ProxyFlow implements RecordListener
     }
 
     /** Counts how the flow ended, once: a clean end is counted by the engine when it finds the flow done. */
+    /** {@link ProxyEngine#FLOWS_HANDSHAKE}, {@link ProxyEngine#FLOWS_ESTABLISHED} or {@link ProxyEngine#FLOWS_CLOSING}. */
+    int stateIndex()
+    {
+        if (failed || clientInputDone || serverInputDone)
+        {
+            return ProxyEngine.FLOWS_CLOSING;
+        }
+        return null == server ? ProxyEngine.FLOWS_HANDSHAKE : ProxyEngine.FLOWS_ESTABLISHED;
+    }
+
     void countEnd(final ProxyCounter counter)
     {
         if (!endCounted)
