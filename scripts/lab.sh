@@ -45,6 +45,10 @@ LB_VIP_RR=198.18.0.10    # round-robin
 LB_VIP_SH=198.18.0.11    # source-hash
 LB_VIP_W=198.18.0.13     # weighted, weights LB_WEIGHTS
 LB_VIP_LC=198.18.0.14    # least-connections
+LB_VIP_CK=198.18.0.15    # cookie persistence (delayed binding: the full-proxy engine), backends' port LB_COOKIE_PORT
+LB_VIP_PP=198.18.0.16    # PROXY protocol v2 (delayed binding), backend b0's port LB_PP_PORT
+LB_COOKIE_PORT=8081      # the backends' nginx there set their own cookie: Set-Cookie: SERVERID=b<i>
+LB_PP_PORT=8082          # the backends' nginx there listen with proxy_protocol and answer /pp with its address
 LB_WEIGHTS=(3 1)
 LB_CONNECTIONS=200       # connections per algorithm in the distribution checks
 # Client addresses (added to cli0): source-hash's 20 clients, and one each for the
@@ -552,6 +556,11 @@ http {
     default_type application/octet-stream;
     keepalive_timeout 300;   # the least-connections check holds connections open
     server { listen ${LB_BACKENDS[$i]}:80; root $dir/www; }
+    server { listen ${LB_BACKENDS[$i]}:$LB_COOKIE_PORT; root $dir/www; add_header Set-Cookie "SERVERID=b$i; Path=/" always; }
+    server {
+        listen ${LB_BACKENDS[$i]}:$LB_PP_PORT proxy_protocol;
+        location = /pp { default_type text/plain; return 200 "\$proxy_protocol_addr\n"; }
+    }
 }
 NGINX
         lb_nginx_start "$i" || die "the LB backend nginx did not come up on ${LB_BACKENDS[$i]}:80"
@@ -567,7 +576,9 @@ NGINX
     LB_SERVICES="$(lb_service shop "$LB_VIP_RR" round-robin)
 $(lb_service shop-sh "$LB_VIP_SH" source-hash)
 $(lb_service shop-w "$LB_VIP_W" weighted weights)
-$(lb_service shop-lc "$LB_VIP_LC" least-connections)"
+$(lb_service shop-lc "$LB_VIP_LC" least-connections)
+  - {name: shop-cookie, mode: load-balancing, listen: '$LB_VIP_CK:443', algorithm: round-robin, backends: [{address: ${LB_BACKENDS[0]}, port: $LB_COOKIE_PORT, cookie: b0}, {address: ${LB_BACKENDS[1]}, port: $LB_COOKIE_PORT, cookie: b1}], persistence: {type: cookie, cookieName: SERVERID}, healthCheck: {type: http, path: /whoami.txt, intervalMs: $LB_INTERVAL_MS, timeoutMs: $LB_TIMEOUT_MS, rise: 2, fall: $LB_FALL, sourceAddress: $LB_APPL_IP}}
+  - {name: shop-pp, mode: load-balancing, listen: '$LB_VIP_PP:443', backends: [{address: ${LB_BACKENDS[0]}, port: $LB_PP_PORT}], proxyProtocol: v2, healthCheck: {type: tcp, intervalMs: $LB_INTERVAL_MS, timeoutMs: $LB_TIMEOUT_MS, rise: 2, fall: $LB_FALL, sourceAddress: $LB_APPL_IP}}"
 fi
 
 # ----------------------------------------------------- full proxy: setup ----
@@ -1448,6 +1459,36 @@ if [ "$LB" = 1 ]; then
         fail lb-https "HTTP ${w:-?}: $(lb_err "$WORK/client/lb.err")"
     fi
 
+    # Delayed binding (the full-proxy engine carries these VIPs; the backend is chosen after the TLS handshake).
+    # Cookie persistence: the first request has no cookie, goes where round robin sends it, and that backend's nginx
+    # sets SERVERID=b<i>; then 50 requests, each on a new connection, with curl's cookie jar: all must reach the
+    # backend the cookie names (round robin alone would alternate). PROXY v2: b0's nginx listening with
+    # proxy_protocol answers /pp with the client address the header carried: the client namespace's own.
+    t_ck=$(date +%s.%N)
+    ck_err="$WORK/client/lb-cookie.err"
+    jar="$WORK/client/lb-cookie.jar"
+    rm -f "$jar"
+    first=$("${LB_CURL[@]}" --interface "$CLI_IP" -c "$jar" "https://$LB_VIP_CK/whoami.txt" 2>"$ck_err" || true)
+    named=$(awk '$6 == "SERVERID" { v = $7 } END { print v }' "$jar" 2>/dev/null || true)
+    ck_urls=()
+    for n in $(seq 1 50); do ck_urls+=("https://$LB_VIP_CK/whoami.txt"); done
+    out=$("${LB_CURL[@]}" --interface "$CLI_IP" -b "$jar" -c "$jar" -H 'Connection: close' "${ck_urls[@]}" \
+        2>>"$ck_err" || true)
+    same=$(lb_count "$named" "$out")
+    answered=$(grep -c . <<<"$out" || true)
+    if [ -n "$named" ] && [ "$first" = "$named" ] && [ "$same" = 50 ]; then
+        pass lb-cookie "first answer $first set SERVERID=$named; 50 of 50 new connections with the cookie reached $named"
+    else
+        fail lb-cookie "first answer '${first:-none}', cookie '${named:-none}', $same of $answered answers (of 50) from it: $(lb_err "$ck_err")"
+    fi
+    pp=$("${LB_CURL[@]}" --interface "$CLI_IP" "https://$LB_VIP_PP/pp" 2>"$WORK/client/lb-pp.err" || true)
+    if [ "$pp" = "$CLI_IP" ]; then
+        pass lb-proxy-protocol "nginx behind $LB_VIP_PP read the client $pp from the PROXY v2 header"
+    else
+        fail lb-proxy-protocol "nginx answered '${pp:-nothing}', want $CLI_IP: $(lb_err "$WORK/client/lb-pp.err")"
+    fi
+    t_ck=$(awk -v a="$t_ck" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
     # least-connections: connections held by lb_hold.py (a coprocess: one command a line, one answer a line)
     t_lc=$(date +%s)
     q=$((LB_CONNECTIONS / 4))
@@ -1572,7 +1613,7 @@ if [ "$LB" = 1 ]; then
     else
         fail lb-backend-back "backend $dead did not come back UP within 10 s"
     fi
-    LB_DESC="$LB_VIP_RR round-robin, $LB_VIP_W weighted ${LB_WEIGHTS[0]}:${LB_WEIGHTS[1]}, $LB_VIP_LC least-connections, $LB_VIP_SH source-hash -> ${LB_BACKENDS[*]} :80, checked from $LB_APPL_IP; section $(( $(date +%s) - t_lb )) s (least-connections $t_lc s, the other three at once $t_par s)"
+    LB_DESC="$LB_VIP_RR round-robin, $LB_VIP_W weighted ${LB_WEIGHTS[0]}:${LB_WEIGHTS[1]}, $LB_VIP_LC least-connections, $LB_VIP_SH source-hash -> ${LB_BACKENDS[*]} :80, $LB_VIP_CK cookie -> :$LB_COOKIE_PORT and $LB_VIP_PP PROXY v2 -> :$LB_PP_PORT (delayed binding, $t_ck s), checked from $LB_APPL_IP; section $(( $(date +%s) - t_lb )) s (least-connections $t_lc s, the other three at once $t_par s)"
 fi
 
 # ---------------------------------------------------- full proxy: checks ----

@@ -43,7 +43,7 @@ public final class Daemon implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
     /** Counter slots in the counters file: two sides of per-port and per-anomaly counters, with room to grow. */
-    private static final int MAX_COUNTERS = 256;
+    private static final int MAX_COUNTERS = 384;
     public static final String COUNTERS_FILE_NAME = "counters.dat";
 
     private final ApplianceConfig config;

@@ -115,15 +115,18 @@ public final class DirectWiring implements AutoCloseable
         engine = newEngine(config, engineServices, handshake, journal, stage.engineFrameOut());
         stage.engine(engine);
         loadBalancing.startHealthChecks();
-        final List<ProxyEngine.Service> proxyServices = proxyServices(config);
+        final List<ProxyEngine.Service> proxyServices = new ArrayList<>(proxyServices(config));
+        proxyServices.addAll(loadBalancing.proxied()); // cookie persistence, PROXY header: delayed binding
         runningConfig = config;
         proxyEngine = newProxyEngine(config, proxyServices, handshake, ports);
         proxyEngine.sharedBackends(sharedBackends(engineServices));
+        proxyEngine.backendMacs(stage::learnedMac);
         classifier = new ServiceModeClassifier(proxyEngine, stage);
         if (!proxyServices.isEmpty())
         {
-            LOG.info("full-proxy: {} service(s), {} bytes of buffers per flow, budget {} MiB",
-                proxyServices.size(), proxyEngine.flowCostBytes(), config.fullProxy().memoryBudgetMb());
+            LOG.info("full-proxy: {} service(s) ({} of them load-balanced with delayed binding), {} bytes of buffers " +
+                "per flow, budget {} MiB", proxyServices.size(), loadBalancing.proxied().size(),
+                proxyEngine.flowCostBytes(), config.fullProxy().memoryBudgetMb());
         }
     }
 
@@ -318,7 +321,7 @@ public final class DirectWiring implements AutoCloseable
     Reload prepareReload(final ApplianceConfig config) throws IOException, CertificateStoreException
     {
         final List<DirectEngine.Service> direct = services(config);
-        final List<ProxyEngine.Service> proxy = proxyServices(config);
+        final List<ProxyEngine.Service> proxy = new ArrayList<>(proxyServices(config));
         final java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> before = modesByIdentity(runningConfig);
         final java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> after = modesByIdentity(config);
         final java.util.Set<List<Integer>> nextHandedOver = new java.util.HashSet<>();
@@ -340,6 +343,7 @@ public final class DirectWiring implements AutoCloseable
         final LoadBalancingWiring.Prepared lb = loadBalancing.prepare(config, direct, after.keySet(), lbHandedOver);
         try
         {
+            proxy.addAll(LoadBalancingWiring.proxied(lb.running()));
             final List<DirectEngine.Service> engineServices = LoadBalancingWiring.engineServices(direct, lb.running());
             if (!engineServices.isEmpty() && config.tls().integrity() != IntegrityMode.DEFERRED)
             {
@@ -407,7 +411,11 @@ public final class DirectWiring implements AutoCloseable
         handedOver = reload.handedOver();
     }
 
-    /** Address and listen port of each service of a configuration, with its mode. */
+    /**
+     * Address and listen port of each service of a configuration, with the mode of the engine that serves it: a
+     * load-balanced service with delayed binding (cookie persistence, PROXY header) counts as full-proxy, since the
+     * full-proxy engine carries its flows, so a reload that turns one kind into the other hands the address over.
+     */
     private static java.util.Map<List<Integer>, ApplianceConfig.ServiceMode> modesByIdentity(
         final ApplianceConfig config)
     {
@@ -416,8 +424,10 @@ public final class DirectWiring implements AutoCloseable
         {
             if (service.listen().getAddress() instanceof Inet4Address)
             {
+                final boolean delayed = service.mode() == ApplianceConfig.ServiceMode.LOAD_BALANCING &&
+                    LoadBalancingWiring.delayedBinding(service);
                 modes.put(List.of(ByteBuffer.wrap(service.listen().getAddress().getAddress()).getInt(),
-                    service.listen().getPort()), service.mode());
+                    service.listen().getPort()), delayed ? ApplianceConfig.ServiceMode.FULL_PROXY : service.mode());
             }
         }
         return modes;

@@ -36,6 +36,8 @@ import org.inlinetls.modes.lb.LbServiceTable;
 import org.inlinetls.modes.lb.SocketHealthProbes;
 import org.inlinetls.modes.lb.SourcePersistenceTable;
 import org.inlinetls.modes.lb.VirtualService;
+import org.inlinetls.modes.proxy.Balancing;
+import org.inlinetls.modes.proxy.ProxyEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,9 +48,13 @@ import org.slf4j.LoggerFactory;
  * the direct engine and carries each flow to a virtual address to a backend.
  * <p>
  * The virtual addresses answer ARP with the outside NIC's MAC; the appliance's own addresses (the inside NIC's IPv4
- * addresses and every health check source address) are never bridged. Persistence by cookie and the PROXY protocol
- * are refused: both need the backend's leg set up after the first request, which cut-through (the client's SYN goes
- * to the backend) cannot do.
+ * addresses and every health check source address) are never bridged.
+ * <p>
+ * Persistence by cookie and the PROXY protocol need the backend's leg set up after the TLS handshake (the cookie is
+ * in the first request; the header goes ahead of its bytes), which cut-through (the client's SYN goes to the backend)
+ * cannot do: such a service is <em>delayed-binding</em> ({@link VirtualService#delayedBinding()}) and its flows are
+ * carried by the full-proxy engine ({@link Balancing}, {@link #proxied()}); the stage keeps it for ARP and the
+ * backends' MACs, and its pool, health checks and persistence table are built here like any other's.
  * <p>
  * Reloads ({@link #prepare} on the conductor, then {@link #commit}): a load-balanced service whose settings did not
  * change keeps its {@link VirtualService} (pool counts, persistence, health checks); an added or changed one gets a
@@ -63,8 +69,12 @@ final class LoadBalancingWiring implements AutoCloseable
     /** Type id of the load-balancing counters in the counters file. */
     static final int LB_TYPE_ID = 302;
 
-    /** A running load-balanced service: its configuration, its virtual service and its health check agent. */
-    record Running(ApplianceConfig.Service configured, VirtualService service, HealthCheckAgent agent)
+    /**
+     * A running load-balanced service: its configuration, its virtual service, its health check agent, and, for a
+     * delayed-binding one, the full-proxy engine's service that carries its flows (else null).
+     */
+    record Running(ApplianceConfig.Service configured, VirtualService service, HealthCheckAgent agent,
+        ProxyEngine.Service proxied)
     {
     }
 
@@ -113,12 +123,71 @@ final class LoadBalancingWiring implements AutoCloseable
         macUnreadable = unreadable;
         final List<ApplianceConfig.Service> configured = loadBalanced(config);
         final List<VirtualService> services = virtualServices(configured, true);
+        final int[] own = checkAddresses(config, configured);
         for (int i = 0; i < configured.size(); i++)
         {
             final HealthCheckAgent agent = newAgent(configured.get(i), services.get(i));
-            running.add(new Running(configured.get(i), services.get(i), agent));
+            running.add(new Running(configured.get(i), services.get(i), agent,
+                proxied(configured.get(i), services.get(i), own)));
             healthAgents.add(agent);
         }
+    }
+
+    /** The appliance's own addresses when a delayed-binding service needs them (its health checks come from them). */
+    private static int[] checkAddresses(final ApplianceConfig config, final List<ApplianceConfig.Service> configured)
+        throws SocketException
+    {
+        for (final ApplianceConfig.Service service : configured)
+        {
+            if (delayedBinding(service))
+            {
+                return ownAddresses(config);
+            }
+        }
+        return new int[0];
+    }
+
+    /** Whether a load-balanced service needs its backend chosen after the TLS handshake (full-proxy engine). */
+    static boolean delayedBinding(final ApplianceConfig.Service service)
+    {
+        final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
+        return lb.persistence().type() == ApplianceConfig.PersistenceType.COOKIE ||
+            lb.proxyProtocol() != ApplianceConfig.ProxyProtocol.OFF;
+    }
+
+    /** The full-proxy engine's service of a delayed-binding service, or null for a NATed one. */
+    private static ProxyEngine.Service proxied(final ApplianceConfig.Service service, final VirtualService virtual,
+        final int[] checkAddresses)
+    {
+        if (!virtual.delayedBinding())
+        {
+            return null;
+        }
+        final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
+        final String cookieName = lb.persistence().type() == ApplianceConfig.PersistenceType.COOKIE ?
+            lb.persistence().cookieName() : null;
+        return ProxyEngine.Service.balanced(virtual.vipAddress(), virtual.vipPort(), new Balancing(virtual,
+            cookieName, lb.proxyProtocol() == ApplianceConfig.ProxyProtocol.V2, checkAddresses));
+    }
+
+    /** The full-proxy engine's services of the running delayed-binding services. */
+    List<ProxyEngine.Service> proxied()
+    {
+        return proxied(running);
+    }
+
+    /** The full-proxy engine's services of a prepared reload's delayed-binding services. */
+    static List<ProxyEngine.Service> proxied(final List<Running> running)
+    {
+        final List<ProxyEngine.Service> proxied = new ArrayList<>();
+        for (final Running r : running)
+        {
+            if (null != r.proxied())
+            {
+                proxied.add(r.proxied());
+            }
+        }
+        return proxied;
     }
 
     private static HealthCheckAgent newAgent(final ApplianceConfig.Service service, final VirtualService virtual)
@@ -163,6 +232,7 @@ final class LoadBalancingWiring implements AutoCloseable
         }
         final List<Running> next = new ArrayList<>();
         final List<HealthCheckAgent> start = new ArrayList<>();
+        final int[] own = checkAddresses(config, configured);
         for (final ApplianceConfig.Service service : configured)
         {
             final Running same = runningByName(service.name());
@@ -172,7 +242,7 @@ final class LoadBalancingWiring implements AutoCloseable
                 continue;
             }
             final VirtualService virtual = virtualServices(List.of(service), true).get(0);
-            next.add(new Running(service, virtual, newAgent(service, virtual)));
+            next.add(new Running(service, virtual, newAgent(service, virtual), proxied(service, virtual, own)));
             start.add(next.get(next.size() - 1).agent());
         }
         final List<HealthCheckAgent> stop = new ArrayList<>();
@@ -299,18 +369,6 @@ final class LoadBalancingWiring implements AutoCloseable
             {
                 throw new IOException(name + "only IPv4 load-balanced services are implemented so far");
             }
-            final ApplianceConfig.LoadBalancing lb = service.loadBalancing();
-            if (lb.persistence().type() == ApplianceConfig.PersistenceType.COOKIE)
-            {
-                throw new IOException(name + "persistence type cookie is not supported by the load-balancing " +
-                    "data path: the backend is chosen on the client's SYN (cut-through passes the TCP handshake to " +
-                    "it), before any request or cookie is seen; use persistence type source (client address) or none");
-            }
-            if (lb.proxyProtocol() != ApplianceConfig.ProxyProtocol.OFF)
-            {
-                throw new IOException(name + "proxyProtocol v2 is not implemented in the load-balancing data path " +
-                    "yet (the header would have to be injected into the backend's byte stream): set it to false");
-            }
         }
         try
         {
@@ -338,7 +396,8 @@ final class LoadBalancingWiring implements AutoCloseable
                 new SourcePersistenceTable(persistence.maxClients(), persistence.idleTimeoutSec() * 1_000_000_000L) :
                 null;
             services.add(new VirtualService(service.name(), ipv4(service.listen().getAddress()),
-                service.listen().getPort(), pool, table, service.onNonTls() == ApplianceConfig.NonTlsAction.PASS));
+                service.listen().getPort(), pool, table, service.onNonTls() == ApplianceConfig.NonTlsAction.PASS,
+                delayedBinding(service)));
         }
         return services;
     }

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code check-config} on load-balancing services: validated and described (the daemon refuses cookie persistence
- * and the PROXY header at start).
+ * {@code check-config} on load-balancing services: validated and described (cookie persistence and the PROXY header
+ * run with delayed binding on the full-proxy engine).
  */
 class CheckConfigLoadBalancingTest
 {

@@ -395,6 +395,9 @@ class ServicesConfigTest
         "source idle timeout 0   | LB\\n    persistence: {type: source, idleTimeoutSec: 0}    | 8 | services[0].persistence.idleTimeoutSec | within 1..86400",
         "source max clients 0    | LB\\n    persistence: {type: source, maxClients: 0}        | 8 | services[0].persistence.maxClients | within 1..",
         "proxy protocol v1       | LB\\n    proxyProtocol: v1                                 | 8 | services[0].proxyProtocol | must be false or v2, was 'v1'",
+        // delayed binding (cookie persistence, PROXY header) runs on the full-proxy engine: still no non-TLS pass
+        "cookie and non-TLS pass | LB\\n    persistence: {type: cookie, cookieName: S}\\n    onNonTls: pass | 9 | services[0].onNonTls | 'pass' needs a server at the listen address",
+        "PROXY and non-TLS pass  | LB\\n    proxyProtocol: v2\\n    onNonTls: pass       | 9 | services[0].onNonTls | 'pass' needs a server at the listen address",
         // journal
         "unknown journal key     | journal:\\n  size: 10                                                | 3 | journal.size | unknown key",
         "journal path relative   | journal:\\n  path: journal.dat                                       | 3 | journal.path | absolute path",

@@ -165,6 +165,40 @@ class LoadBalancingWiringTest
         assertEquals(2, sharedCounter("lb own_address_frames"));
     }
 
+    @Test
+    void shouldCarryACookieServiceOnTheFullProxyEngineAndHandItBackToTheNatStageOnAReload() throws Exception
+    {
+        for (final int backend : new int[] {2, 3})
+        {
+            classify(Side.INSIDE, arpFromBackend(backend)); // the MACs are known: a NATed SYN would reach a backend
+        }
+        Files.writeString(file, yaml("  - {name: www, listen: 198.51.100.2}\n" +
+            "  - {name: shop, mode: load-balancing, listen: 127.0.0.20, algorithm: round-robin, " +
+            "backends: [{address: 127.0.0.2, cookie: a}, {address: 127.0.0.3, cookie: b}], " +
+            "persistence: {type: cookie, cookieName: SERVERID}, proxyProtocol: v2, " +
+            "healthCheck: {intervalMs: 3600000, sourceAddress: 127.0.0.1}}\n"));
+        runUntil(() -> direct.engine.counter(DirectCounter.SERVICE_TABLES_APPLIED) == 1, "the cookie service");
+        assertEquals(Verdict.CONSUMED, synToVip());
+        assertNull(sentToBackend(), "no backend leg before the TLS handshake and the first request");
+        assertEquals(1, direct.proxyEngine.flowCount(), "the full-proxy engine answers the SYN itself");
+        assertEquals(0, direct.stage().mappingCount(), "nothing NATed");
+        assertTrue(sentToClient() > 0, "its SYN-ACK, from the virtual address");
+
+        Files.writeString(file, yaml("  - {name: www, listen: 198.51.100.2}\n" + String.format(SHOP,
+            "round-robin")));
+        runUntil(() -> direct.engine.counter(DirectCounter.SERVICE_TABLES_APPLIED) == 2, "the NATed service");
+        assertEquals(1, direct.proxyEngine.flowCount(), "the flow in flight finishes on the full-proxy engine");
+        assertEquals(Verdict.CONSUMED, synToVip());
+        assertArrayEquals(new byte[] {127, 0, 0, 2}, sentToBackend(), "new flows are NATed at their SYN again");
+        assertEquals(1, direct.proxyEngine.flowCount());
+    }
+
+    /** Frames sent to the outside since the last call. */
+    private int sentToClient()
+    {
+        return outside.drainSent((buffer, offset, length, ts) -> { }, 100);
+    }
+
     private long sharedCounter(final String label)
     {
         final long[] value = {-1};

@@ -26,9 +26,10 @@ import org.agrona.DirectBuffer;
  * <p>
  * For the data path: with cookie persistence the backend is known only once the first request's headers are
  * decrypted, after the TLS handshake, whereas the algorithms and source persistence choose at the client's SYN. So
- * such a flow cannot pass its TCP handshake through to a backend: the appliance completes the client's handshake
- * itself and opens the server leg when the scan ends (DESIGN §1, proxy for set-up, then cut-through). Later
- * requests on the same connection stay on that backend.
+ * such a flow cannot pass its TCP handshake through to a backend: the full-proxy engine
+ * ({@code org.inlinetls.modes.proxy.ProxyEngine}, delayed binding) completes the client's handshake itself, feeds the
+ * first request's plaintext here as it is decrypted, and opens the backend leg when the scan ends. Later requests
+ * on the same connection stay on that backend.
  */
 public final class CookieScanner
 {
@@ -62,6 +63,7 @@ public final class CookieScanner
     private boolean valueTooLong;
     private long scannedBytes;
     private int result;
+    private boolean limitReached;
 
     /**
      * @param cookieName     the persistence cookie's name.
@@ -94,6 +96,13 @@ public final class CookieScanner
         valueTooLong = false;
         scannedBytes = 0;
         result = BackendPool.NONE;
+        limitReached = false;
+    }
+
+    /** Whether the scan gave up because the header block grew past {@code maxHeaderBytes} (then no backend). */
+    public boolean limitReached()
+    {
+        return limitReached;
     }
 
     /** Whether the scan has a result (later pieces are ignored). */
@@ -112,13 +121,29 @@ public final class CookieScanner
     {
         for (int i = 0; i < length && state != DONE; i++)
         {
-            onByte(buffer.getByte(offset + i));
-            if (state != DONE && ++scannedBytes >= maxHeaderBytes)
-            {
-                finish(BackendPool.NONE);
-            }
+            onScannedByte(buffer.getByte(offset + i));
         }
         return state == DONE ? result : NEED_MORE;
+    }
+
+    /** As {@link #scan(DirectBuffer, int, int)} over an array (the full-proxy engine's plaintext). */
+    public int scan(final byte[] src, final int offset, final int length)
+    {
+        for (int i = 0; i < length && state != DONE; i++)
+        {
+            onScannedByte(src[offset + i]);
+        }
+        return state == DONE ? result : NEED_MORE;
+    }
+
+    private void onScannedByte(final byte b)
+    {
+        onByte(b);
+        if (state != DONE && ++scannedBytes >= maxHeaderBytes)
+        {
+            limitReached = true;
+            finish(BackendPool.NONE);
+        }
     }
 
     private void onByte(final byte b)

@@ -46,6 +46,10 @@ import org.inlinetls.packet.rewrite.TcpSegmentRewriter;
  * addresses (health checks) are not bridged across; direct connections to an internal service address from the
  * outside are bridged without interception. Everything else goes to the engine unchanged.
  * <p>
+ * A virtual service with {@link VirtualService#delayedBinding()} (cookie persistence, PROXY header) is the full-proxy
+ * engine's, which sits in front of this stage: here it only has its ARP answered and its backends' MACs learned
+ * ({@link #learnedMac}); its TCP never maps.
+ * <p>
  * One thread; no allocation and no lock per frame. NAT mappings live in the heap only: a restarted daemon resets the
  * flows through a virtual address that were in flight.
  */
@@ -191,7 +195,10 @@ public final class LbNatStage implements FrameClassifier
                     hostByAddress.put(address, host);
                 }
                 hostOf[s][id] = host;
-                internalAddresses.add(addressKey(address, services[s].vipPort()));
+                if (!services[s].delayedBinding())
+                {
+                    internalAddresses.add(addressKey(address, services[s].vipPort()));
+                }
             }
         }
         if (hostMacs.length < hostByAddress.size())
@@ -356,6 +363,16 @@ public final class LbNatStage implements FrameClassifier
     {
         this.countersSink = sink;
         return this;
+    }
+
+    /**
+     * The MAC learned for a backend address of any virtual service (the full-proxy engine's delayed-binding flows ask
+     * for it when they open their backend leg), or 0 when not known yet. Data-path thread.
+     */
+    public long learnedMac(final int ipv4Address)
+    {
+        final int host = hostByAddress.get(ipv4Address);
+        return NO_HOST == host ? 0 : hostMacs[host];
     }
 
     /** @return the counter's value (data-path thread, or after it stopped). */
@@ -788,9 +805,10 @@ public final class LbNatStage implements FrameClassifier
     {
         for (int s = 0; s < services.length; s++)
         {
-            if (current[s] && services[s].vipAddress() == address && services[s].vipPort() == port)
+            if (current[s] && services[s].vipAddress() == address && services[s].vipPort() == port &&
+                !services[s].delayedBinding())
             {
-                return s;
+                return s; // a delayed-binding service's TCP is the full-proxy engine's (in front of this stage)
             }
         }
         return -1;

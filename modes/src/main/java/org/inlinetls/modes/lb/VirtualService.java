@@ -18,10 +18,20 @@ import org.inlinetls.modes.direct.DirectEngine;
  * @param pool        the backends, their health and the algorithm; owned by the data-path thread.
  * @param persistence the client-address table when persistence is by source, else null.
  * @param passNonTls  whether a flow whose first bytes are not TLS is passed to the backend (else reset).
+ * @param delayedBinding the backend is chosen after the TLS handshake (cookie persistence, PROXY protocol header):
+ *                    the full-proxy engine carries its flows; the NAT stage only answers ARP for its address and
+ *                    learns its backends' MACs, and the direct engine gets no internal service for it.
  */
 public record VirtualService(String name, int vipAddress, int vipPort, BackendPool pool,
-    SourcePersistenceTable persistence, boolean passNonTls)
+    SourcePersistenceTable persistence, boolean passNonTls, boolean delayedBinding)
 {
+    /** A service whose flows are NATed at the client's SYN (cut-through). */
+    public VirtualService(final String name, final int vipAddress, final int vipPort, final BackendPool pool,
+        final SourcePersistenceTable persistence, final boolean passNonTls)
+    {
+        this(name, vipAddress, vipPort, pool, persistence, passNonTls, false);
+    }
+
     public VirtualService
     {
         Objects.requireNonNull(name, "name");
@@ -56,6 +66,10 @@ public record VirtualService(String name, int vipAddress, int vipPort, BackendPo
         final List<DirectEngine.Service> internal = new ArrayList<>();
         for (final VirtualService vs : services)
         {
+            if (vs.delayedBinding())
+            {
+                continue; // the full-proxy engine's: it connects to the backends itself
+            }
             for (int id = 0; id < vs.pool().backendCount(); id++)
             {
                 final DirectEngine.Service wanted = new DirectEngine.Service(vs.pool().ipv4Address(id), vs.vipPort(),

@@ -31,6 +31,17 @@ public enum ProxyCounter
     FLOWS_RESET_SERVICE_REMOVED("flows reset on both legs because a reload removed their service"),
     SERVICE_TABLES_APPLIED("service tables applied (configuration reloads)"),
     TX_REFUSED("frames the transmit port refused (the endpoint offers them again)"),
+    LB_FLOWS_BOUND("load-balanced flows (delayed binding) whose backend leg was opened after the TLS handshake"),
+    LB_BY_COOKIE("of which sent to the backend their persistence cookie names"),
+    LB_COOKIE_BACKEND_DOWN("requests whose cookie names a backend that is down: chosen by the algorithm instead"),
+    LB_NO_COOKIE("requests whose header block had no cookie naming a backend: chosen by the algorithm (or source " +
+        "persistence)"),
+    LB_HEADER_LIMIT("requests whose header block grew past the cookie scan limit: chosen by the algorithm"),
+    LB_BY_SOURCE("load-balanced flows sent to the backend their client address was remembered with"),
+    LB_NO_BACKEND("load-balanced flows reset after the handshake: no backend of the pool was up"),
+    LB_BACKEND_MAC_UNKNOWN("load-balanced flows reset after the handshake: the chosen backend's MAC is not known yet"),
+    LB_RESET_BACKEND_DOWN("load-balanced flows reset on both legs: their backend went down since they were bound"),
+    LB_PROXY_HEADERS("PROXY protocol v2 headers written to backends"),
     ERRORS("unexpected errors handling a flow (flow reset)");
 
     private final String description;

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.IntToLongFunction;
 
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -39,6 +40,19 @@ import org.slf4j.LoggerFactory;
  * connected from the client's own address and port, whose replies pass the bridge anyway. The backend leg carries
  * plaintext; records toward the client carry up to 16 KiB each.
  * <p>
+ * Delayed binding (load-balanced services with cookie persistence or a PROXY protocol header, see
+ * {@link Balancing}): the client's SYN to the virtual address is answered by an endpoint with that address as for any
+ * full-proxy service; once the TLS handshake completed, the first request's plaintext is buffered in the flow's
+ * plaintext stage and scanned for the persistence cookie ({@link org.inlinetls.modes.lb.CookieScanner}, at most
+ * {@link Balancing#COOKIE_SCAN_MAX_BYTES}); when its header block ended (or the scan gave up, or the client finished)
+ * the backend is chosen (the cookie's backend when it is up, else source persistence, else the pool's algorithm) and
+ * the backend leg opened to the backend's address and port, again from the client's own address and port, so the
+ * backend's replies come back through the bridge and are found here by that backend address. The PROXY v2 header, when
+ * configured, is written first, then the buffered plaintext. Later requests of the connection stay on that backend.
+ * The backend's MAC comes from the load-balancing stage, which learns it ({@link #backendMacs}). A flow whose
+ * backend the health checks took out (its {@link org.inlinetls.modes.lb.BackendHealth} stamp moved on) is reset on
+ * both legs by the next scan, within {@link #SCAN_INTERVAL_NS}.
+ * <p>
  * Memory: a flow's two endpoints' send and receive buffers and its two stages borrow their arrays from one
  * {@link BufferPool} while they hold bytes and give them back when they empty, so an idle flow holds none of them
  * (memory follows the bytes in flight); nothing is allocated per packet once the pool has arrays to lend. A SYN is
@@ -48,9 +62,24 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyEngine implements FrameClassifier
 {
-    /** A full-proxy service: its address, the port clients use, and the port the backend's plain server listens on. */
-    public record Service(int ipv4Address, int listenPort, int backendPort)
+    /**
+     * A full-proxy service: its address, the port clients use, and the port the backend's plain server listens on;
+     * or a load-balanced one with delayed binding (its virtual address and port, backend port 0, and its
+     * {@link Balancing}, whose identity is part of the service's: a reload that changes the pool makes another service).
+     */
+    public record Service(int ipv4Address, int listenPort, int backendPort, Balancing balancing)
     {
+        /** A transparent full-proxy service (no balancing). */
+        public Service(final int ipv4Address, final int listenPort, final int backendPort)
+        {
+            this(ipv4Address, listenPort, backendPort, null);
+        }
+
+        /** A load-balanced service whose backend is chosen after the TLS handshake. */
+        public static Service balanced(final int vipAddress, final int vipPort, final Balancing balancing)
+        {
+            return new Service(vipAddress, vipPort, 0, Objects.requireNonNull(balancing, "balancing"));
+        }
     }
 
     /**
@@ -116,7 +145,7 @@ public final class ProxyEngine implements FrameClassifier
         void publish(long[] countersByOrdinal, int flows, long memoryUsedBytes);
     }
 
-    private static final long SCAN_INTERVAL_NS = 100_000_000L;
+    static final long SCAN_INTERVAL_NS = 100_000_000L;
     private static final long COUNTERS_PUBLISH_INTERVAL_NS = 1_000_000_000L;
     private static final int SCRATCH_BYTES = 1 << 16;
     private static final int POOL_MAX = 256;
@@ -167,6 +196,8 @@ public final class ProxyEngine implements FrameClassifier
     private boolean txRefused;
     private CountersSink countersSink;
     private long nextCountersPublishNs;
+    /** Chooses load-balanced flows' backends and writes their PROXY headers. */
+    private final BackendBinder binder = new BackendBinder(this);
 
     public ProxyEngine(final Settings settings, final FrameOut out)
     {
@@ -192,6 +223,16 @@ public final class ProxyEngine implements FrameClassifier
         return this;
     }
 
+    /**
+     * Where load-balanced flows learn their backend's MAC when they open the backend leg (the load-balancing stage,
+     * which learns it from the inside's frames); it returns 0 for one not known yet, and such a flow is reset.
+     */
+    public ProxyEngine backendMacs(final IntToLongFunction macOfIpv4Address)
+    {
+        binder.backendMacs(Objects.requireNonNull(macOfIpv4Address, "macOfIpv4Address"));
+        return this;
+    }
+
     // ------------------------------------------------------------------------------------------ classification --
 
     @Override
@@ -208,22 +249,28 @@ public final class ProxyEngine implements FrameClassifier
         {
             return onOutsideFrame(buffer, frame, nowNs);
         }
-        Service service = services.byBackend(ipv4.sourceAddress(), frame.srcPort);
+        final int source = ipv4.sourceAddress();
+        Service service = services.byBackend(source, frame.srcPort);
         if (null == service)
         {
-            service = retired.isEmpty() ? null : retiredByBackend(ipv4.sourceAddress(), frame.srcPort);
+            service = services.balancedByBackend(source, frame.srcPort);
+            if (null == service && !retired.isEmpty())
+            {
+                service = retiredByBackend(source, frame.srcPort);
+            }
             if (null == service)
             {
                 return Verdict.FORWARD;
             }
         }
-        final ProxyFlow flow = findByBackend(ipv4.destinationAddress(), frame.dstPort, ipv4.sourceAddress(),
-            frame.srcPort);
+        final ProxyFlow flow = findByBackend(ipv4.destinationAddress(), frame.dstPort, source, frame.srcPort);
         if (null == flow || null == flow.server)
         {
-            if (services.isSharedBackend(service))
+            if (null == service.balancing() ? services.isSharedBackend(service) :
+                services.isSharedBackend(source, frame.srcPort) || services.isHandedOver(service) ||
+                service.balancing().isCheckAddress(ipv4.destinationAddress()))
             {
-                return Verdict.FORWARD; // maybe another mode's flow: the next engine decides
+                return Verdict.FORWARD; // maybe another mode's flow, or a health check: the next engine decides
             }
             count(ProxyCounter.SERVER_SEGMENTS);
             onUnknownSegment(buffer, frame, false);
@@ -335,9 +382,9 @@ public final class ProxyEngine implements FrameClassifier
     TcpEndpoint newBackendEndpoint(final ProxyFlow flow)
     {
         return new TcpEndpoint(endpointConfig()
-            .localMac(flow.clientMac).remoteMac(flow.serverMac)
-            .localAddress(address(flow.clientAddress)).remoteAddress(address(flow.service.ipv4Address()))
-            .localPort(flow.clientPort).remotePort(flow.service.backendPort())
+            .localMac(flow.clientMac).remoteMac(flow.backendMac)
+            .localAddress(address(flow.clientAddress)).remoteAddress(address(flow.backendAddress))
+            .localPort(flow.clientPort).remotePort(flow.backendPort)
             .isnSeed(settings.isnSeed()).isnClockNs(clockNs));
     }
 
@@ -419,6 +466,10 @@ public final class ProxyEngine implements FrameClassifier
             active.set(index, last);
             last.activeIndex = index;
         }
+        if (flow.backendId >= 0)
+        {
+            flow.service.balancing().pool().onFlowClosed(flow.backendId);
+        }
         flow.countRetransmissions();
         flow.release();
         if (pool.size() < POOL_MAX)
@@ -473,6 +524,15 @@ public final class ProxyEngine implements FrameClassifier
                 work++;
                 continue;
             }
+            if (scan && flow.backendId >= 0 && !flow.isBackendCurrent())
+            {
+                // the health checks took its backend out (or out and back: it lost the connection either way)
+                count(ProxyCounter.LB_RESET_BACKEND_DOWN);
+                flow.abortBoth();
+                pumpFlow(flow, nowNs);
+                work++;
+                continue;
+            }
             final long deadlineNs = flow.nextDeadlineNs();
             if (flow.morePending || deadlineNs - nowNs <= 0)
             {
@@ -521,7 +581,7 @@ public final class ProxyEngine implements FrameClassifier
         final int port)
     {
         ProxyFlow flow = flows.get(key(clientAddress, clientPort));
-        while (null != flow && !(flow.service.ipv4Address() == address && flow.service.backendPort() == port))
+        while (null != flow && !(flow.backendAddress == address && flow.backendPort == port))
         {
             flow = flow.next;
         }
@@ -546,7 +606,8 @@ public final class ProxyEngine implements FrameClassifier
         for (int i = retired.size() - 1; i >= 0; i--)
         {
             final Service s = retired.get(i);
-            if (s.ipv4Address() == address && s.backendPort() == port)
+            if (null == s.balancing() ? s.ipv4Address() == address && s.backendPort() == port :
+                s.balancing().isBackend(address, port))
             {
                 return s;
             }
@@ -643,6 +704,11 @@ public final class ProxyEngine implements FrameClassifier
         return new byte[] {(byte)(ipv4 >>> 24), (byte)(ipv4 >>> 16), (byte)(ipv4 >>> 8), (byte)ipv4};
     }
 
+    BackendBinder binder()
+    {
+        return binder;
+    }
+
     FrameSink clientSink()
     {
         return clientSink;
@@ -700,7 +766,10 @@ public final class ProxyEngine implements FrameClassifier
         return active.size();
     }
 
-    /** Index of {@link #countFlowsByState}: TCP or TLS handshake with the client in progress. */
+    /**
+     * Index of {@link #countFlowsByState}: TCP or TLS handshake with the client in progress (or, load-balanced with
+     * delayed binding, the first request awaited before the backend leg opens).
+     */
     public static final int FLOWS_HANDSHAKE = 0;
     /** Index of {@link #countFlowsByState}: the backend leg opened, bytes moving. */
     public static final int FLOWS_ESTABLISHED = 1;

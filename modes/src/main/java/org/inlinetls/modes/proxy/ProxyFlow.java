@@ -10,6 +10,8 @@ import org.inlinetls.crypto.record.SegmentDecoder;
 import org.inlinetls.crypto.record.SegmentEncoder;
 import org.inlinetls.handshake.NegotiatedKeys;
 import org.inlinetls.handshake.ServerHandshake;
+import org.inlinetls.modes.lb.BackendPool;
+import org.inlinetls.modes.lb.CookieScanner;
 import org.inlinetls.packet.tcp.AbortReason;
 import org.inlinetls.packet.tcp.TcpEndpoint;
 import org.inlinetls.packet.tcp.TcpState;
@@ -23,6 +25,11 @@ import org.inlinetls.packet.tcp.TcpState;
  * room for what it can yield, the backend's only while the record stage has room for a record, and each stage drains
  * into the other endpoint's send buffer. So each leg's receive window closes when the other leg is slow, and a flow
  * holds at most its two endpoints' buffers and its two stages.
+ * <p>
+ * A flow of a load-balanced service ({@link Balancing}) opens its backend leg later: after the handshake it is
+ * <em>binding</em>: the client's plaintext fills the plaintext stage (and the cookie scanner) until the first request's
+ * header block ended, the scan gave up, the stage is full or the client finished; then the engine chooses the backend
+ * ({@link BackendBinder#bindBackend}) and the leg opens to it, the PROXY header first when configured.
  * <p>
  * Single-threaded: driven by its {@link ProxyEngine} from {@link #pump}.
  */
@@ -50,6 +57,17 @@ final class ProxyFlow implements RecordListener
     int clientPort;
     long clientMac;
     long serverMac;
+    /** Where the backend leg goes: the service's address and backend port, or the load-balanced backend chosen. */
+    int backendAddress;
+    int backendPort;
+    long backendMac;
+    /** The load-balanced backend's id in its pool and its health stamp when bound; -1 when none. */
+    int backendId = -1;
+    private int backendStamp;
+    /** A load-balanced flow waiting for its first request before the backend leg opens. */
+    private boolean binding;
+    private CookieScanner scanner;
+    private int cookieBackend = BackendPool.NONE;
     /** Next flow of the same client address and port (to another service) in the engine's table. */
     ProxyFlow next;
     int activeIndex = -1;
@@ -92,6 +110,10 @@ final class ProxyFlow implements RecordListener
         this.client = client;
         this.handshake = handshake;
         this.lastActivityNs = nowNs;
+        this.backendAddress = service.ipv4Address();
+        this.backendPort = service.backendPort();
+        this.backendMac = serverMac;
+        this.backendId = -1;
         client.listen();
     }
 
@@ -135,6 +157,28 @@ final class ProxyFlow implements RecordListener
         failed = false;
         endCounted = false;
         morePending = false;
+        binding = false;
+        scanner = null;
+        cookieBackend = BackendPool.NONE;
+        backendId = -1;
+        backendAddress = 0;
+        backendPort = 0;
+    }
+
+    /** The load-balanced backend the engine chose (see {@link BackendBinder#bindBackend}). */
+    void bound(final int id, final int stamp, final int address, final int port, final long mac)
+    {
+        backendId = id;
+        backendStamp = stamp;
+        backendAddress = address;
+        backendPort = port;
+        backendMac = mac;
+    }
+
+    /** Whether the load-balanced backend stayed up since the flow was bound to it. */
+    boolean isBackendCurrent()
+    {
+        return service.balancing().pool().health().isCurrent(backendId, backendStamp);
     }
 
     /** True when both legs are closed (cleanly or not) and their last frames were offered. */
@@ -168,7 +212,11 @@ final class ProxyFlow implements RecordListener
             {
                 moved += clientToServer();
             }
-            if (null != encoder)
+            if (binding)
+            {
+                moved += bindWhenReady(nowNs);
+            }
+            if (null != encoder && null != server)
             {
                 moved += serverToClient();
             }
@@ -318,9 +366,22 @@ final class ProxyFlow implements RecordListener
         {
             appendRecord(ContentType.HANDSHAKE, ticket, 0, ticket.length);
         }
-        server = engine.newBackendEndpoint(this);
-        server.connect(nowNs);
         engine.count(ProxyCounter.FLOWS_ESTABLISHED);
+        if (null != service.balancing())
+        {
+            // delayed binding: HTTP/2 sends its headers HPACK-compressed, where no cookie can be read
+            binding = true;
+            scanner = "h2".equals(keys.applicationProtocol()) ? null : service.balancing().newScanner();
+            if (null == scanner)
+            {
+                bind(nowNs, false);
+            }
+        }
+        else
+        {
+            server = engine.newBackendEndpoint(this);
+            server.connect(nowNs);
+        }
         if (keys.resumed())
         {
             engine.count(ProxyCounter.FLOWS_RESUMED);
@@ -389,6 +450,10 @@ final class ProxyFlow implements RecordListener
         {
             toServer.append(buffer, offset, length);
         }
+        if (binding && null != scanner && !scanner.isDone())
+        {
+            cookieBackend = scanner.scan(buffer, offset, length); // NEED_MORE (negative) until the header block ends
+        }
     }
 
     @Override
@@ -423,6 +488,54 @@ final class ProxyFlow implements RecordListener
     public void onRecordAuthenticated(final long sequence, final int contentType)
     {
         toServer.commit();
+    }
+
+    /** Binds a load-balanced flow once its first request's header block was scanned (or cannot be). */
+    private int bindWhenReady(final long nowNs)
+    {
+        if (failed)
+        {
+            binding = false; // the client leg ends with its alert; no backend leg is opened
+            return 1;
+        }
+        final boolean stageFull = toServer.freeBytes() - DECODER_HELD_MAX_BYTES <= 0;
+        if (scanner.isDone() || clientInputDone || stageFull)
+        {
+            return bind(nowNs, stageFull && !scanner.isDone());
+        }
+        return 0;
+    }
+
+    private int bind(final long nowNs, final boolean stageFull)
+    {
+        binding = false;
+        final int named = cookieBackend >= 0 ? cookieBackend : BackendPool.NONE;
+        final boolean chosen = engine.binder().bindBackend(this, scanner, named, stageFull, nowNs);
+        scanner = null;
+        if (!chosen)
+        {
+            resetUnbound();
+            return 1;
+        }
+        server = engine.newBackendEndpoint(this);
+        server.connect(nowNs);
+        if (service.balancing().proxyProtocolV2() && !engine.binder().writeProxyHeader(this, keys, server))
+        {
+            server.abort();
+            resetUnbound();
+        }
+        return 1;
+    }
+
+    /** No backend for this flow: the client is reset, nothing more is read or sent. */
+    private void resetUnbound()
+    {
+        failed = true;
+        clientInputDone = true;
+        serverInputDone = true;
+        toServer.clear();
+        client.abort();
+        countEnd(ProxyCounter.FLOWS_RESET);
     }
 
     private int serverToClient()

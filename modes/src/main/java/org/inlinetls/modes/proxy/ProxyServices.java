@@ -6,7 +6,9 @@ import java.util.List;
  * The full-proxy services of one {@link ProxyEngine} as the data path looks them up: by listen address and port
  * (client frames), by backend address and port (backend frames), whether another mode's engine on the same bridge
  * serves the same backend, and whether another mode served the service before a reload (its flows in flight may still
- * run there). Immutable: a reload builds another. A handful of services: linear scans, no allocation.
+ * run there). A load-balanced service ({@link Balancing}) has no backend port of its own: its backends are its pool's,
+ * found by {@link #balancedByBackend}. Immutable: a reload builds another. A handful of services: linear scans, no
+ * allocation.
  */
 final class ProxyServices
 {
@@ -63,12 +65,31 @@ final class ProxyServices
     {
         for (final ProxyEngine.Service s : services)
         {
-            if (s.ipv4Address() == address && s.backendPort() == port)
+            if (null == s.balancing() && s.ipv4Address() == address && s.backendPort() == port)
             {
                 return s;
             }
         }
         return null;
+    }
+
+    /** @return the load-balanced service one of whose backends answers from this address and port, or null. */
+    ProxyEngine.Service balancedByBackend(final int address, final int port)
+    {
+        for (final ProxyEngine.Service s : services)
+        {
+            if (null != s.balancing() && s.balancing().isBackend(address, port))
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** True when another mode's engine serves this backend address and port too. */
+    boolean isSharedBackend(final int address, final int port)
+    {
+        return contains(sharedBackends, key(address, port));
     }
 
     /** The same services, with the backends of another mode's services remembered (set before the first frame). */

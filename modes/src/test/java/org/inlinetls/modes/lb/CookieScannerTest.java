@@ -145,6 +145,25 @@ class CookieScannerTest
         final String request = "GET / HTTP/1.1\r\nX-Padding: " + "p".repeat(30) + "\r\nCookie: SERVERID=web1\r\n\r\n";
         assertEquals(BackendPool.NONE, small.scan(bytes(request), 0, request.length()));
         assertTrue(small.isDone());
+        assertTrue(small.limitReached(), "given up, not ended");
+        small.reset();
+        assertFalse(small.limitReached());
+        final String shortOne = "GET / HTTP/1.1\r\n\r\n";
+        assertEquals(BackendPool.NONE, small.scan(bytes(shortOne), 0, shortOne.length()));
+        assertFalse(small.limitReached(), "the header block ended without a cookie");
+    }
+
+    @Test
+    void shouldScanAnArrayAsItScansABuffer()
+    {
+        final byte[] request = REQUEST.getBytes(StandardCharsets.ISO_8859_1);
+        for (int split = 0; split <= request.length; split += 7)
+        {
+            scanner.reset();
+            final int first = scanner.scan(request, 0, split);
+            assertEquals(2, first != CookieScanner.NEED_MORE ? first :
+                scanner.scan(request, split, request.length - split), "split at " + split);
+        }
     }
 
     @Test
