@@ -34,11 +34,11 @@ package org.inlinetls.seqdb;
  * Checkpoint rings at 384: client-&gt;server ring, then server-&gt;client ring, each capacity x slot, where
  *   +0           +4           +8             +12            +16                       +16+checkpointLength
  *   | cipher seq | plain seq  | expected ACK | blob length  | checkpoint blob         | pad to a multiple of 8 |
- *   (all u32, TCP sequence space; the blob is a record decoder/encoder checkpoint, 128 bytes for AEAD suites)
+ *   (all u32, TCP sequence space; the blob is a record decoder/encoder checkpoint, 304 bytes for AEAD suites)
  * </pre>
- * Entry length = {@code 384 + 2 * ringCapacity * align8(16 + checkpointLength)}: 9,600 bytes for the default
- * (32 slots of 128-byte checkpoints per direction), 37,248 for 32 slots of the 560-byte CBC checkpoints. A parked
- * flow's entry has rings of {@link #PARKED_RING_CAPACITY}: 672 bytes for AEAD suites.
+ * Entry length = {@code 384 + 2 * ringCapacity * align8(16 + checkpointLength)}: 20,864 bytes for the default
+ * (32 slots of 304-byte checkpoints per direction), 37,248 for 32 slots of the 560-byte CBC checkpoints. A parked
+ * flow's entry has rings of {@link #PARKED_RING_CAPACITY}: 1,024 bytes for AEAD suites.
  */
 public final class FlowEntryLayout
 {

@@ -514,7 +514,7 @@ public final class FlowJournal implements AutoCloseable
     }
 
     /**
-     * Move a quiet flow to the parked file: its fixed part, direction blocks and each ring's newest checkpoint, 672
+     * Move a quiet flow to the parked file: its fixed part, direction blocks and each ring's newest checkpoint, 1,024
      * bytes for AEAD suites instead of a full entry. The caller knows nothing older than the newest checkpoints is
      * needed (nothing in flight either way). {@link #acquire} brings it back when its next segment comes.
      *

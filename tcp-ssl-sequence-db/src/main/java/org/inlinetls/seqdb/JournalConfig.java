@@ -6,14 +6,20 @@ import java.util.Objects;
 /**
  * Settings of a {@link FlowJournal}: where its file lives, how many flows it holds and the shape of each entry.
  * <p>
- * The per-flow budget is {@link #entryLength()} bytes ({@link FlowEntryLayout}): 9,600 by default. Chronicle
- * allocates the whole file when it creates it (fallocate), with headroom for uneven segments: measured 690 MB of
- * tmpfs for 65,536 flows of the default entry (about 10.5 KB a flow), 24.6 MB for 2,000.
+ * The per-flow budget is {@link #entryLength()} bytes ({@link FlowEntryLayout}): 20,864 by default (9,600 before
+ * checkpoints carried the ciphertext of a small record held whole). Chronicle allocates the whole file when it
+ * creates it (fallocate), with headroom for uneven segments: measured 690 MB of tmpfs for 65,536 flows of the old
+ * 9,600-byte entry (about 10.5 KB a flow), 24.6 MB for 2,000; the 20,864-byte entry needs about twice that (not
+ * measured again). A parked flow's entry is {@link #parkedEntryLength()}: 1,024 bytes by default.
  */
 public final class JournalConfig
 {
-    /** Checkpoint blob size of the AEAD record decoder ({@code RecordCheckpoint.LENGTH} in record-crypto). */
-    public static final int AEAD_CHECKPOINT_LENGTH = 128;
+    /**
+     * Checkpoint blob size of the AEAD record decoder ({@code RecordCheckpoint.LENGTH} in record-crypto): 64 bytes of
+     * state and 240 for the AEAD state and held tail of a streamed record, or the ciphertext so far of a small record
+     * held whole (so a boundary inside a small TLS 1.3 record can be resumed and acknowledged).
+     */
+    public static final int AEAD_CHECKPOINT_LENGTH = 304;
     /** Checkpoint blob size of the legacy CBC decoder ({@code CbcRecordDecoder.CHECKPOINT_LENGTH}). */
     public static final int CBC_CHECKPOINT_LENGTH = 560;
     public static final int DEFAULT_MAX_FLOWS = 65_536;

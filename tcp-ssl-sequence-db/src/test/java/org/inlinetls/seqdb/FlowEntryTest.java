@@ -21,14 +21,19 @@ class FlowEntryTest
     @Test
     void shouldStateThePerFlowBudget()
     {
-        assertEquals(9_600, FlowEntryLayout.entryLength(32, JournalConfig.AEAD_CHECKPOINT_LENGTH));
-        assertEquals(9_600, new JournalConfig().entryLength());
+        // AEAD checkpoints carry a small record held whole (RecordCheckpoint.LENGTH, 304 bytes): 320-byte slots
+        assertEquals(304, JournalConfig.AEAD_CHECKPOINT_LENGTH);
+        assertEquals(320, FlowEntryLayout.slotLength(JournalConfig.AEAD_CHECKPOINT_LENGTH));
+        assertEquals(20_864, FlowEntryLayout.entryLength(32, JournalConfig.AEAD_CHECKPOINT_LENGTH));
+        assertEquals(20_864, new JournalConfig().entryLength());
+        assertEquals(9_600, FlowEntryLayout.entryLength(32, 128));
         assertEquals(37_248, FlowEntryLayout.entryLength(32, JournalConfig.CBC_CHECKPOINT_LENGTH));
         assertEquals(384, FlowEntryLayout.RINGS_OFFSET);
         assertEquals(144, FlowEntryLayout.slotLength(128));
         // a parked flow's entry: one checkpoint a direction; a journal's own rings need two slots at least
         assertEquals(672, FlowEntryLayout.entryLength(FlowEntryLayout.PARKED_RING_CAPACITY, 128));
-        assertEquals(672, new JournalConfig().parkedEntryLength());
+        // the budget of a parked flow: at most 1 KiB
+        assertEquals(1_024, new JournalConfig().parkedEntryLength());
         assertThrows(IllegalArgumentException.class, () -> FlowEntryLayout.entryLength(0, 128));
         assertThrows(IllegalArgumentException.class,
             () -> new JournalConfig().path(java.nio.file.Path.of("/dev/shm/x.dat")).ringCapacity(1).validate());

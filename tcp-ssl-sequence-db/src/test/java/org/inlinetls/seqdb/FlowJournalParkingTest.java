@@ -42,7 +42,7 @@ class FlowJournalParkingTest
 
     private static byte[] blob(final int seed)
     {
-        final byte[] blob = new byte[128];
+        final byte[] blob = new byte[JournalConfig.AEAD_CHECKPOINT_LENGTH];
         for (int i = 0; i < blob.length; i++)
         {
             blob[i] = (byte)(seed * 31 + i);
@@ -117,7 +117,7 @@ class FlowJournalParkingTest
             assertEquals(1, entry.ringCount(CLIENT_TO_SERVER));
             assertEquals(1200, entry.checkpointCipherSeq(CLIENT_TO_SERVER, 0));
             assertEquals(2180, entry.checkpointPlainSeq(CLIENT_TO_SERVER, 0));
-            final byte[] checkpoint = new byte[128];
+            final byte[] checkpoint = new byte[JournalConfig.AEAD_CHECKPOINT_LENGTH];
             entry.getCheckpointBlob(CLIENT_TO_SERVER, 0, checkpoint, 0);
             assertArrayEquals(blob(2), checkpoint);
             assertEquals(1, entry.ringCount(SERVER_TO_CLIENT));

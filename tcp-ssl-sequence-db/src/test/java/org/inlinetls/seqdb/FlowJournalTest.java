@@ -55,7 +55,8 @@ class FlowJournalTest
             assertThrows(IllegalStateException.class, () -> journal.acquire(key));
             entry.lastActivityNs(300).clientIsn(77).cipherSuite(0x1301).recordSequence(SERVER_TO_CLIENT, 5);
             entry.putKeyMaterial(CLIENT_TO_SERVER, KeyMaterial.KEY, new byte[16], 0, 16);
-            assertEquals(AppendResult.APPENDED, entry.appendCheckpoint(CLIENT_TO_SERVER, 10, 20, 30, new byte[128]));
+            assertEquals(AppendResult.APPENDED, entry.appendCheckpoint(CLIENT_TO_SERVER, 10, 20, 30,
+                new byte[JournalConfig.AEAD_CHECKPOINT_LENGTH]));
         }
 
         final FlowKey reversed = new FlowKey().set(key).reverse();
@@ -164,7 +165,7 @@ class FlowJournalTest
             {
                 entry.mode(1).cipherSuite(0xC02F).tlsVersion(0x0303);
                 entry.putKeyMaterial(CLIENT_TO_SERVER, KeyMaterial.KEY, FlowEntryTest.filled(16, 0xAB), 0, 16);
-                entry.appendCheckpoint(SERVER_TO_CLIENT, 1, 2, 3, new byte[128]);
+                entry.appendCheckpoint(SERVER_TO_CLIENT, 1, 2, 3, new byte[JournalConfig.AEAD_CHECKPOINT_LENGTH]);
             }
         }
         final List<String> lines = new ArrayList<>();
@@ -200,7 +201,8 @@ class FlowJournalTest
             journal.insert(ipv4Key(i), i);
             try (FlowEntry entry = journal.acquire(ipv4Key(i)))
             {
-                entry.serverIsn(i * 11).appendCheckpoint(CLIENT_TO_SERVER, i, i + 1, i + 2, new byte[128]);
+                entry.serverIsn(i * 11).appendCheckpoint(CLIENT_TO_SERVER, i, i + 1, i + 2,
+                    new byte[JournalConfig.AEAD_CHECKPOINT_LENGTH]);
             }
         }
         journal.close();

@@ -41,7 +41,7 @@ public final class JournalWriterMain
             entry.mode(1).state(3).clientIsn(i * 7).serverIsn(-i).cipherSuite(0x1301).tlsVersion(0x0304)
                 .recordSequence(CLIENT_TO_SERVER, i).recordSequence(SERVER_TO_CLIENT, i + 1);
             entry.putKeyMaterial(CLIENT_TO_SERVER, KeyMaterial.KEY, FlowEntryTest.filled(16, i), 0, 16);
-            final byte[] blob = FlowEntryTest.filled(128, i + 1);
+            final byte[] blob = FlowEntryTest.filled(JournalConfig.AEAD_CHECKPOINT_LENGTH, i + 1);
             for (int c = 0; c < 3; c++)
             {
                 entry.appendCheckpoint(SERVER_TO_CLIENT, i * 1000 + c * 100, c, c + 1, blob);
@@ -57,7 +57,7 @@ public final class JournalWriterMain
             {
                 throw new AssertionError("flow " + i + " lost");
             }
-            final byte[] out = new byte[128];
+            final byte[] out = new byte[JournalConfig.AEAD_CHECKPOINT_LENGTH];
             final boolean ok = entry.createdNs() == 1_000L * i && entry.mode() == 1 &&
                 entry.state() == (i == 0 ? 99 : 3) && entry.clientIsn() == i * 7 && entry.serverIsn() == -i &&
                 entry.cipherSuite() == 0x1301 && entry.tlsVersion() == 0x0304 &&
@@ -65,7 +65,8 @@ public final class JournalWriterMain
                 entry.getKeyMaterial(CLIENT_TO_SERVER, KeyMaterial.KEY, out, 0) == 16 && out[15] == (byte)i &&
                 entry.ringCount(SERVER_TO_CLIENT) == 3 &&
                 entry.checkpointCipherSeq(SERVER_TO_CLIENT, 2) == i * 1000 + 200 &&
-                entry.getCheckpointBlob(SERVER_TO_CLIENT, 2, out, 0) == 128 && out[127] == (byte)(i + 1);
+                entry.getCheckpointBlob(SERVER_TO_CLIENT, 2, out, 0) == JournalConfig.AEAD_CHECKPOINT_LENGTH &&
+                out[JournalConfig.AEAD_CHECKPOINT_LENGTH - 1] == (byte)(i + 1);
             if (!ok)
             {
                 throw new AssertionError("flow " + i + " differs: " + entry);

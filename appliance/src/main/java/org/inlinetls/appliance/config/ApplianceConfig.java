@@ -365,7 +365,7 @@ public record ApplianceConfig(
     public record Journal(Path path, long maxFlows, int ringCapacity, long idleTimeoutSec, long maxActiveFlows,
         long parkAfterMs)
     {
-        /** Full entries at most, by default: flows busy at once; quiet ones park (672 bytes each). */
+        /** Full entries at most, by default: flows busy at once; quiet ones park (1,024 bytes each). */
         public static final long DEFAULT_MAX_ACTIVE_FLOWS = 4_096;
         /** A flow quiet this long with nothing in flight parks. */
         public static final long DEFAULT_PARK_AFTER_MS = 2_000;

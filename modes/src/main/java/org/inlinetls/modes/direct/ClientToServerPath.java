@@ -171,15 +171,29 @@ final class ClientToServerPath implements RecordListener
                 entry.tcpOptions(flow.tcpOptions());
             }
             final byte[] blob = engine.checkpointScratch();
-            // a boundary the decoder cannot resume from (inside a small record it holds whole) keeps its positions
-            // but no state: nothing acknowledges past it and no retransmission starts there
+            // a boundary the decoder cannot resume from keeps its positions but no state: nothing acknowledges past it
+            // and no retransmission starts there (inside a CBC record's body, or past what a checkpoint carries of a
+            // large record held whole; small TLS 1.3 records held whole carry their ciphertext so far)
             final int blobLength = flow.decoder.saveCheckpoint(blob, 0) ? flow.decoder.checkpointLength() : 0;
             entry.appendCheckpoint(Direction.CLIENT_TO_SERVER, flow.c2sCipherNext, flow.c2sPlainNext, 0, blob, 0,
                 blobLength);
+            // bytes that map to no plaintext (part of a record held whole, a header, a tag) right after everything the
+            // server acknowledged: the appliance acknowledges them itself (DESIGN §4), as no ACK of the server's will
+            final boolean ackNow = plainLength == 0 && blobLength > 0 &&
+                flow.serverAckInPlain - flow.c2sPlainNext >= 0 && flow.c2sCipherNext - flow.serverAckInCipher > 0;
+            if (ackNow)
+            {
+                entry.dropCheckpointsUpTo(Direction.CLIENT_TO_SERVER, flow.c2sCipherNext);
+                flow.serverAckInCipher = flow.c2sCipherNext;
+            }
             entry.recordSequence(Direction.CLIENT_TO_SERVER, flow.decoder.sequence())
                 .lastActivityNs(flow.lastActivityNs);
             flow.c2sRingCount = entry.ringCount(Direction.CLIENT_TO_SERVER);
             sendPlainToServer(plainStart, plain, plainLength, fin);
+            if (ackNow)
+            {
+                flow.serverPath.sendAckToClient();
+            }
         }
         finally
         {

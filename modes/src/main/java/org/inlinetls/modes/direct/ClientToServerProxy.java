@@ -108,10 +108,10 @@ final class ClientToServerProxy
 
     /**
      * A client retransmission in cut-through while the server has every plaintext byte and the client's ACK still lags
-     * behind the frontier: the checkpoints past it are boundaries the decoder cannot resume from (inside small records
-     * it holds whole), which no ACK may pass, so a client sending one segment at a time after a timeout would resend
-     * the same bytes forever. The flow switches to proxy handling: the appliance acknowledges the bytes its decoder
-     * holds itself.
+     * behind the frontier: the checkpoints past it are boundaries the decoder cannot resume from (inside a CBC
+     * record's body, or past what a checkpoint carries of a large record held whole), which no ACK may pass, so a
+     * client sending one segment at a time after a timeout would resend the same bytes forever. The flow switches to
+     * proxy handling: the appliance acknowledges the bytes its decoder holds itself.
      *
      * @return true when the flow is in proxy handling now (the caller hands the segment to {@link #onClientData}).
      */
@@ -287,8 +287,8 @@ final class ClientToServerProxy
         final byte[] blob = engine.checkpointScratch();
         if (!flow.decoder.saveCheckpoint(blob, 0))
         {
-            // inside a small record the decoder holds whole: reopen the window, the next bytes bring a boundary
-            // cut-through can resume from
+            // inside a record the decoder cannot resume (a CBC record's body): reopen the window, the next bytes
+            // bring a boundary cut-through can resume from
             draining = false;
             normalRun = 0;
             return;

@@ -49,7 +49,7 @@ public enum DirectCounter
     SWITCHES_TO_PROXY_SMALL_WINDOW("server->client switched to proxy handling: the client's window stayed small"),
     SWITCHES_TO_PROXY_TINY_SEGMENTS("client->server switched to proxy handling: a run of tiny client segments"),
     SWITCHES_TO_PROXY_UNRESUMABLE("client->server switched to proxy handling: the client resends bytes whose ACK " +
-        "cannot pass a boundary inside a small record held whole"),
+        "cannot pass a boundary without decoder state (inside a CBC record's body)"),
     SWITCHES_TO_CUT_THROUGH("a direction switched back from proxy handling to cut-through"),
     SWITCHES_REFUSED_BUDGET("switches to proxy handling refused: switching.maxProxiedFlows flows in it already"),
     PROXIED_SERVER_BYTES("server bytes carried in proxy handling (staged, records cut by the appliance)"),

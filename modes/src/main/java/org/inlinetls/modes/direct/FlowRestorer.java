@@ -35,8 +35,12 @@ final class FlowRestorer
         final int suite = entry.cipherSuite();
         if (entry.state() != STATE_CUT_THROUGH || !RecordLayers.isKnown(suite) ||
             (entry.tcpOptions() & (ServerToClientProxy.OPTION_S2C_PROXIED | ClientToServerProxy.OPTION_C2S_PROXIED)) != 0 ||
-            entry.ringCount(Direction.CLIENT_TO_SERVER) == 0 || entry.ringCount(Direction.SERVER_TO_CLIENT) == 0)
+            entry.ringCount(Direction.CLIENT_TO_SERVER) == 0 || entry.ringCount(Direction.SERVER_TO_CLIENT) == 0 ||
+            entry.checkpointBlobLength(Direction.CLIENT_TO_SERVER,
+                entry.ringCount(Direction.CLIENT_TO_SERVER) - 1) == 0)
         {
+            // (a client→server frontier without state lies inside a large record held whole, e.g. a CBC record's
+            // body: nothing to resume the decoder from; a small TLS 1.3 record's boundaries all carry their state)
             return false;
         }
         entry.readKey(flow.key);

@@ -127,6 +127,66 @@ class DirectModeSimulationTest
         assertTrue(seeds == 0 || restored >= seeds / 2, restored + " of " + seeds + " flows restored");
     }
 
+    /**
+     * TLS 1.3 clients uploading 20-byte records (each held whole by the decoder until its tag) in interactive
+     * stretches, with loss on both legs and switching to proxy handling off: cut-through alone must acknowledge and
+     * resume at segment boundaries inside such records (their checkpoints carry the record's ciphertext so far), or a
+     * client resending a segment that ends inside one waits forever. Every other seed kills the engine half-way
+     * through the upload: the new one restores the client's decoder from the newest checkpoint, often inside such a
+     * record. {@code -Ddirect.smallRecordSeeds=N} changes the number of seeds; {@code -Ddirect.seed=S} replays one (of
+     * the 720,001 range).
+     */
+    @Test
+    void shouldCarrySmallTls13RecordsInCutThroughUnderLoss() throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        final List<DirectSimulation.Suite> tls13 = DirectSimulation.SUITES.stream()
+            .filter(suite -> suite.version() == org.bouncycastle.tls.ProtocolVersion.TLSv13).toList();
+        final int seeds = Integer.getInteger("direct.smallRecordSeeds", 40);
+        long clientRetransmissions = 0;
+        int restored = 0;
+        int restarts = 0;
+        for (long seed = 720_001; seed <= 720_000 + seeds; seed++)
+        {
+            if (ONE_SEED != null && ONE_SEED != seed)
+            {
+                continue;
+            }
+            final DirectSimulation.Setup base = DirectSimulation.Setup.of(seed);
+            final double[] loss = {0.02 + base.loss()[0], 0.02 + base.loss()[1], base.loss()[2], base.loss()[3]};
+            final DirectSimulation.Setup setup = new DirectSimulation.Setup(seed, tls13.get((int)(seed % tls13.size())),
+                base.integrity(), base.clientPort(), 20_000 + (int)(seed * 104_729 % 20_000), base.download() % 20_000,
+                base.clientMss(), base.serverMss(), base.clientWindow(), base.serverWindow(), base.timestamps(), loss,
+                base.duplicate(), base.jitterNs(), base.clientSack(), base.serverSack());
+            if (ONE_SEED != null)
+            {
+                System.out.println("replaying " + setup);
+            }
+            final DirectSimulation simulation = new DirectSimulation(setup, journal).switching(SwitchPolicy.DISABLED)
+                .interactiveWritePhases(20, 12_000);
+            if (seed % 2 == 0)
+            {
+                simulation.restartAtUpload(setup.upload() / 2, seed % 3 * 300_000_000L);
+            }
+            final String failure = simulation.run();
+            clientRetransmissions += simulation.engine().counter(DirectCounter.CLIENT_RETRANSMISSIONS);
+            restored += (int)simulation.engine().counter(DirectCounter.FLOWS_RESTORED);
+            restarts += simulation.restarts();
+            if (failure != null)
+            {
+                failures.add("small-record seed " + seed + " (replay with -Ddirect.seed=" + seed + "): " + failure);
+                if (failures.size() >= 5)
+                {
+                    break;
+                }
+            }
+        }
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+        assertTrue(ONE_SEED != null || clientRetransmissions > 0, "no client retransmission was replayed");
+        assertTrue(ONE_SEED != null || restored >= restarts / 2 && restarts > 0,
+            restored + " of " + restarts + " flows restored after a restart");
+    }
+
     @Test
     void shouldResetTheServerAndAlertTheClientOnAForgedRecord() throws Exception
     {

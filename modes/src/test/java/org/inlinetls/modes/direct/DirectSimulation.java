@@ -201,6 +201,8 @@ public final class DirectSimulation
     private BridgeAgent bridge;
     /** Client download bytes after which the engine is killed and a new one continues from the journal, or -1. */
     private long restartAtBytes = -1;
+    /** Upload bytes the server has after which the engine is killed (as {@link #restartAtBytes}), or -1. */
+    private long restartAtUploadBytes = -1;
     private long restartDowntimeNs;
     private long downUntilNs;
     private int restarts;
@@ -628,6 +630,14 @@ public final class DirectSimulation
         return this;
     }
 
+    /** As {@link #restartAt}, once the server has {@code atBytes} of the upload. */
+    DirectSimulation restartAtUpload(final long atBytes, final long downtimeNs)
+    {
+        this.restartAtUploadBytes = atBytes;
+        this.restartDowntimeNs = downtimeNs;
+        return this;
+    }
+
     int restarts()
     {
         return restarts;
@@ -635,7 +645,8 @@ public final class DirectSimulation
 
     private void restartIfDue()
     {
-        if (restartAtBytes >= 0 && restarts == 0 && clientGot.size() >= restartAtBytes)
+        if (restarts == 0 && (restartAtBytes >= 0 && clientGot.size() >= restartAtBytes ||
+            restartAtUploadBytes >= 0 && serverGot.size() >= restartAtUploadBytes))
         {
             restarts++;
             engine = null;

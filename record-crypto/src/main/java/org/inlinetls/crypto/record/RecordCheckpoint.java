@@ -18,19 +18,35 @@ import java.nio.ByteOrder;
  *   | explicit nonce (8)| content   | pending   |type | 0   | version   |
  *   |                   | remaining | zeros     |     |     |           |
  *   +-------------------+-----------+-----------+-----+-----+-----------+
- *   40                              56                                  104      106  107              123  128
- *   +-------------------------------+-----------------------------------+--------+----+----------------+----+
- *   | tag bytes so far (16)         | AEAD state (48, StreamingAead)    | length |tail| held tail (16) |    |
- *   +-------------------------------+-----------------------------------+--------+----+----------------+----+
- *   (tail: how many of the record's last content bytes, decrypted, wait for the tag in deferred mode)
+ *   40                              56       58   59   60         64
+ *   +-------------------------------+--------+----+----+----------+
+ *   | tag bytes so far (16)         | length |tail|whol| 0 (4)    |
+ *   +-------------------------------+--------+----+----+----------+
+ *   64                                                                                                   304
+ *   +----------------------------------------------------------------------------------------------------+
+ *   | a record streamed (flag bit 0 clear):                                                              |
+ *   |   AEAD state (48, StreamingAead) at 64, held tail (16) at 112, zeros to 304                         |
+ *   | a record held whole (flag bit 0 set):                                                              |
+ *   |   its ciphertext so far ("whol" bytes, at most {@value #HELD_RECORD_MAX}) at 64, zeros after it    |
+ *   +----------------------------------------------------------------------------------------------------+
+ *   (tail: how many of the record's last content bytes, decrypted, wait for the tag in deferred mode;
+ *   whol: how many content bytes of a record held whole arrived, still encrypted)
  *   flags: bit 0 record held whole, bit 1 TLS 1.3 plaintext released, bit 2 TLS 1.3 byte kept back
  * </pre>
+ * A record held whole has fed nothing to its AEAD before its last byte (the decoder decrypts it in one go when its
+ * tag is complete), so its AEAD state is the one {@code begin} gives and is rebuilt from the header on restore: the
+ * region the state and tail take for a streamed record carries the held ciphertext instead. That makes every boundary
+ * inside a small record resumable (TLS 1.3 records of at most {@link RecordDecoder#SMALL_TLS13_RECORD_LENGTH} bytes,
+ * which deferred mode holds whole, carry at most {@value #HELD_RECORD_MAX} content bytes) in
+ * {@value #LENGTH} bytes, so a journal slot stays at 320 bytes and a parked flow's entry at 1 KiB.
+ * <p>
  * Numbers are big-endian. It holds no key, but the AEAD state is derived from one and the held tail is plaintext:
  * keep it with the keys.
  */
 public final class RecordCheckpoint
 {
-    public static final int LENGTH = 128;
+    /** Most content bytes of a record held whole that a checkpoint carries. */
+    public static final int HELD_RECORD_MAX = RecordDecoder.SMALL_TLS13_RECORD_LENGTH - StreamingAead.TAG_LENGTH;
     public static final int SEQUENCE_OFFSET = 0;
     public static final int PHASE_OFFSET = 8;
     public static final int HEADER_COUNT_OFFSET = 9;
@@ -46,10 +62,15 @@ public final class RecordCheckpoint
     public static final int RECORD_TYPE_OFFSET = 36;
     public static final int RECORD_VERSION_OFFSET = 38;
     public static final int TAG_OFFSET = 40;
-    public static final int AEAD_STATE_OFFSET = 56;
-    public static final int RECORD_LENGTH_OFFSET = AEAD_STATE_OFFSET + StreamingAead.STATE_LENGTH;
-    public static final int HELD_TAIL_LENGTH_OFFSET = RECORD_LENGTH_OFFSET + 2;
-    public static final int HELD_TAIL_OFFSET = HELD_TAIL_LENGTH_OFFSET + 1;
+    public static final int RECORD_LENGTH_OFFSET = 56;
+    public static final int HELD_TAIL_LENGTH_OFFSET = 58;
+    public static final int HELD_RECORD_LENGTH_OFFSET = 59;
+    /** Start of the region a streamed record's AEAD state and tail, or a held record's ciphertext, take. */
+    public static final int VARIANT_OFFSET = 64;
+    public static final int AEAD_STATE_OFFSET = VARIANT_OFFSET;
+    public static final int HELD_TAIL_OFFSET = AEAD_STATE_OFFSET + StreamingAead.STATE_LENGTH;
+    public static final int HELD_RECORD_OFFSET = VARIANT_OFFSET;
+    public static final int LENGTH = VARIANT_OFFSET + HELD_RECORD_MAX;
 
     private static final int FLAG_BUFFERED = 1;
     private static final int FLAG_RELEASED = 2;
@@ -68,7 +89,14 @@ public final class RecordCheckpoint
         return (long)LONG.get(checkpoint, offset + SEQUENCE_OFFSET);
     }
 
-    static void write(final RecordState s, final byte[] dst, final int offset)
+    /**
+     * Writes the decoder's state; the caller adds the AEAD state of a streamed record in body or tag.
+     *
+     * @param heldRecord the decoder's buffer of a record held whole (its first {@code s.bufferedLength} bytes are
+     *                   the record's ciphertext so far), or null when it has none.
+     * @return false when the held ciphertext does not fit (then the checkpoint cannot resume: none of it is written).
+     */
+    static boolean write(final RecordState s, final byte[] heldRecord, final byte[] dst, final int offset)
     {
         java.util.Arrays.fill(dst, offset, offset + LENGTH, (byte)0);
         LONG.set(dst, offset + SEQUENCE_OFFSET, s.sequence);
@@ -95,8 +123,22 @@ public final class RecordCheckpoint
             dst[offset + HELD_TAIL_LENGTH_OFFSET] = (byte)s.heldLength;
             System.arraycopy(s.heldTail, 0, dst, offset + HELD_TAIL_OFFSET, s.heldLength);
         }
+        if (s.bufferedLength > HELD_RECORD_MAX)
+        {
+            return false;
+        }
+        if (s.bufferedLength > 0)
+        {
+            dst[offset + HELD_RECORD_LENGTH_OFFSET] = (byte)s.bufferedLength;
+            System.arraycopy(heldRecord, 0, dst, offset + HELD_RECORD_OFFSET, s.bufferedLength);
+        }
+        return true;
     }
 
+    /**
+     * Reads a state written by {@link #write}; the caller copies the held ciphertext ({@code s.bufferedLength} bytes
+     * at {@link #HELD_RECORD_OFFSET}) into its record buffer and restores or restarts the AEAD.
+     */
     static void read(final byte[] src, final int offset, final RecordState s)
     {
         s.sequence = (long)LONG.get(src, offset + SEQUENCE_OFFSET);
@@ -120,9 +162,10 @@ public final class RecordCheckpoint
         System.arraycopy(src, offset + TAG_OFFSET, s.tag, 0, 16);
         s.recordLength = ((src[offset + RECORD_LENGTH_OFFSET] & 0xFF) << 8) |
             (src[offset + RECORD_LENGTH_OFFSET + 1] & 0xFF);
-        s.bufferedLength = 0;
+        // lengths clamped to their regions: a damaged blob gives a wrong verdict later, never an exception here
+        s.bufferedLength = Math.min(src[offset + HELD_RECORD_LENGTH_OFFSET] & 0xFF, HELD_RECORD_MAX);
         s.heldInScratch = false;
-        s.heldLength = src[offset + HELD_TAIL_LENGTH_OFFSET];
+        s.heldLength = Math.min(src[offset + HELD_TAIL_LENGTH_OFFSET] & 0xFF, RecordDecoder.HELD_TAIL_MAX);
         s.heldInTail = s.heldLength > 0;
         java.util.Arrays.fill(s.heldTail, (byte)0);
         System.arraycopy(src, offset + HELD_TAIL_OFFSET, s.heldTail, 0, s.heldLength);

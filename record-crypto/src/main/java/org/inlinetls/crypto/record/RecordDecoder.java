@@ -17,11 +17,12 @@ import java.util.Arrays;
  * type and padding are kept back (the last non-zero byte and a count of zeros) until the record ends. A failure
  * (bad tag, hostile header) is returned as an alert description and the decoder stays failed.
  * <p>
- * State between segments is a few dozen bytes plus the AEAD's, and can be saved as a fixed-size checkpoint
- * ({@link RecordCheckpoint}) and restored, so a retransmitted segment can be decrypted again from its position.
- * Nothing is allocated per segment; a one-record buffer is allocated once, lazily, for records that must be held
- * whole (strict mode, TLS 1.2 alerts and handshake records) or whose tag arrives in a later segment than their
- * last content byte.
+ * State between segments is a few dozen bytes plus the AEAD's (or, inside a record held whole, the ciphertext of it
+ * that arrived: at most {@link RecordCheckpoint#HELD_RECORD_MAX} bytes travel in a checkpoint), and can be saved as a
+ * fixed-size checkpoint ({@link RecordCheckpoint}) and restored, so a retransmitted segment can be decrypted again
+ * from its position. Nothing is allocated per segment; a one-record buffer is allocated once, lazily, for records
+ * that must be held whole (strict mode, small TLS 1.3 records, TLS 1.2 alerts and handshake records). A record held
+ * whole is decrypted in one go once its tag is complete.
  */
 public final class RecordDecoder implements SegmentDecoder
 {
@@ -36,7 +37,8 @@ public final class RecordDecoder implements SegmentDecoder
     /**
      * TLS 1.3 records up to this length are held whole even in deferred mode: alerts and KeyUpdate are this small,
      * and holding them lets them reach their owner when they span segments; larger records that turn out not to be
-     * application data fail the flow.
+     * application data fail the flow. Their content fits a checkpoint ({@link RecordCheckpoint#HELD_RECORD_MAX}), so
+     * every boundary inside one can be resumed.
      */
     public static final int SMALL_TLS13_RECORD_LENGTH = 256;
     /** Size of the scratch buffer a decoder needs: the largest content of a record. */
@@ -178,7 +180,7 @@ public final class RecordDecoder implements SegmentDecoder
                 case PHASE_BODY:
                 {
                     final int take = Math.min(s.contentRemaining, end - position);
-                    onContent(src, position, take, listener);
+                    onContent(src, position, take, end - position - take >= StreamingAead.TAG_LENGTH, listener);
                     position += take;
                     if (s.contentRemaining == 0)
                     {
@@ -199,11 +201,6 @@ public final class RecordDecoder implements SegmentDecoder
                     break;
                 }
             }
-        }
-        if (s.phase == PHASE_TAG && s.heldLength > 0 && s.heldInScratch)
-        {
-            System.arraycopy(scratch, 0, heldRecord(), 0, s.heldLength);
-            s.heldInScratch = false;
         }
         return failureAlert();
     }
@@ -265,12 +262,18 @@ public final class RecordDecoder implements SegmentDecoder
         s.phase = s.contentRemaining > 0 ? PHASE_BODY : PHASE_TAG;
     }
 
-    private void onContent(final byte[] src, final int offset, final int length, final RecordListener listener)
+    /**
+     * @param tagFollows the record's whole tag is in this segment too: a record held whole that arrived in one piece
+     *                   is then decrypted straight from the segment; otherwise its ciphertext waits in the record
+     *                   buffer (and in checkpoints), untouched by the AEAD until the tag is complete.
+     */
+    private void onContent(
+        final byte[] src, final int offset, final int length, final boolean tagFollows, final RecordListener listener)
     {
         final RecordState s = state;
         final boolean last = length == s.contentRemaining;
         s.contentRemaining -= length;
-        if (s.buffered && !(last && s.bufferedLength == 0))
+        if (s.buffered && !(last && tagFollows && s.bufferedLength == 0))
         {
             System.arraycopy(src, offset, heldRecord(), s.bufferedLength, length);
             s.bufferedLength += length;
@@ -279,7 +282,7 @@ public final class RecordDecoder implements SegmentDecoder
         aead.decrypt(src, offset, length, scratch, 0);
         if (last && s.buffered)
         {
-            s.heldLength = length; // a record held whole that arrived in one piece
+            s.heldLength = length; // a record held whole that arrived in one piece with its tag
             s.heldInScratch = true;
         }
         else if (last)
@@ -320,7 +323,7 @@ public final class RecordDecoder implements SegmentDecoder
             s.heldInTail = false;
             s.heldInScratch = true;
         }
-        final byte[] held = s.heldInScratch ? scratch : heldRecord;
+        final byte[] held = s.heldInScratch || heldRecord == null ? scratch : heldRecord;
         final int heldLength = s.heldLength;
         final long sequence = s.sequence;
         if (tls13)
@@ -477,24 +480,25 @@ public final class RecordDecoder implements SegmentDecoder
     /**
      * Saves the decoder's state at this segment boundary.
      * <p>
-     * Boundaries that return false are never needed to resume: they lie inside a record held whole, or between a
-     * record's last content piece (held) and the end of its tag. No plaintext past such a boundary's record start or
-     * held piece has been released, so the appliance has not acknowledged it (DESIGN §4: ACKs cover only
-     * authenticated bytes) and the client's retransmission starts at or before the last restorable boundary.
+     * Every boundary of a deferred stream can be resumed, including those inside a record held whole (small TLS 1.3
+     * records, TLS 1.2 alerts): the checkpoint carries that record's ciphertext so far. Boundaries that return false
+     * lie past the first {@link RecordCheckpoint#HELD_RECORD_MAX} content bytes of a larger record held whole (strict
+     * mode, a TLS 1.2 handshake record) or after a failure. No plaintext past such a boundary's record start has been
+     * released, so the flow logic acknowledges nothing past it (DESIGN §4: ACKs cover only authenticated bytes) and
+     * the client's retransmission starts at or before the last restorable boundary.
      *
      * @return false when the state alone cannot resume here (see above); true otherwise.
      */
     @Override
     public boolean saveCheckpoint(final byte[] dst, final int offset)
     {
-        RecordCheckpoint.write(state, dst, offset);
-        final boolean inAead = state.phase == PHASE_BODY || state.phase == PHASE_TAG;
-        if (inAead)
+        final RecordState s = state;
+        final boolean fits = RecordCheckpoint.write(s, heldRecord, dst, offset);
+        if (!s.buffered && (s.phase == PHASE_BODY || s.phase == PHASE_TAG))
         {
             aead.saveState(dst, offset + RecordCheckpoint.AEAD_STATE_OFFSET);
         }
-        return state.bufferedLength == 0 && (state.heldLength == 0 || state.heldInTail) &&
-            state.phase != PHASE_FAILED;
+        return fits && (s.heldLength == 0 || s.heldInTail) && s.phase != PHASE_FAILED;
     }
 
     /**
@@ -509,16 +513,33 @@ public final class RecordDecoder implements SegmentDecoder
             offset + RecordCheckpoint.LENGTH);
     }
 
-    /** Restores a state saved by {@link #saveCheckpoint} under the same keys. */
+    /**
+     * Restores a state saved by {@link #saveCheckpoint} under the same keys: inside a record held whole, its
+     * ciphertext so far goes back into the record buffer and the record's AEAD starts again from its header.
+     */
     @Override
     public void restoreCheckpoint(final byte[] src, final int offset)
     {
-        RecordCheckpoint.read(src, offset, state);
+        final RecordState s = state;
+        RecordCheckpoint.read(src, offset, s);
         failureReason = null;
-        if (state.phase == PHASE_BODY || state.phase == PHASE_TAG)
+        if (s.bufferedLength > 0)
         {
-            aead.restoreState(protection.nonce(state.sequence, state.explicitNonce, 0), 0, src,
-                offset + RecordCheckpoint.AEAD_STATE_OFFSET);
+            System.arraycopy(src, offset + RecordCheckpoint.HELD_RECORD_OFFSET, heldRecord(), 0, s.bufferedLength);
+        }
+        if (s.phase == PHASE_BODY || s.phase == PHASE_TAG)
+        {
+            if (s.buffered)
+            {
+                final int phase = s.phase;
+                beginRecord();
+                s.phase = phase;
+            }
+            else
+            {
+                aead.restoreState(protection.nonce(s.sequence, s.explicitNonce, 0), 0, src,
+                    offset + RecordCheckpoint.AEAD_STATE_OFFSET);
+            }
         }
     }
 }

@@ -17,8 +17,12 @@ final class RecordState
     int contentRemaining;
     final byte[] tag = new byte[16];
     int tagCount;
-    /** The record is held whole before decryption (strict mode, TLS 1.2 alerts and handshake records). */
+    /**
+     * The record is held whole before decryption (strict mode, small TLS 1.3 records, TLS 1.2 alerts and handshake
+     * records): its AEAD sees nothing until the tag is complete.
+     */
     boolean buffered;
+    /** Ciphertext bytes of a record held whole that arrived (in the decoder's record buffer). */
     int bufferedLength;
     /** Plaintext of the record's last content piece, waiting for the tag. */
     int heldLength;
