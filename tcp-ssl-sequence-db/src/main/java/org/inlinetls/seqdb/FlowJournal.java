@@ -171,6 +171,27 @@ public final class FlowJournal implements AutoCloseable
      * @throws IllegalStateException if the path is on a persistent filesystem, the journal is open elsewhere, or
      *                               the file was written with another layout.
      */
+    /**
+     * Moves a journal that {@link #open} refused as incompatible (and its parked flows' file) out of the way, to the
+     * same names with {@code .incompatible} appended (replacing an older pair), so that the next open starts a new
+     * journal while the old one stays at hand (renamed back, it opens again with the settings it was written with).
+     *
+     * @return the journal file's new path.
+     */
+    public static java.nio.file.Path setAside(final JournalConfig config) throws IOException
+    {
+        final java.nio.file.Path journal = config.path().toAbsolutePath();
+        final java.nio.file.Path aside = journal.resolveSibling(journal.getFileName() + ".incompatible");
+        java.nio.file.Files.move(journal, aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        final java.nio.file.Path parked = config.parkedPath().toAbsolutePath();
+        if (java.nio.file.Files.exists(parked))
+        {
+            java.nio.file.Files.move(parked, parked.resolveSibling(parked.getFileName() + ".incompatible"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return aside;
+    }
+
     public static FlowJournal open(final JournalConfig config) throws IOException
     {
         config.validate();
@@ -904,7 +925,7 @@ public final class FlowJournal implements AutoCloseable
                 checkpointLength != config.checkpointLength() || fileEntryLength != length ||
                 value.size() != length)
             {
-                throw new IllegalStateException("journal " + config.path() + " was written with layout version " +
+                throw new IncompatibleJournalException("journal " + config.path() + " was written with layout version " +
                     version + ", ring capacity " + fileRingCapacity + ", checkpoint length " + checkpointLength +
                     "; configured: version " + LAYOUT_VERSION + ", ring capacity " + ringCapacity +
                     ", checkpoint length " + config.checkpointLength() +

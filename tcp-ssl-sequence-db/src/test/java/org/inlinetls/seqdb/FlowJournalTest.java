@@ -234,6 +234,31 @@ class FlowJournalTest
     }
 
     @Test
+    void shouldSetAnIncompatibleJournalAsideAndKeepItForARevert() throws Exception
+    {
+        final JournalConfig config = JournalTestSupport.config(directory);
+        journal = FlowJournal.open(config);
+        journal.insert(new FlowKey().ipv4(0xC0000201, 40000, 0xC6336402, 443), 1L);
+        journal.close();
+        final JournalConfig other = JournalTestSupport.config(directory).ringCapacity(16);
+        final IncompatibleJournalException ex = assertThrows(IncompatibleJournalException.class,
+            () -> FlowJournal.open(other));
+        assertTrue(ex.getMessage().contains("ring capacity 32"), ex.getMessage());
+        final Path aside = FlowJournal.setAside(other);
+        assertEquals(config.path().getFileName() + ".incompatible", aside.getFileName().toString());
+        journal = FlowJournal.open(other);
+        assertEquals(0, journal.size(), "a new journal");
+        journal.close();
+        // renamed back, the old one opens with its own settings, its flow still there
+        java.nio.file.Files.move(aside, config.path(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        java.nio.file.Files.deleteIfExists(config.parkedPath());
+        java.nio.file.Files.move(config.parkedPath().resolveSibling(config.parkedPath().getFileName() +
+            ".incompatible"), config.parkedPath());
+        journal = FlowJournal.open(config);
+        assertEquals(1, journal.size());
+    }
+
+    @Test
     void shouldRefuseASecondOpenOfTheSameFile() throws Exception
     {
         journal = FlowJournal.open(JournalTestSupport.config(directory));

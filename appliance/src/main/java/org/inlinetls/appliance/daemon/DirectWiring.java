@@ -106,7 +106,7 @@ public final class DirectWiring implements AutoCloseable
         {
             keyLog = startKeyLog(config.export());
         }
-        journal = FlowJournal.open(config.journal().toJournalConfig(tls.allowCbc()));
+        journal = openJournal(config.journal().toJournalConfig(tls.allowCbc()));
         resources.add(journal);
         final FrameOut ports = ports(outside, inside, outsideCounters, insideCounters);
         final HandshakeConfig handshake = handshakeConfig(tls);
@@ -228,6 +228,26 @@ public final class DirectWiring implements AutoCloseable
         }
         return newEngine(config, services(config), noCertificates, journal,
             ports(outside, inside, outsideCounters, insideCounters));
+    }
+
+    /**
+     * Opens the journal; one written with another layout (an older or newer appliance after a package change, or
+     * another ring capacity or checkpoint length) cannot be continued: it is set aside ({@code .incompatible}, kept
+     * for a revert), said so loudly, and a new journal starts, rather than the daemon refusing to start after an
+     * upgrade (the unit keeps its runtime directory across stops).
+     */
+    static FlowJournal openJournal(final org.inlinetls.seqdb.JournalConfig journalConfig) throws IOException
+    {
+        try
+        {
+            return FlowJournal.open(journalConfig);
+        }
+        catch (final org.inlinetls.seqdb.IncompatibleJournalException ex)
+        {
+            final java.nio.file.Path aside = FlowJournal.setAside(journalConfig);
+            LOG.warn("{}: moved to {}; its flows cannot be continued, a new journal starts", ex.getMessage(), aside);
+            return FlowJournal.open(journalConfig);
+        }
     }
 
     /** The bridge's own ports, counted as the bridge counts what it forwards. */
