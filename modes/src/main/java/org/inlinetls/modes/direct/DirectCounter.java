@@ -45,6 +45,8 @@ public enum DirectCounter
     SACK_BLOCKS_TRANSLATED("SACK blocks of one peer translated into the other's sequence space"),
     SACK_BLOCKS_UNTRANSLATABLE("SACK blocks dropped: no whole segment inside them maps exactly (or below the ACK)"),
     SACK_BLOCKS_HELD("SACK blocks the appliance sent for segments it holds past a hole"),
+    SERVER_WINDOW_SHRINK_AVOIDED("ACKs to the server in cut-through that kept the right edge offered before: the " +
+        "client's window alone would have taken it back and cut the server's retransmissions short"),
     RETRANSMISSIONS_JOINED("retransmissions joined to the part of an interval an earlier one ended inside"),
     SWITCHES_TO_PROXY_SMALL_WINDOW("server->client switched to proxy handling: the client's window stayed small"),
     SWITCHES_TO_PROXY_TINY_SEGMENTS("client->server switched to proxy handling: a run of tiny client segments"),

@@ -132,6 +132,11 @@ final class DirectFlow
     int s2cCipherNext;
     long s2cRecordSeq;
     int ackToServer;
+    /**
+     * The highest right edge offered to the server in cut-through, in its plain space: later windows never take it
+     * back ({@code ServerToClientPath.windowToServerField}).
+     */
+    int s2cEdgeToServer;
     boolean serverFinSeen;
 
     // mirrors of the journal rings, so translation never needs a second entry lock
@@ -489,6 +494,7 @@ final class DirectFlow
         sack &= tcp.sackPermitted();
         serverMss = tcp.mss() > 0 ? tcp.mss() : DEFAULT_MSS;
         ackToServer = serverIsn + 1;
+        s2cEdgeToServer = ackToServer;
         s2cPlainNext = serverIsn + 1;
         s2cCipherNext = serverIsn + 1;
         if (null == injected)

@@ -159,6 +159,8 @@ final class FlowRestorer
         flow.serverFinSeen = (blob[ServerToClientPath.S2C_BLOB_FLAGS] & ServerToClientPath.S2C_FLAG_FIN) != 0;
         flow.clientAckInPlain = entry.checkpointPlainSeq(s2c, 0);
         flow.ackToServer = flow.clientAckInPlain;
+        // the edge offered before the restart is lost: at least everything forwarded may be resent whole
+        flow.s2cEdgeToServer = flow.s2cPlainNext - (flow.serverFinSeen ? 1 : 0);
         flow.c2sRingCount = entry.ringCount(c2s);
         flow.s2cRingCount = entry.ringCount(s2c);
     }

@@ -485,13 +485,42 @@ final class ServerToClientPath
 
     int windowToServerField()
     {
-        if (flow.s2cProxy.isActive())
+        final int shift = Math.max(0, flow.clientShift);
+        if (flow.s2cProxy.isActive() || flow.state != STATE_CUT_THROUGH)
         {
-            return Math.min(0xFFFF, flow.s2cProxy.windowForServer() >>> Math.max(0, flow.clientShift));
+            flow.s2cEdgeToServer = flow.ackToServer; // only cut-through's own offers are kept (see below)
+            final int window = flow.s2cProxy.isActive() ? flow.s2cProxy.windowForServer() :
+                windowForServer(Integer.MAX_VALUE / 2);
+            return Math.min(0xFFFF, window >>> shift);
         }
-        final int ringFree = flow.state == STATE_CUT_THROUGH ? engine.ringCapacity() - flow.s2cRingCount :
-            Integer.MAX_VALUE / 2;
-        return Math.min(0xFFFF, windowForServer(ringFree) >>> Math.max(0, flow.clientShift));
+        final int field = Math.min(0xFFFF, windowForServer(engine.ringCapacity() - flow.s2cRingCount) >>> shift);
+        // the right edge never moves back (RFC 9293 §3.8.6.2.2), nor below what was forwarded (a zero-window probe
+        // may be a whole segment): a sender resends from SND.UNA only up to the right edge it is offered now (Linux
+        // since 2022), and an edge taken back would have it resend an interval in a piece shorter than the original,
+        // which the appliance can only keep, never send (its record number covers the whole interval); with the
+        // client silent (it lost the record and holds nothing newer) the server then waits for an ACK and the
+        // appliance for the rest of the interval. The client's ACKs take the edge back when its application has not
+        // read yet, and the record overhead reserved per ACK takes a little more each time
+        final int forwardedEnd = flow.s2cPlainNext - (flow.serverFinSeen ? 1 : 0);
+        final int keptEdge = forwardedEnd - flow.s2cEdgeToServer > 0 ? forwardedEnd : flow.s2cEdgeToServer;
+        final int kept = keptEdge - flow.ackToServer;
+        final int keptField = kept <= 0 ? 0 : (int)Math.min(0xFFFF, (kept + (1L << shift) - 1) >>> shift);
+        final int offered;
+        if (keptField > field)
+        {
+            engine.count(DirectCounter.SERVER_WINDOW_SHRINK_AVOIDED);
+            offered = keptField;
+        }
+        else
+        {
+            offered = field;
+        }
+        final int edge = flow.ackToServer + (offered << shift);
+        if (edge - flow.s2cEdgeToServer > 0)
+        {
+            flow.s2cEdgeToServer = edge;
+        }
+        return offered;
     }
 
     void sendAckToClient()

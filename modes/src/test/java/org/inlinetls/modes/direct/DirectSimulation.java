@@ -59,6 +59,8 @@ public final class DirectSimulation
     static final long SERVER_MAC = 0x02_00_00_00_00_02L;
     private static final long MAX_SIM_NS = 600_000_000_000L;
     private static final int MAX_STEPS = 5_000_000;
+    /** The window scale Linux offers with the default tcp_rmem (6 MiB), whatever the socket's buffer. */
+    private static final int LINUX_WINDOW_SHIFT = 7;
     /** -Ddirect.trace=true prints every frame on the four links (for replaying one seed). */
     private static final boolean TRACE = Boolean.getBoolean("direct.trace");
 
@@ -194,6 +196,7 @@ public final class DirectSimulation
 
     private final Setup setup;
     private final FlowJournal journal;
+    private final boolean linuxEndpoints;
     private final InMemoryPort outside = new InMemoryPort("outside", 1 << 22);
     private final InMemoryPort inside = new InMemoryPort("inside", 1 << 22);
     private DirectEngine.Settings settings;
@@ -275,16 +278,33 @@ public final class DirectSimulation
 
     DirectSimulation(final Setup setup, final FlowJournal journal) throws NoSuchAlgorithmException
     {
-        this(setup, journal, null);
+        this(setup, journal, null, false);
     }
 
     /** @param wiring the mode in front of the engine, or null for the direct mode. */
     public DirectSimulation(final Setup setup, final FlowJournal journal, final Wiring wiring)
         throws NoSuchAlgorithmException
     {
+        this(setup, journal, wiring, false);
+    }
+
+    /**
+     * @param wiring        the mode in front of the engine, or null for the direct mode.
+     * @param linuxEndpoints whether the endpoints behave as Linux's TCP where the userspace one differs and it matters
+     *                      to the appliance: the server ends each retransmission at the right edge of the window it
+     *                      is offered now (so a window that shrank has it resend an interval in a smaller piece)
+     *                      and takes no smaller window from a reordered older ACK;
+     *                      the client offers window scale 7 whatever its buffer (windows in steps of 128 bytes) and
+     *                      acknowledges data on receipt, before its application reads it (the ACK's window is smaller
+     *                      by the unread bytes, and the window update after the read is sent once: it may be lost).
+     */
+    DirectSimulation(final Setup setup, final FlowJournal journal, final Wiring wiring, final boolean linuxEndpoints)
+        throws NoSuchAlgorithmException
+    {
         this.setup = setup;
         this.journal = journal;
         this.wiring = wiring;
+        this.linuxEndpoints = linuxEndpoints;
         final SplittableRandom r = new SplittableRandom(setup.seed() * 31 + 7);
         upload = new byte[setup.upload()];
         download = new byte[setup.download()];
@@ -306,6 +326,7 @@ public final class DirectSimulation
             .localPort(setup.clientPort()).remotePort(443)
             .mss(setup.clientMss()).receiveBufferBytes(setup.clientWindow()).sendBufferBytes(64 * 1024)
             .timestamps(setup.timestamps()).sackPermitted(setup.clientSack()).sackKeptOnTimeout(true)
+            .windowShift(linuxEndpoints ? LINUX_WINDOW_SHIFT : -1)
             .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(setup.seed()).validate());
         final List<byte[]> serverIps = null == wiring ? List.of(SERVER_IP) : wiring.serverIps();
         servers = new TcpEndpoint[serverIps.size()];
@@ -316,6 +337,7 @@ public final class DirectSimulation
                 .localAddress(serverIps.get(i)).remoteAddress(CLIENT_IP).localPort(80).remotePort(setup.clientPort())
                 .mss(setup.serverMss()).receiveBufferBytes(setup.serverWindow()).sendBufferBytes(64 * 1024)
                 .timestamps(setup.timestamps()).sackPermitted(setup.serverSack()).sackKeptOnTimeout(true)
+                .retransmitWithinWindow(linuxEndpoints).windowGrowsOnStaleAck(linuxEndpoints)
                 .maxRtoNs(2_000_000_000L).timeWaitNs(120_000_000_000L).isnSeed(~setup.seed()).validate());
         }
         server = servers[0];
@@ -748,8 +770,14 @@ public final class DirectSimulation
         progress |= null != bridge && bridge.doWork() > 0;
         progress |= outside.drainSent((b, o, l, ts) -> toClient(b, o, l), Integer.MAX_VALUE) > 0;
         progress |= inside.drainSent((b, o, l, ts) -> toServer(b, o, l), Integer.MAX_VALUE) > 0;
-        progress |= applianceToClient.deliver(nowNs, f -> client.onFrame(new UnsafeBuffer(f), 0, f.length,
-            nowNs)) > 0;
+        final boolean toClient = applianceToClient.deliver(nowNs, f -> client.onFrame(new UnsafeBuffer(f), 0,
+            f.length, nowNs)) > 0;
+        if (toClient && linuxEndpoints)
+        {
+            // the kernel acknowledges on receipt, before the application reads: the ACK's window counts unread bytes
+            client.poll(nowNs, (b, o, l) -> sendFrom(clientToAppliance, b, o, l));
+        }
+        progress |= toClient;
         progress |= applianceToServer.deliver(nowNs, f -> server.onFrame(new UnsafeBuffer(f), 0, f.length,
             nowNs)) > 0;
         return progress;

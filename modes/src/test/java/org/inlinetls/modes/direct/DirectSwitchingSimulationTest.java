@@ -30,6 +30,8 @@ class DirectSwitchingSimulationTest
     private static final long PHASES_FIRST = 840_001;
     private static final long INTERACTIVE_FIRST = 860_001;
     private static final long UNRESUMABLE_FIRST = 880_001;
+    private static final long LINUX_TINY_FIRST = 900_241; // 900265 stalled before the fix
+    private static final long LINUX_CUT_THROUGH_FIRST = 920_001;
     private static Path directory;
     private static FlowJournal journal;
 
@@ -53,6 +55,87 @@ class DirectSwitchingSimulationTest
             }
         }
         Files.delete(directory);
+    }
+
+    /**
+     * The lab's tiny-window client under the lab's faults (5% loss on every link, reordering), with Linux's ways where
+     * they matter here: the server ends each retransmission at the right edge of the window the appliance offers it
+     * now; the client offers window scale 7 (windows in steps of 128 bytes; its buffer is 384 bytes to its MSS here)
+     * and acknowledges before its application reads, so its ACKs carry windows smaller by the unread bytes (and the
+     * window update after the read is sent once: it may be lost). Such a window must not have the server resend a lost
+     * interval in a piece shorter than the original, which the appliance could only keep (its record number covers
+     * the whole interval) while the server waits for an ACK: every flow finishes, byte-exact, and switches to proxy
+     * handling and back.
+     */
+    @Test
+    void shouldNotStallATinyWindowWhenTheServerResendsWithinItsWindow() throws Exception
+    {
+        final long switched = runLinuxTinyWindows(LINUX_TINY_FIRST, SwitchPolicy.DEFAULT);
+        assertTrue(ONE_SEED != null || switched >= SEEDS, "switches to proxy handling: " + switched);
+    }
+
+    /**
+     * The same clients and faults with switching off: the whole download in cut-through with windows below a segment,
+     * so every loss is resent under a window that follows the client's (the case above only until its switch).
+     */
+    @Test
+    void shouldNotStallCutThroughWithTinyWindowsWhenTheServerResendsWithinItsWindow() throws Exception
+    {
+        runLinuxTinyWindows(LINUX_CUT_THROUGH_FIRST, SwitchPolicy.DISABLED);
+    }
+
+    /** @return the flows' switches to proxy handling (each must have come back, and each flow must have switched). */
+    private static long runLinuxTinyWindows(final long first, final SwitchPolicy policy) throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        long switched = 0;
+        long back = 0;
+        long kept = 0;
+        long partial = 0;
+        for (long seed = first; seed < first + SEEDS; seed++)
+        {
+            if (ONE_SEED != null && ONE_SEED != seed)
+            {
+                continue;
+            }
+            final DirectSimulation.Setup base = DirectSimulation.Setup.of(seed);
+            final int window = 384 + (int)(seed * 7919 % (base.clientMss() - 384));
+            final int download = 20_000 + (int)(seed * 104_729 % 40_000);
+            final double[] loss = {0.05, 0.05, 0.05, 0.05};
+            final DirectSimulation.Setup setup = new DirectSimulation.Setup(seed, base.suite(), base.integrity(),
+                base.clientPort(), 1 + base.upload() % 3_000, download, base.clientMss(), base.serverMss(), window,
+                base.serverWindow(), base.timestamps(), loss, base.duplicate(), 200_000 + base.jitterNs(),
+                base.clientSack(), base.serverSack());
+            if (ONE_SEED != null)
+            {
+                System.out.println("replaying " + setup);
+            }
+            final DirectSimulation simulation = new DirectSimulation(setup, journal, null, true).switching(policy);
+            final String failure = simulation.run();
+            final DirectEngine engine = simulation.engine();
+            final long in = engine.counter(DirectCounter.SWITCHES_TO_PROXY_SMALL_WINDOW);
+            switched += in;
+            back += engine.counter(DirectCounter.SWITCHES_TO_CUT_THROUGH);
+            kept += engine.counter(DirectCounter.SERVER_WINDOW_SHRINK_AVOIDED);
+            partial += engine.counter(DirectCounter.SERVER_RETRANSMISSIONS_PARTIAL);
+            final boolean mustSwitch = policy.enabled();
+            if (failure != null || (mustSwitch && in == 0) || engine.proxiedFlows() != 0)
+            {
+                failures.add("linux tiny-window seed " + seed + " (replay with -Ddirect.switchSeed=" + seed + "): " +
+                    (failure != null ? failure : mustSwitch && in == 0 ? "never switched to proxy handling: " + setup :
+                    engine.proxiedFlows() + " flows still counted in proxy handling"));
+                if (failures.size() >= 5)
+                {
+                    break;
+                }
+            }
+        }
+        System.out.println("linux tiny windows under loss (switching " + policy.enabled() + "): " + kept +
+            " ACKs that kept the right edge, " + partial + " partial retransmissions, " + switched +
+            " switches to proxy handling");
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+        assertEquals(switched, back, "every flow that switched to proxy handling came back for its close");
+        return switched;
     }
 
     /**

@@ -28,6 +28,9 @@ public final class TcpConfig
     boolean windowScale = true;
     boolean sackPermitted;
     boolean sackKeptOnTimeout;
+    boolean retransmitWithinWindow;
+    int windowShift = -1;
+    boolean windowGrowsOnStaleAck;
     long initialRtoNs = TimeUnit.SECONDS.toNanos(1);
     long minRtoNs = TimeUnit.MILLISECONDS.toNanos(200);
     long maxRtoNs = TimeUnit.SECONDS.toNanos(60);
@@ -132,6 +135,41 @@ public final class TcpConfig
         return this;
     }
 
+    /**
+     * End every retransmission at the right edge of the peer's current window, as Linux does (since 2022)
+     * ({@code __tcp_retransmit_skb} cuts the segment to {@code snd_una + snd_wnd - seq}; at SND.UNA with no room at
+     * all it sends a whole segment, the zero-window probe): a peer that offered less since the first transmission
+     * gets the head of a segment resent, not all of it. Off by default (the whole segment goes again); simulations
+     * of a middlebox whose window toward the sender follows a smaller one turn it on.
+     */
+    public TcpConfig retransmitWithinWindow(final boolean enabled)
+    {
+        this.retransmitWithinWindow = enabled;
+        return this;
+    }
+
+    /**
+     * Take the window of a segment that advances neither the peer's sequence number nor its ACK only when it is
+     * larger, as Linux does ({@code tcp_may_update_window}): a reordered older ACK then cannot take back a window a
+     * newer one offered. Off by default (RFC 9293 §3.10.7.4: such a segment's window is taken whatever it is).
+     */
+    public TcpConfig windowGrowsOnStaleAck(final boolean enabled)
+    {
+        this.windowGrowsOnStaleAck = enabled;
+        return this;
+    }
+
+    /**
+     * The window scale this side offers in its SYN, 0 to 14, or -1 (the default) for the smallest that lets the
+     * receive buffer be advertised whole. Linux picks it from the system's largest buffer ({@code tcp_rmem[2]}), so a
+     * socket with a tiny receive buffer still offers 7 and advertises its window in steps of 128 bytes.
+     */
+    public TcpConfig windowShift(final int shift)
+    {
+        this.windowShift = shift;
+        return this;
+    }
+
     /** RTO before any RTT sample, RFC 6298 §2.1 (1 s). */
     public TcpConfig initialRtoNs(final long ns)
     {
@@ -223,6 +261,7 @@ public final class TcpConfig
         check(maxRetransmissions >= 1, "maxRetransmissions");
         check(timeWaitNs >= 0, "timeWaitNs");
         check(maxOutOfOrderRanges >= 1, "maxOutOfOrderRanges");
+        check(windowShift >= -1 && windowShift <= 14, "windowShift");
         return this;
     }
 

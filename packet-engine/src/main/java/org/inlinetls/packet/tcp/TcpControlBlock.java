@@ -116,7 +116,7 @@ final class TcpControlBlock
         {
             shift++;
         }
-        this.offeredShift = shift;
+        this.offeredShift = config.windowShift >= 0 ? config.windowShift : shift;
         // RFC 6528: ISN = M + F(four-tuple, secret), M a 4-microsecond clock; RFC 7323 §5.4: the timestamp offset a
         // keyed hash of the address pair, so it never moves back between incarnations of a four-tuple
         final long secret = mix(config.isnSeed);

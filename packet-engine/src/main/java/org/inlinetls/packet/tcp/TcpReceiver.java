@@ -320,7 +320,8 @@ final class TcpReceiver
         {
             tcb.highRxt = tcb.sndUna; // RFC 6675 §5 step 4: HighRxt starts at the hole at SND.UNA
         }
-        if (tcb.sndWl1 - seq < 0 || (tcb.sndWl1 == seq && ack - tcb.sndWl2 >= 0))
+        if (tcb.sndWl1 - seq < 0 || (tcb.sndWl1 == seq && ack - tcb.sndWl2 >= 0 &&
+            (!tcb.config.windowGrowsOnStaleAck || ack != tcb.sndWl2 || offeredWindow > tcb.sndWnd)))
         {
             tcb.sndWnd = offeredWindow;
             tcb.sndWl1 = seq;

@@ -120,7 +120,8 @@ final class TcpSender
             final int seq = tcb.retransmitHead ? tcb.sndUna : tcb.sndNxt;
             final int room = tcb.retransmitHead ?
                 tcb.scoreboard.holeEnd(seq, seq + segmentBytes, tcb.sndUna) - seq : 1;
-            final int length = Math.max(0, Math.min(room, dataEnd - seq));
+            final int whole = Math.max(0, Math.min(room, dataEnd - seq));
+            final int length = tcb.retransmitHead ? retransmissionLength(seq, whole) : whole;
             final boolean fin = tcb.closeRequested && seq + length == dataEnd;
             if (length > 0 || fin)
             {
@@ -200,7 +201,8 @@ final class TcpSender
         if (tcb.congestion.inRecovery() || tcb.sndNxt != tcb.sndMax)
         {
             seq = una;
-            length = Math.max(0, Math.min(tcb.scoreboard.holeEnd(una, una + segmentBytes, una), dataEnd) - una);
+            length = retransmissionLength(una,
+                Math.max(0, Math.min(tcb.scoreboard.holeEnd(una, una + segmentBytes, una), dataEnd) - una));
         }
         else if (newRoom > 0)
         {
@@ -211,7 +213,7 @@ final class TcpSender
         {
             final int top = finSent ? dataEnd : tcb.sndMax;
             seq = top - Math.min(segmentBytes, top - una);
-            length = top - seq;
+            length = retransmissionLength(seq, top - seq);
         }
         final boolean fin = finSent && seq + length == dataEnd ||
             tcb.closeRequested && seq == tcb.sndMax && seq + length == dataEnd;
@@ -226,6 +228,26 @@ final class TcpSender
         }
         tcb.tlpPending = false;
         return true;
+    }
+
+    /**
+     * How much of a retransmission of {@code length} bytes at {@code seq} goes: all of it, or with
+     * {@link TcpConfig#retransmitWithinWindow} what lies below the right edge of the peer's window (Linux's
+     * {@code __tcp_retransmit_skb}: nothing past the edge, except a whole segment at SND.UNA when there is no room at
+     * all, which serves as the zero-window probe).
+     */
+    private int retransmissionLength(final int seq, final int length)
+    {
+        if (!tcb.config.retransmitWithinWindow)
+        {
+            return length;
+        }
+        final long room = (long)(tcb.sndUna - seq) + tcb.sndWnd;
+        if (room <= 0)
+        {
+            return seq == tcb.sndUna ? length : 0;
+        }
+        return (int)Math.min(length, room);
     }
 
     /**
@@ -249,7 +271,12 @@ final class TcpSender
                 break;
             }
             final int end = scoreboard.holeEnd(seq, limit, una);
-            final int length = Math.max(0, Math.min(segmentBytes, Math.min(end, dataEnd) - seq));
+            final int whole = Math.max(0, Math.min(segmentBytes, Math.min(end, dataEnd) - seq));
+            final int length = retransmissionLength(seq, whole);
+            if (length == 0 && whole > 0)
+            {
+                break; // past the peer's window (Linux: -EAGAIN, the retransmit queue stops there)
+            }
             final boolean fin = tcb.closeRequested && seq + length == dataEnd && end - dataEnd > 0;
             if (length == 0 && !fin)
             {
