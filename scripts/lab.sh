@@ -1340,21 +1340,33 @@ if [ "$BRIDGE" = appliance ] && [ -n "$DAEMON_PID" ] && [ "$QUICK" = 0 ] && sect
     else
         fail plaintext-export "$out"
     fi
-    # A client-side capture of one HTTPS request, decrypted by tshark with the exported key log.
+    # A client-side capture of one HTTPS request, decrypted by tshark with the exported key log. tshark reassembles
+    # out-of-order segments; under --faults a capture where even so it cannot follow the TLS stream (a handshake
+    # flight lost before the client and resent: seen once) is taken again, up to 3 requests, each in a capture of
+    # its own: the check is about the key log, not about tshark's reassembly under loss.
     if [ "${LAB_EXPORTS:-1}" = 1 ] && command -v tshark >/dev/null 2>&1; then
-        cap="$WORK/client-https.pcap"
-        ip netns exec "$NS_C" tcpdump -i cli0 -n -Z root -s 0 -U -w "$cap" "tcp port 443" \
-            >"$WORK/keylog-tcpdump.log" 2>&1 9>&- &
-        kpid=$!
-        for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/keylog-tcpdump.log" 2>/dev/null && break; sleep 0.1; done
-        "${CURL[@]}" -k --tlsv1.3 -o /dev/null "https://$SRV_IP/file-64k.bin" 2>>"$WORK/keylog-tcpdump.log" || true
-        sleep 1   # the FIN exchange lands in the capture; the key log writer flushes
-        stop_pid_tree "$kpid" INT 5 || stop_pid_tree "$kpid" KILL 2
-        got=$(tshark -r "$cap" -o "tls.keylog_file:$KEYLOG" -Y 'http.request.uri == "/file-64k.bin"' \
-            -T fields -e http.request.uri 2>"$WORK/keylog-tshark.err" | wc -l || true)
-        plain=$(tshark -r "$cap" -Y 'http.request' -T fields -e http.request.uri 2>/dev/null | wc -l || true)
+        attempts=0
+        got=0
+        plain=0
+        while [ "$attempts" -lt $(( FAULTS == 1 ? 3 : 1 )) ] && [ "${got:-0}" -lt 1 ]; do
+            attempts=$((attempts + 1))
+            cap="$WORK/client-https-$attempts.pcap"
+            ip netns exec "$NS_C" tcpdump -i cli0 -n -Z root -s 0 -U -w "$cap" "tcp port 443" \
+                >"$WORK/keylog-tcpdump.log" 2>&1 9>&- &
+            kpid=$!
+            for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/keylog-tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+            "${CURL[@]}" -k --tlsv1.3 -o /dev/null "https://$SRV_IP/file-64k.bin" 2>>"$WORK/keylog-tcpdump.log" || true
+            sleep 1   # the FIN exchange lands in the capture; the key log writer flushes
+            stop_pid_tree "$kpid" INT 5 || stop_pid_tree "$kpid" KILL 2
+            got=$(tshark -r "$cap" -o "tls.keylog_file:$KEYLOG" -o tcp.reassemble_out_of_order:TRUE \
+                -Y 'http.request.uri == "/file-64k.bin"' -T fields -e http.request.uri 2>"$WORK/keylog-tshark.err" |
+                wc -l || true)
+            plain=$(tshark -r "$cap" -o tcp.reassemble_out_of_order:TRUE -Y 'http.request' -T fields \
+                -e http.request.uri 2>/dev/null | wc -l || true)
+            [ "${plain:-0}" = 0 ] || break   # plaintext without the key log: a failure no retry hides
+        done
         if [ "${got:-0}" -ge 1 ] && [ "${plain:-0}" = 0 ]; then
-            pass keylog-decrypt "tshark decrypts the client's capture with the exported key log ($got request; none without it)"
+            pass keylog-decrypt "tshark decrypts the client's capture with the exported key log ($got request; none without it; capture $attempts)"
         else
             fail keylog-decrypt "with the key log: $got requests, without: $plain ($(head -c 300 "$WORK/keylog-tshark.err" | tr '\n' ' '))"
         fi
