@@ -27,6 +27,9 @@ import org.inlinetls.seqdb.FlowEntry;
  */
 final class ClientToServerPath implements RecordListener
 {
+    /** The most cipher bytes of client retransmissions kept for a later one to continue (a CBC record and more). */
+    static final int MAX_KEPT_BYTES = 1 << 15;
+
     private final DirectFlow flow;
     private final DirectEngine engine;
     // plaintext collected from the decoder for one segment
@@ -228,30 +231,62 @@ final class ClientToServerPath implements RecordListener
 
     /**
      * A client segment starting below the frontier: decrypted again from the checkpoint where it starts, interval
-     * by interval, each checked against the checkpoint at its end; a part past the frontier is new data.
+     * by interval, each checked against the checkpoint at its end; a part past the frontier is new data. A segment
+     * continuing the part kept of an interval is decrypted together with it; one inside a kept part the client was
+     * told is acknowledged ({@link #ackForClient}) brings the kept part again.
      */
     private void onClientRetransmission(final DirectBuffer buffer, final int payloadOffset, final int length,
         final int seq, final boolean fin)
     {
+        trimPartial();
+        final boolean anchored = isPartialAnchored();
         final int have = partialFrom + partialLength;
-        if (partialLength > 0 && !fin && seq - partialFrom > 0 && seq - have <= 0 && seq + length - have > 0)
+        if (partialLength > 0 && seq - partialFrom >= (anchored ? 0 : 1) && seq - have <= 0)
         {
-            // continues the part kept of an interval: decrypt the two together, from the interval's start
-            engine.count(DirectCounter.RETRANSMISSIONS_JOINED);
-            final int take = seq + length - have;
-            if (partial.length < partialLength + take)
+            if (seq + length - have > 0)
             {
-                partial = java.util.Arrays.copyOf(partial, Math.max(partialLength + take, 2 * partial.length));
+                // continues the part kept of an interval: decrypt the two together, from the interval's start
+                engine.count(DirectCounter.RETRANSMISSIONS_JOINED);
+                final int take = seq + length - have;
+                final int combined = partialLength + take;
+                final byte[] joined = engine.joinScratch(combined);
+                System.arraycopy(partial, 0, joined, 0, partialLength);
+                buffer.getBytes(payloadOffset + (have - seq), joined, partialLength, take);
+                final int from = partialFrom;
+                if (anchored && combined <= MAX_KEPT_BYTES)
+                {
+                    // the client may already count the kept part as acknowledged: keep it all until the server's ACK
+                    // passes it, in case the plaintext now sent is lost on the way
+                    keepPartial(from, joined, 0, combined);
+                }
+                else if (!anchored)
+                {
+                    partialLength = 0;
+                }
+                partialView.wrap(joined, 0, combined);
+                replayRetransmission(partialView, 0, combined, from, fin);
+                return;
             }
-            buffer.getBytes(payloadOffset + (have - seq), partial, partialLength, take);
-            final int combined = partialLength + take;
-            partialLength = 0;
-            final byte[] joined = engine.joinScratch(combined);
-            System.arraycopy(partial, 0, joined, 0, combined);
-            partialView.wrap(joined, 0, combined);
-            onClientRetransmission(partialView, 0, combined, partialFrom, false);
-            return;
+            if (anchored && seq + length - have <= 0)
+            {
+                // inside what is kept, which the client counts as acknowledged: the client is waiting for the server's
+                // ACK of it, so the plaintext sent for it may have been lost; decrypt and send the kept part again
+                engine.count(DirectCounter.CLIENT_RETRANSMISSIONS_OF_KEPT);
+                final int kept = partialLength;
+                final byte[] joined = engine.joinScratch(kept);
+                System.arraycopy(partial, 0, joined, 0, kept);
+                partialView.wrap(joined, 0, kept);
+                replayRetransmission(partialView, 0, kept, partialFrom, false);
+                return;
+            }
         }
+        replayRetransmission(buffer, payloadOffset, length, seq, fin);
+    }
+
+    /** A retransmission (or a kept part with what continues it), decrypted again from the checkpoint it starts at. */
+    private void replayRetransmission(final DirectBuffer buffer, final int payloadOffset, final int length,
+        final int seq, final boolean fin)
+    {
         final int end = seq + length + (fin ? 1 : 0);
         final FlowEntry entry = engine.acquire(flow.key);
         if (null == entry)
@@ -357,16 +392,59 @@ final class ClientToServerPath implements RecordListener
         return k;
     }
 
-    /** Keeps {@code length} cipher bytes of the interval starting at checkpoint position {@code from}. */
+    /**
+     * Keeps {@code length} cipher bytes of the interval starting at checkpoint position {@code from}. A kept part the
+     * client may count as acknowledged is only ever replaced by a longer one from the same position.
+     */
     private void keepPartial(final int from, final byte[] cipher, final int offset, final int length)
     {
+        if (isPartialAnchored() && (from != partialFrom || length <= partialLength))
+        {
+            return;
+        }
+        if (length > MAX_KEPT_BYTES)
+        {
+            return;
+        }
         if (null == partial || partial.length < length)
         {
-            partial = new byte[Math.max(length, 2048)]; // once per flow that needs it, not per segment
+            // once per flow that needs it (and as it grows, at most to MAX_KEPT_BYTES), not per segment
+            partial = new byte[Math.max(length, null == partial ? 2048 : Math.min(MAX_KEPT_BYTES,
+                2 * partial.length))];
         }
         System.arraycopy(cipher, offset, partial, 0, length);
         partialFrom = from;
         partialLength = length;
+    }
+
+    /**
+     * Whether the kept part starts at (or before) the newest position the server acknowledged: then its bytes are the
+     * appliance's to bring again, and the client is told they are acknowledged ({@link #ackForClient}).
+     */
+    private boolean isPartialAnchored()
+    {
+        return partialLength > 0 && partialFrom - flow.serverAckInCipher <= 0 &&
+            partialFrom + partialLength - flow.serverAckInCipher > 0;
+    }
+
+    /** Drops the kept bytes the server's ACK has passed (it moves from checkpoint to checkpoint with state). */
+    private void trimPartial()
+    {
+        if (partialLength == 0)
+        {
+            return;
+        }
+        final int passed = flow.serverAckInCipher - partialFrom;
+        if (passed >= partialLength)
+        {
+            partialLength = 0;
+        }
+        else if (passed > 0)
+        {
+            System.arraycopy(partial, passed, partial, 0, partialLength - passed);
+            partialFrom += passed;
+            partialLength -= passed;
+        }
     }
 
     /** Forgets a kept part (a new flow in this object, or a restore). */
@@ -450,6 +528,16 @@ final class ClientToServerPath implements RecordListener
         {
             return flow.c2sCipherNext; // the appliance acknowledges what it absorbed (handshake, proxy handling)
         }
+        if (isPartialAnchored())
+        {
+            // the part kept of an interval the client resent only in pieces (a boundary inside a CBC record carries no
+            // state, so no ACK of the server's passes it): the appliance holds those bytes, so the client may send the
+            // rest; at least the last byte stays unacknowledged, so the client keeps resending (and the kept part is
+            // sent again) until the server's ACK passes
+            final int kept = partialFrom + partialLength;
+            final int limit = flow.c2sCipherNext - 1;
+            return kept - limit > 0 ? limit : kept;
+        }
         return flow.serverAckInCipher;
     }
 
@@ -520,7 +608,11 @@ final class ClientToServerPath implements RecordListener
         }
         final int ringFree = flow.state == STATE_CUT_THROUGH ? engine.ringCapacity() - flow.c2sRingCount :
             Integer.MAX_VALUE / 2;
-        return Math.min(0xFFFF, windowForClient(ringFree) >>> Math.max(0, flow.serverShift));
+        // an ACK moved past the server's over a kept part (see ackForClient) leaves the window's right edge in place
+        final int keptAcknowledged = flow.state == STATE_CUT_THROUGH && isPartialAnchored() ?
+            ackForClient() - flow.serverAckInCipher : 0;
+        return Math.min(0xFFFF, Math.max(0, windowForClient(ringFree) - keptAcknowledged) >>>
+            Math.max(0, flow.serverShift));
     }
 
     @Override

@@ -48,6 +48,7 @@ public enum DirectCounter
     SERVER_WINDOW_SHRINK_AVOIDED("ACKs to the server in cut-through that kept the right edge offered before: the " +
         "client's window alone would have taken it back and cut the server's retransmissions short"),
     RETRANSMISSIONS_JOINED("retransmissions joined to the part of an interval an earlier one ended inside"),
+    CLIENT_RETRANSMISSIONS_OF_KEPT("client retransmissions inside the part of an interval the appliance keeps and acknowledged: the kept part sent again"),
     SWITCHES_TO_PROXY_SMALL_WINDOW("server->client switched to proxy handling: the client's window stayed small"),
     SWITCHES_TO_PROXY_TINY_SEGMENTS("client->server switched to proxy handling: a run of tiny client segments"),
     SWITCHES_TO_PROXY_UNRESUMABLE("client->server switched to proxy handling: the client resends bytes whose ACK " +

@@ -129,6 +129,16 @@ public final class DirectSimulation
         new Suite("TLS12_ECDHE_RSA_AES_128_GCM", ProtocolVersion.TLSv12,
             org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256));
 
+    /**
+     * The legacy CBC suites, off by default in the appliance: a seed that uses one switches them on and needs a journal
+     * sized for the CBC decoder's checkpoints ({@code JournalConfig.CBC_CHECKPOINT_LENGTH}).
+     */
+    public static final List<Suite> CBC_SUITES = List.of(
+        new Suite("TLS12_ECDHE_ECDSA_AES_128_CBC_SHA", ProtocolVersion.TLSv12,
+            org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA),
+        new Suite("TLS12_ECDHE_RSA_AES_128_CBC_SHA256", ProtocolVersion.TLSv12,
+            org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256));
+
     /** What one seed chose, printed with any failure. */
     public record Setup(long seed, Suite suite, IntegrityMode integrity, int clientPort, int upload, int download,
         int clientMss, int serverMss, int clientWindow, int serverWindow, boolean timestamps, double[] loss,
@@ -312,12 +322,18 @@ public final class DirectSimulation
         fill(r, download);
         toClientStream = new byte[setup.download() * 2 + 64 * 1024];
 
-        final HandshakeConfig handshake = HandshakeConfig.builder(TestPki.get().selector())
-            .random(seeded(setup.seed() ^ 0x5EED))
-            .build();
+        final boolean cbc = CBC_SUITES.contains(setup.suite());
+        final HandshakeConfig.Builder builder = HandshakeConfig.builder(TestPki.get().selector())
+            .random(seeded(setup.seed() ^ 0x5EED));
+        if (cbc)
+        {
+            builder.allowCbc(true).cbcSuites(org.inlinetls.crypto.cbc.CbcSuite.values());
+        }
+        final HandshakeConfig handshake = builder.build();
         settings = new DirectEngine.Settings(
             List.of(new DirectEngine.Service(SERVER_ADDRESS, 443, 80)), handshake, setup.integrity(), false,
-            DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD, 300_000_000_000L, 2_000_000_000L, true);
+            cbc ? DirectEngine.Settings.CBC_MAX_RECORD_OVERHEAD : DirectEngine.Settings.AEAD_MAX_RECORD_OVERHEAD,
+            300_000_000_000L, 2_000_000_000L, true);
         startEngine();
 
         client = new TcpEndpoint(new TcpConfig().localMac(CLIENT_MAC)

@@ -32,6 +32,8 @@ class DirectSwitchingSimulationTest
     private static final long UNRESUMABLE_FIRST = 880_001;
     private static final long LINUX_TINY_FIRST = 900_241; // 900265 stalled before the fix
     private static final long LINUX_CUT_THROUGH_FIRST = 920_001;
+    private static final long CBC_UNRESUMABLE_FIRST = 890_001;
+    private static final long CBC_MIX_FIRST = 940_001;
     private static Path directory;
     private static FlowJournal journal;
 
@@ -371,5 +373,110 @@ class DirectSwitchingSimulationTest
         assertEquals(0, unresumable, "flows switched to proxy handling for a boundary no ACK could pass");
         System.out.println("client-leg loss with 20-byte TLS 1.3 records: " + unresumable +
             " switches for a boundary no ACK could pass");
+    }
+
+    /**
+     * Clients of the legacy CBC suites writing 20-byte records under loss on the client's leg: a CBC record's body can
+     * only be resumed by the decoder that holds the record's start, so a segment boundary inside one carries no state
+     * and no ACK can reach past it. A client that timed out resends one segment at a time, and when that segment ends
+     * inside such a record, the flow (with the server holding every byte before) switches its client→server direction
+     * to proxy handling and goes on; every byte once.
+     */
+    @Test
+    void shouldFreeAClientStuckBehindABoundaryNoAckCanPass() throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        long unresumable = 0;
+        try (FlowJournal cbcJournal = FlowJournal.open(new JournalConfig().path(directory.resolve("journal-cbc.dat"))
+            .maxFlows(64).ringCapacity(64).checkpointLength(JournalConfig.CBC_CHECKPOINT_LENGTH)))
+        {
+            for (long seed = CBC_UNRESUMABLE_FIRST; seed < CBC_UNRESUMABLE_FIRST + SEEDS; seed++)
+            {
+                if (ONE_SEED != null && ONE_SEED != seed)
+                {
+                    continue;
+                }
+                final DirectSimulation.Setup base = DirectSimulation.Setup.of(seed);
+                final double[] loss = {0.03 + base.loss()[0], 0.03 + base.loss()[1], 0, 0};
+                final DirectSimulation.Setup setup = new DirectSimulation.Setup(seed,
+                    DirectSimulation.CBC_SUITES.get((int)(seed % DirectSimulation.CBC_SUITES.size())),
+                    base.integrity(), base.clientPort(), 30_000 + (int)(seed * 104_729 % 30_000),
+                    base.download() % 20_000, base.clientMss(), base.serverMss(), base.clientWindow(),
+                    base.serverWindow(), base.timestamps(), loss, base.duplicate(), base.jitterNs(), base.clientSack(),
+                    base.serverSack());
+                if (ONE_SEED != null)
+                {
+                    System.out.println("replaying " + setup);
+                }
+                final DirectSimulation simulation =
+                    new DirectSimulation(setup, cbcJournal).interactiveWritePhases(20, 12_000);
+                final String failure = simulation.run();
+                final DirectEngine engine = simulation.engine();
+                unresumable += engine.counter(DirectCounter.SWITCHES_TO_PROXY_UNRESUMABLE);
+                if (failure != null || engine.proxiedFlows() != 0)
+                {
+                    failures.add("cbc unresumable seed " + seed + " (replay with -Ddirect.switchSeed=" + seed + "): " +
+                        (failure != null ? failure : engine.proxiedFlows() + " flows still counted in proxy handling"));
+                    if (failures.size() >= 5)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+        assertTrue(ONE_SEED != null || unresumable > 0, "no flow was stuck behind a boundary no ACK can pass");
+        System.out.println("client-leg loss with 20-byte CBC records: " + unresumable +
+            " switches for a boundary no ACK could pass");
+    }
+
+    /**
+     * The legacy CBC suites under the general fault mix (loss on every link, duplication, jitter, SACK mixes), uploads
+     * up to 20 kB: a boundary inside a CBC record carries no state, so when the server loses plaintext inside a record
+     * the client has to resend from the record's start, and a client whose window collapsed resends one segment at a
+     * time, each ending inside the record. The appliance keeps what it got of the record and acknowledges it, so the
+     * client sends the rest and the record is decrypted again whole; every byte once.
+     */
+    @Test
+    void shouldCarryCbcUploadsWhenTheServerLosesPlaintextInsideARecord() throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        long kept = 0;
+        try (FlowJournal cbcJournal = FlowJournal.open(new JournalConfig().path(directory.resolve("journal-cbc-mix.dat"))
+            .maxFlows(64).ringCapacity(64).checkpointLength(JournalConfig.CBC_CHECKPOINT_LENGTH)))
+        {
+            for (long seed = CBC_MIX_FIRST; seed < CBC_MIX_FIRST + SEEDS; seed++)
+            {
+                if (ONE_SEED != null && ONE_SEED != seed)
+                {
+                    continue;
+                }
+                final DirectSimulation.Setup base = DirectSimulation.Setup.of(seed);
+                final DirectSimulation.Setup setup = new DirectSimulation.Setup(seed,
+                    DirectSimulation.CBC_SUITES.get((int)(seed % DirectSimulation.CBC_SUITES.size())),
+                    base.integrity(), base.clientPort(), Math.min(base.upload(), 20_000),
+                    Math.min(base.download(), 200_000), base.clientMss(), base.serverMss(), base.clientWindow(),
+                    base.serverWindow(), base.timestamps(), base.loss(), base.duplicate(), base.jitterNs(),
+                    base.clientSack(), base.serverSack());
+                if (ONE_SEED != null)
+                {
+                    System.out.println("replaying " + setup);
+                }
+                final DirectSimulation simulation = new DirectSimulation(setup, cbcJournal);
+                final String failure = simulation.run();
+                kept += simulation.engine().counter(DirectCounter.RETRANSMISSIONS_JOINED);
+                if (failure != null)
+                {
+                    failures.add("cbc mix seed " + seed + " (replay with -Ddirect.switchSeed=" + seed + "): " +
+                        failure);
+                    if (failures.size() >= 5)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+        System.out.println("cbc under the fault mix: " + kept + " retransmissions joined to a kept part");
     }
 }

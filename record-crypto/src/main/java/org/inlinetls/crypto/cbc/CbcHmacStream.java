@@ -467,14 +467,19 @@ public final class CbcHmacStream
         consumed = savedConsumed;
         decrypted = savedConsumed - savedCarry;
         releaseLimit = Math.max(0, savedLength - macLength - MAX_PADDING_LENGTH);
-        released = Math.min(savedReleased, Math.min(decrypted, releaseLimit));
         releasedLength = 0;
-        contentLength = 0;
         if (savedPhase != PHASE_BODY)
         {
+            // between records: the last record's fields are kept as saved (released is its content length), so a
+            // state restored here and saved again, or carried through a record's header and IV alone, gives the same
+            // bytes as the original's checkpoint (the flow logic compares replayed states byte for byte)
+            released = savedReleased;
+            contentLength = savedPhase == PHASE_DONE ? savedReleased : 0;
             verifiable = true;
             return true;
         }
+        released = Math.min(savedReleased, Math.min(decrypted, releaseLimit));
+        contentLength = 0;
         verifiable = bufferSequence == savedSequence && bufferFilled >= Math.min(decrypted, releaseLimit);
         bufferSequence = verifiable ? savedSequence : -1;
         bufferFilled = decrypted;

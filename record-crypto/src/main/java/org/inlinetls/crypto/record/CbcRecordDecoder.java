@@ -22,8 +22,8 @@ import java.util.Arrays;
  * 11-15, ciphertext remaining 16-17, IV bytes so far 18-33, zeros to 47; big-endian) followed by the
  * stream's {@link CbcCheckpoint}. A checkpoint inside a record's body is restorable only into the decoder that took
  * it (its record buffer holds the record's start); {@link #saveCheckpoint} says so. The flow logic must therefore
- * not acknowledge a CBC record's bytes to the client before the record verifies, so retransmissions always start at
- * a record boundary.
+ * not acknowledge a CBC record's bytes to the client before the record verifies (unless it keeps their ciphertext
+ * from the record's start itself), so retransmissions always start at a record boundary.
  */
 public final class CbcRecordDecoder implements SegmentDecoder
 {

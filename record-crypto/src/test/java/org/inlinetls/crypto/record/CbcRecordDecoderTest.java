@@ -97,6 +97,71 @@ class CbcRecordDecoderTest
         }
     }
 
+    /**
+     * The direct mode replays a client retransmission from one resumable checkpoint to the next on a second decoder and
+     * compares the state it reaches with the checkpoint taken there, byte for byte: restoring a checkpoint and feeding
+     * the same bytes must give the identical checkpoint, also for an interval holding only part of a record's header or
+     * IV (no record begins or ends in it) and for a restore followed by no bytes at all.
+     */
+    @ParameterizedTest
+    @EnumSource(CbcSuite.class)
+    void shouldReachTheSameCheckpointWhenReplayingFromAnEarlierOne(final CbcSuite suite)
+    {
+        for (long seed = 1; seed <= ROUNDS * 4; seed++)
+        {
+            final Random random = new Random(seed);
+            final Keys keys = new Keys(suite, seed);
+            final CbcRecordEncoder encoder = keys.encoder();
+            final ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            final byte[] out = new byte[4096];
+            final int records = 2 + random.nextInt(6);
+            for (int i = 0; i < records; i++)
+            {
+                final byte[] content = new byte[random.nextInt(3) == 0 ? random.nextInt(600) : random.nextInt(40)];
+                random.nextBytes(content);
+                wire.write(out, 0, encoder.encode(ContentType.APPLICATION_DATA, content, 0, content.length, 1 + i, out,
+                    0));
+            }
+            final byte[] bytes = wire.toByteArray();
+            final CbcRecordDecoder decoder = keys.decoder();
+            final RecordStreams.Recorder recorder = new RecordStreams.Recorder();
+            final List<byte[]> checkpoints = new ArrayList<>();
+            final List<Integer> boundaries = new ArrayList<>();
+            final byte[] first = new byte[decoder.checkpointLength()];
+            assertTrue(decoder.saveCheckpoint(first, 0));
+            checkpoints.add(first);
+            boundaries.add(0);
+            int position = 0;
+            while (position < bytes.length)
+            {
+                final int cut = Math.min(bytes.length, position + 1 + random.nextInt(random.nextBoolean() ? 8 : 90));
+                assertEquals(RecordDecoder.OK, decoder.onSegment(bytes, position, cut - position, recorder));
+                final byte[] checkpoint = new byte[decoder.checkpointLength()];
+                if (decoder.saveCheckpoint(checkpoint, 0))
+                {
+                    checkpoints.add(checkpoint);
+                    boundaries.add(cut);
+                }
+                position = cut;
+            }
+            final CbcRecordDecoder replay = keys.decoder();
+            final byte[] reached = new byte[replay.checkpointLength()];
+            for (int i = 0; i < checkpoints.size(); i++)
+            {
+                for (int j = i; j < checkpoints.size(); j++)
+                {
+                    replay.restoreCheckpoint(checkpoints.get(i), 0);
+                    final int from = boundaries.get(i);
+                    assertEquals(RecordDecoder.OK, replay.onSegment(bytes, from, boundaries.get(j) - from,
+                        new RecordStreams.Recorder()));
+                    assertTrue(replay.saveCheckpoint(reached, 0));
+                    assertArrayEquals(checkpoints.get(j), reached, suite + " seed " + seed + ": from " + from +
+                        " to " + boundaries.get(j));
+                }
+            }
+        }
+    }
+
     @Test
     void shouldDeliverAlertsWholeAndRefuseHostileHeaders()
     {
