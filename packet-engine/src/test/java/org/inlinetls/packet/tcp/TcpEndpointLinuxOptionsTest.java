@@ -39,19 +39,8 @@ class TcpEndpointLinuxOptionsTest
         final TcpEndpoint endpoint = new TcpEndpoint(config);
         final TcpFrameWriter peer = new TcpFrameWriter(TcpSimulation.config(SERVER, false).validate(), 1000);
         final List<byte[]> sent = new ArrayList<>();
-        final FrameSink sink = (b, o, l) ->
-        {
-            final byte[] copy = new byte[l];
-            b.getBytes(o, copy);
-            sent.add(copy);
-            return true;
-        };
-
-        endpoint.connect(0);
-        endpoint.poll(0, sink);
-        final int iss = tcpOf(sent.get(0)).sequenceNumber();
-        deliver(endpoint, peer, peer.writeSyn(PEER_ISN, iss + 1, TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK, 4000,
-            1000, -1, false, false, 0, 0), 1_000_000L);
+        final FrameSink sink = sinkInto(sent);
+        final int iss = connect(endpoint, peer, sent, 4000);
         endpoint.write(new byte[2000], 0, 2000);
         sent.clear();
         endpoint.poll(2_000_000L, sink);
@@ -76,19 +65,8 @@ class TcpEndpointLinuxOptionsTest
         final TcpEndpoint endpoint = new TcpEndpoint(config);
         final TcpFrameWriter peer = new TcpFrameWriter(TcpSimulation.config(SERVER, false).validate(), 1000);
         final List<byte[]> sent = new ArrayList<>();
-        final FrameSink sink = (b, o, l) ->
-        {
-            final byte[] copy = new byte[l];
-            b.getBytes(o, copy);
-            sent.add(copy);
-            return true;
-        };
-
-        endpoint.connect(0);
-        endpoint.poll(0, sink);
-        final int iss = tcpOf(sent.get(0)).sequenceNumber();
-        deliver(endpoint, peer, peer.writeSyn(PEER_ISN, iss + 1, TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK, 1000,
-            1000, -1, false, false, 0, 0), 1_000_000L);
+        final FrameSink sink = sinkInto(sent);
+        final int iss = connect(endpoint, peer, sent, 1000);
         // a window update to 4,000 bytes, then the older ACK with 400 arriving after it (reordered)
         deliver(endpoint, peer, peer.writeSegment(PEER_ISN + 1, iss + 1, TcpHeaderFlyweight.ACK, 4000, false, 0, 0,
             null, 0, null, 0), 2_000_000L);
@@ -98,6 +76,30 @@ class TcpEndpointLinuxOptionsTest
         sent.clear();
         endpoint.poll(3_000_000L, sink);
         assertEquals(linux ? List.of(1000, 1000) : List.of(400), payloadLengths(sent));
+    }
+
+    /** A sink that keeps a copy of every frame. */
+    private static FrameSink sinkInto(final List<byte[]> sent)
+    {
+        return (b, o, l) ->
+        {
+            final byte[] copy = new byte[l];
+            b.getBytes(o, copy);
+            sent.add(copy);
+            return true;
+        };
+    }
+
+    /** Connects {@code endpoint} to the scripted peer, which offers {@code peerWindow}; returns the endpoint's ISS. */
+    private int connect(final TcpEndpoint endpoint, final TcpFrameWriter peer, final List<byte[]> sent,
+        final int peerWindow)
+    {
+        endpoint.connect(0);
+        endpoint.poll(0, sinkInto(sent));
+        final int iss = tcpOf(sent.get(0)).sequenceNumber();
+        deliver(endpoint, peer, peer.writeSyn(PEER_ISN, iss + 1, TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK,
+            peerWindow, 1000, -1, false, false, 0, 0), 1_000_000L);
+        return iss;
     }
 
     private void deliver(final TcpEndpoint endpoint, final TcpFrameWriter peer, final int length, final long nowNs)
