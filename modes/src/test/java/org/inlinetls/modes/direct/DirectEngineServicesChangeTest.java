@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +22,8 @@ import org.inlinetls.packet.frame.FrameParser;
 import org.inlinetls.packet.frame.ParsedFrame;
 import org.inlinetls.packet.tcp.TcpConfig;
 import org.inlinetls.packet.tcp.TcpEndpoint;
+import org.inlinetls.modes.TestJournals;
 import org.inlinetls.seqdb.FlowJournal;
-import org.inlinetls.seqdb.JournalConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,21 +44,14 @@ class DirectEngineServicesChangeTest
     @BeforeAll
     static void openJournal() throws IOException
     {
-        final Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("target");
-        file = dir.resolve("itls-services-" + ProcessHandle.current().pid() + ".dat");
-        journal = FlowJournal.open(new JournalConfig().path(file).maxFlows(256).ringCapacity(64)
-            .allowNonTmpfsForTests(!dir.startsWith("/dev/shm")));
+        file = TestJournals.file("services");
+        journal = TestJournals.open(file, 256, 64);
     }
 
     @AfterAll
     static void closeJournal() throws IOException
     {
-        if (null != journal)
-        {
-            journal.close();
-        }
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".lock"));
+        TestJournals.delete(journal, file);
     }
 
     @Test

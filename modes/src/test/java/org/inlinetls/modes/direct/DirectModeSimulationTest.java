@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.inlinetls.modes.TestJournals;
 import org.inlinetls.seqdb.FlowJournal;
-import org.inlinetls.seqdb.JournalConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,21 +34,14 @@ class DirectModeSimulationTest
     @BeforeAll
     static void openJournal() throws IOException
     {
-        final Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("target");
-        file = dir.resolve("itls-sim-" + ProcessHandle.current().pid() + ".dat");
-        journal = FlowJournal.open(new JournalConfig().path(file).maxFlows((ONE_SEED != null ? 1 : SEEDS) + 64)
-            .ringCapacity(64).allowNonTmpfsForTests(!dir.startsWith("/dev/shm")));
+        file = TestJournals.file("sim");
+        journal = TestJournals.open(file, (ONE_SEED != null ? 1 : SEEDS) + 64, 64);
     }
 
     @AfterAll
     static void closeJournal() throws IOException
     {
-        if (null != journal)
-        {
-            journal.close();
-        }
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".lock"));
+        TestJournals.delete(journal, file);
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,8 +11,8 @@ import java.util.List;
 
 import org.inlinetls.modes.direct.DirectCounter;
 import org.inlinetls.modes.direct.DirectSimulation;
+import org.inlinetls.modes.TestJournals;
 import org.inlinetls.seqdb.FlowJournal;
-import org.inlinetls.seqdb.JournalConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,22 +38,14 @@ class LbModeSimulationTest
     @BeforeAll
     static void openJournal() throws IOException
     {
-        final Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("target");
-        file = dir.resolve("itls-lbsim-" + ProcessHandle.current().pid() + ".dat");
-        journal = FlowJournal.open(new JournalConfig().path(file).maxFlows((ONE_SEED != null ? 1 : SEEDS) + 64)
-            .ringCapacity(64).allowNonTmpfsForTests(!dir.startsWith("/dev/shm")));
+        file = TestJournals.file("lbsim");
+        journal = TestJournals.open(file, (ONE_SEED != null ? 1 : SEEDS) + 64, 64);
     }
 
     @AfterAll
     static void closeJournal() throws IOException
     {
-        if (null != journal)
-        {
-            journal.close();
-        }
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".lock"));
-        Files.deleteIfExists(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.dat$", "-parked.dat")));
+        TestJournals.delete(journal, file);
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +15,8 @@ import org.inlinetls.modes.direct.DirectCounter;
 import org.inlinetls.packet.flyweight.ArpFlyweight;
 import org.inlinetls.packet.flyweight.EthernetFlyweight;
 import org.inlinetls.packet.tcp.AbortReason;
+import org.inlinetls.modes.TestJournals;
 import org.inlinetls.seqdb.FlowJournal;
-import org.inlinetls.seqdb.JournalConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,23 +36,14 @@ class LbNatSimulationTest
     @BeforeAll
     static void openJournal() throws IOException
     {
-        final Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("target");
-        file = dir.resolve("itls-lb-" + ProcessHandle.current().pid() + ".dat");
-        journal = FlowJournal.open(new JournalConfig().path(file).maxFlows(1024).ringCapacity(64)
-            .allowNonTmpfsForTests(!dir.startsWith("/dev/shm")));
+        file = TestJournals.file("lb");
+        journal = TestJournals.open(file, 1024, 64);
     }
 
     @AfterAll
     static void closeJournal() throws IOException
     {
-        if (null != journal)
-        {
-            journal.close();
-        }
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".lock"));
-        // the parked flows' sibling file (NAME-parked.dat) stays when flows were still parked at close
-        Files.deleteIfExists(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.dat$", "-parked.dat")));
+        TestJournals.delete(journal, file);
     }
 
     @Test

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +23,8 @@ import org.inlinetls.packet.frame.FrameAnomaly;
 import org.inlinetls.packet.frame.FrameParser;
 import org.inlinetls.packet.frame.ParsedFrame;
 import org.inlinetls.packet.port.FrameHandler;
+import org.inlinetls.modes.TestJournals;
 import org.inlinetls.seqdb.FlowJournal;
-import org.inlinetls.seqdb.JournalConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,23 +49,14 @@ class LbNatStageTest
     @BeforeAll
     static void openJournal() throws IOException
     {
-        final Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("target");
-        file = dir.resolve("itls-lbstage-" + ProcessHandle.current().pid() + ".dat");
-        journal = FlowJournal.open(new JournalConfig().path(file).maxFlows(256).ringCapacity(64)
-            .allowNonTmpfsForTests(!dir.startsWith("/dev/shm")));
+        file = TestJournals.file("lbstage");
+        journal = TestJournals.open(file, 256, 64);
     }
 
     @AfterAll
     static void closeJournal() throws IOException
     {
-        if (null != journal)
-        {
-            journal.close();
-        }
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".lock"));
-        // the parked flows' sibling file (NAME-parked.dat) stays when flows were still parked at close
-        Files.deleteIfExists(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.dat$", "-parked.dat")));
+        TestJournals.delete(journal, file);
     }
 
     @Test
