@@ -41,6 +41,8 @@ public enum DirectCounter
     APPLIANCE_ACKS("ACKs the appliance generated itself"),
     TX_REFUSED("frames the transmit port refused"),
     UNKNOWN_FLOW_SEGMENTS("segments to a protected service of no known flow (RST)"),
+    CLOSED_FLOW_SEGMENTS("segments of a flow closed cleanly in the last minute (a FIN resent after its ACK was " +
+        "lost gets the flow's last ACK, not a RST)"),
     PLAIN_FLOWS_UNTRACKED("plain connections to a backend port not tracked (table full): their replies are reset"),
     SACK_BLOCKS_TRANSLATED("SACK blocks of one peer translated into the other's sequence space"),
     SACK_BLOCKS_UNTRANSLATABLE("SACK blocks dropped: no whole segment inside them maps exactly (or below the ACK)"),

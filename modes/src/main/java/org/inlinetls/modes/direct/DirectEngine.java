@@ -171,6 +171,12 @@ public final class DirectEngine implements FrameClassifier
     /** Payload buffers for segments held past a hole, shared by this thread's flows. */
     private final SegmentPool segmentPool = new SegmentPool(SEGMENT_POOL_SLOTS);
     private static final int SEGMENT_POOL_SLOTS = 2048;
+    /** Flows closed cleanly in the last {@link #CLOSED_FLOW_KEEP_NS}: a late FIN gets their last ACK, not a RST. */
+    private final ClosedFlows closedFlows = new ClosedFlows(CLOSED_FLOWS_MAX, CLOSED_FLOW_KEEP_NS);
+    /** Records of closed flows kept at most (about 2.6 MB with the index); the oldest goes first when full. */
+    static final int CLOSED_FLOWS_MAX = 1 << 15;
+    /** TIME-WAIT's 2 x MSL of Linux (60 s): a peer resends its FIN for as long as its timers allow, within that. */
+    static final long CLOSED_FLOW_KEEP_NS = 60_000_000_000L;
     int framesToServer;
     /** Flows whose server→client direction is in proxy handling now. */
     private int proxiedFlows;
@@ -405,9 +411,13 @@ public final class DirectEngine implements FrameClassifier
             if ((flags & (TcpHeaderFlyweight.SYN | TcpHeaderFlyweight.ACK | TcpHeaderFlyweight.RST)) !=
                 TcpHeaderFlyweight.SYN)
             {
-                onUnknownClientSegment(buffer, frame);
+                if (!answerClosedFlow(id, buffer, frame, false, nowNs))
+                {
+                    onUnknownClientSegment(buffer, frame);
+                }
                 return;
             }
+            closedFlows.remove(id); // the four-tuple starts a new connection
             flow = openFlow(service, id, buffer, frame, nowNs);
             if (null == flow)
             {
@@ -463,6 +473,10 @@ public final class DirectEngine implements FrameClassifier
         }
         if (null == flow)
         {
+            if (answerClosedFlow(id, buffer, frame, true, nowNs))
+            {
+                return;
+            }
             // never bridge a protected server's plaintext to the outside
             count(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
             if (builder.rstFor(buffer, frame, true) && (tcp.flags() & TcpHeaderFlyweight.SYN) == 0)
@@ -521,6 +535,67 @@ public final class DirectEngine implements FrameClassifier
             count(DirectCounter.FLOWS_RESTORED);
         }
         return flow;
+    }
+
+    /**
+     * A segment of a flow that closed cleanly moments ago ({@link ClosedFlows}): a FIN or data (a peer whose ACK of
+     * its FIN was lost resends it) gets the flow's last ACK on that leg, a pure ACK nothing, a RST ends the record.
+     *
+     * @return false when no such flow closed lately: the segment is of no known flow.
+     */
+    private boolean answerClosedFlow(final long id, final DirectBuffer buffer, final ParsedFrame frame,
+        final boolean fromServer, final long nowNs)
+    {
+        if (closedFlows.size() == 0)
+        {
+            return false;
+        }
+        final int slot = closedFlows.find(id, nowNs);
+        if (slot < 0)
+        {
+            return false;
+        }
+        count(DirectCounter.CLOSED_FLOW_SEGMENTS);
+        final int flags = tcp.flags();
+        if ((flags & TcpHeaderFlyweight.RST) != 0)
+        {
+            closedFlows.remove(id);
+            return true;
+        }
+        if ((flags & (TcpHeaderFlyweight.FIN | TcpHeaderFlyweight.SYN)) == 0 && frame.payloadLength <= 0)
+        {
+            return true;
+        }
+        if (fromServer)
+        {
+            builder.ackFor(buffer, frame, true, closedFlows.seqToServer(slot), closedFlows.windowToServer(slot))
+                .acknowledgmentNumber(closedFlows.ackToServer(slot));
+        }
+        else
+        {
+            builder.ackFor(buffer, frame, true, closedFlows.seqToClient(slot), closedFlows.windowToClient(slot))
+                .acknowledgmentNumber(closedFlows.ackToClient(slot));
+        }
+        if (closedFlows.timestamps(slot) && tcp.hasTimestamps())
+        {
+            builder.timestamps(fromServer ? closedFlows.tsvalToServer(slot) : closedFlows.tsvalToClient(slot),
+                tcp.timestampValue());
+        }
+        count(DirectCounter.APPLIANCE_ACKS);
+        emit(!fromServer);
+        return true;
+    }
+
+    /** Keeps a cleanly closed flow's last numbers on both legs for {@link #answerClosedFlow}. */
+    private void rememberClosed(final DirectFlow flow, final long nowNs)
+    {
+        if (flow.state != DirectFlow.STATE_CUT_THROUGH)
+        {
+            return; // the numbers of a passed flow are its peers' own, and a handshake never finished
+        }
+        closedFlows.add(flow.id, flow.controlSeqToServer(), flow.ackToServer, 0xFFFF >>> Math.max(0, flow.clientShift),
+            flow.lastClientTsval(), flow.controlSeqToClient(), flow.ackToClient,
+            0xFFFF >>> Math.max(0, flow.serverShift), flow.lastServerTsval(), flow.timestamps(), nowNs);
     }
 
     private void onUnknownClientSegment(final DirectBuffer buffer, final ParsedFrame frame)
@@ -645,6 +720,7 @@ public final class DirectEngine implements FrameClassifier
                 countersSink.publish(counters);
             }
             expirePlainFlows(nowNs);
+            closedFlows.expire(nowNs);
             // entries no live flow of this process refreshes (left by a previous run and never resumed); live
             // flows expire from the heap table first, their entries with them
             final int orphans = journal.expireIdle(nowNs, 2 * settings.idleTimeoutNs(), JOURNAL_EXPIRY_PER_SWEEP,
@@ -688,6 +764,7 @@ public final class DirectEngine implements FrameClassifier
             if (flow.finishedAtNs != 0 && nowNs - flow.finishedAtNs > settings.finLingerNs())
             {
                 count(DirectCounter.FLOWS_CLOSED);
+                rememberClosed(flow, nowNs);
                 close(flow);
             }
             else if (nowNs - flow.lastActivityNs() > settings.idleTimeoutNs())

@@ -262,6 +262,12 @@ public final class DirectSimulation
     /** The server application waits this long after the client's end of stream before it closes (0: at once). */
     private long pauseBeforeCloseNs;
     private long endOfStreamNs = -1;
+    /** ACKs of the server's FIN toward the server are lost for this long after the first (0: no such loss). */
+    private long loseServerFinAcksNs;
+    private long firstServerFinAckLostNs = -1;
+    private int serverFinEnd;
+    private boolean serverFinSent;
+    private int serverFinAcksLost;
     // oracles
     private final FrameParser parser = new FrameParser();
     private final ParsedFrame parsed = new ParsedFrame();
@@ -582,6 +588,24 @@ public final class DirectSimulation
         return this;
     }
 
+    /**
+     * Loses every ACK of the server's FIN on its way from the appliance to the server for {@code forNs} after the
+     * first: the server, in LAST-ACK, resends its FIN on its timer, the later ones after the flow left the engine.
+     *
+     * @return this simulation.
+     */
+    DirectSimulation loseServerFinAcks(final long forNs)
+    {
+        this.loseServerFinAcksNs = forNs;
+        return this;
+    }
+
+    /** ACKs of the server's FIN lost by {@link #loseServerFinAcks}. */
+    int serverFinAcksLost()
+    {
+        return serverFinAcksLost;
+    }
+
     /** A counter of the engine, for tests that check what it did. */
     long engineCounter(final DirectCounter counter)
     {
@@ -881,6 +905,19 @@ public final class DirectSimulation
         {
             forge(copy);
         }
+        if (link == serverToAppliance && loseServerFinAcksNs > 0)
+        {
+            final UnsafeBuffer view = new UnsafeBuffer(copy);
+            if (parser.parse(view, 0, copy.length, parsed) == FrameAnomaly.NONE && parsed.isTcp())
+            {
+                tcp.wrap(view, parsed.l4Offset);
+                if (tcp.hasFlags(TcpHeaderFlyweight.FIN))
+                {
+                    serverFinEnd = tcp.sequenceNumber() + parsed.payloadLength + 1;
+                    serverFinSent = true;
+                }
+            }
+        }
         link.send(copy, nowNs);
         return true;
     }
@@ -1121,8 +1158,34 @@ public final class DirectSimulation
                 }
             }
         }
+        if (isLostServerFinAck(parsed))
+        {
+            trace("appl    -> server (FIN's ACK lost)", frame);
+            return;
+        }
         trace("appl    -> server", frame);
         applianceToServer.send(frame, nowNs);
+    }
+
+    /** See {@link #loseServerFinAcks}: {@code tcp} wraps the frame. */
+    private boolean isLostServerFinAck(final ParsedFrame frame)
+    {
+        if (loseServerFinAcksNs <= 0 || !serverFinSent || frame.payloadLength > 0 ||
+            tcp.hasFlags(TcpHeaderFlyweight.SYN) || tcp.hasFlags(TcpHeaderFlyweight.FIN) ||
+            tcp.hasFlags(TcpHeaderFlyweight.RST) || tcp.acknowledgmentNumber() != serverFinEnd)
+        {
+            return false;
+        }
+        if (firstServerFinAckLostNs < 0)
+        {
+            firstServerFinAckLostNs = nowNs;
+        }
+        if (nowNs - firstServerFinAckLostNs >= loseServerFinAcksNs)
+        {
+            return false;
+        }
+        serverFinAcksLost++;
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------------ helpers --
