@@ -594,14 +594,14 @@ public final class DirectSimulation
      *
      * @return this simulation.
      */
-    DirectSimulation loseServerFinAcks(final long forNs)
+    public DirectSimulation loseServerFinAcks(final long forNs)
     {
         this.loseServerFinAcksNs = forNs;
         return this;
     }
 
     /** ACKs of the server's FIN lost by {@link #loseServerFinAcks}. */
-    int serverFinAcksLost()
+    public int serverFinAcksLost()
     {
         return serverFinAcksLost;
     }

@@ -48,6 +48,35 @@ class LbModeSimulationTest
         TestJournals.delete(journal, file);
     }
 
+    /**
+     * A backend whose FIN's ACK is lost for 5 s resends its FIN after the flow left the engine: it gets the flow's
+     * last ACK from the engine's closed-flow record (the NAT stage hands the backend's segments to the engine), not
+     * a RST (see DirectClosedFlowTest).
+     */
+    @Test
+    void shouldAnswerABackendsLateFinWithTheClosedFlowsLastAck() throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        long answered = 0;
+        for (long seed = 970_001; seed < 970_011; seed++)
+        {
+            final LbSeedWiring wiring = new LbSeedWiring(new LbSeedWiring.Choice(BalancingAlgorithm.ROUND_ROBIN,
+                new int[] {1, 1}, 0, 0, new int[2], false));
+            final DirectSimulation simulation = new DirectSimulation(DirectSimulation.Setup.of(seed), journal, wiring)
+                .loseServerFinAcks(5_000_000_000L);
+            final String failure = simulation.run();
+            answered += simulation.engine().counter(DirectCounter.CLOSED_FLOW_SEGMENTS);
+            final long unknown = simulation.engine().counter(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
+            if (failure != null || unknown != 0 || simulation.serverFinAcksLost() == 0)
+            {
+                failures.add("seed " + seed + ": " + (failure != null ? failure : unknown != 0 ?
+                    unknown + " segments of no known flow (reset)" : "no ACK of the backend's FIN was lost"));
+            }
+        }
+        assertEquals(List.of(), failures, String.join("\n\n", failures));
+        assertTrue(answered >= 10, "late FINs answered from closed flows' records: " + answered);
+    }
+
     @Test
     void shouldDeliverEveryByteOnceAndIdenticalThroughTheVirtualAddressForEverySeed() throws Exception
     {
