@@ -262,12 +262,11 @@ public final class DirectSimulation
     /** The server application waits this long after the client's end of stream before it closes (0: at once). */
     private long pauseBeforeCloseNs;
     private long endOfStreamNs = -1;
-    /** ACKs of the server's FIN toward the server are lost for this long after the first (0: no such loss). */
-    private long loseServerFinAcksNs;
-    private long firstServerFinAckLostNs = -1;
-    private int serverFinEnd;
-    private boolean serverFinSent;
-    private int serverFinAcksLost;
+    /** ACKs of the server's FIN lost on their way to the server, of the client's FIN on theirs to the client. */
+    private final FinAckLoss serverFinAckLoss = new FinAckLoss();
+    private final FinAckLoss clientFinAckLoss = new FinAckLoss();
+    /** The server application closes once it has written the download, before the client closes. */
+    private boolean serverClosesFirst;
     // oracles
     private final FrameParser parser = new FrameParser();
     private final ParsedFrame parsed = new ParsedFrame();
@@ -596,14 +595,35 @@ public final class DirectSimulation
      */
     public DirectSimulation loseServerFinAcks(final long forNs)
     {
-        this.loseServerFinAcksNs = forNs;
+        serverFinAckLoss.forNs = forNs;
         return this;
     }
 
     /** ACKs of the server's FIN lost by {@link #loseServerFinAcks}. */
     public int serverFinAcksLost()
     {
-        return serverFinAcksLost;
+        return serverFinAckLoss.lost;
+    }
+
+    /**
+     * The server application closes first, once it has written the whole download (an HTTP server closing a
+     * connection), and the client closes when it has seen the server's end; every ACK of the client's FIN is lost on
+     * its way from the appliance to the client for {@code forNs} after the first (0: none lost): the client, in
+     * LAST-ACK, resends its FIN on its timer, the later ones after the flow left the engine.
+     *
+     * @return this simulation.
+     */
+    public DirectSimulation serverClosesFirst(final long loseClientFinAcksNs)
+    {
+        serverClosesFirst = true;
+        clientFinAckLoss.forNs = loseClientFinAcksNs;
+        return this;
+    }
+
+    /** ACKs of the client's FIN lost by {@link #serverClosesFirst}. */
+    public int clientFinAcksLost()
+    {
+        return clientFinAckLoss.lost;
     }
 
     /** A counter of the engine, for tests that check what it did. */
@@ -905,7 +925,8 @@ public final class DirectSimulation
         {
             forge(copy);
         }
-        if (link == serverToAppliance && loseServerFinAcksNs > 0)
+        final FinAckLoss finAckLoss = link == serverToAppliance ? serverFinAckLoss : clientFinAckLoss;
+        if (finAckLoss.forNs > 0)
         {
             final UnsafeBuffer view = new UnsafeBuffer(copy);
             if (parser.parse(view, 0, copy.length, parsed) == FrameAnomaly.NONE && parsed.isTcp())
@@ -913,8 +934,8 @@ public final class DirectSimulation
                 tcp.wrap(view, parsed.l4Offset);
                 if (tcp.hasFlags(TcpHeaderFlyweight.FIN))
                 {
-                    serverFinEnd = tcp.sequenceNumber() + parsed.payloadLength + 1;
-                    serverFinSent = true;
+                    finAckLoss.finEnd = tcp.sequenceNumber() + parsed.payloadLength + 1;
+                    finAckLoss.finSent = true;
                 }
             }
         }
@@ -988,12 +1009,27 @@ public final class DirectSimulation
                 clientGot.write(data);
                 progress = true;
             }
-            if (clientGot.size() >= download.length && uploadWritten == upload.length)
+            if (clientGot.size() >= download.length && uploadWritten == upload.length &&
+                (!serverClosesFirst || client.isEndOfStream()))
             {
                 tls.protocol.close(); // close_notify
                 tlsClosed = true;
                 progress = true;
             }
+        }
+        else if (serverClosesFirst && !tlsClosed && tls.protocol.isClosed())
+        {
+            // the appliance's close_notify for the server's FIN closed the connection (answered with the client's
+            // own): what came before it is still to be read
+            final int available = tls.protocol.getAvailableInputBytes();
+            if (available > 0)
+            {
+                final byte[] data = new byte[available];
+                tls.protocol.readInput(data, 0, available);
+                clientGot.write(data);
+            }
+            tlsClosed = true;
+            progress = true;
         }
         if (tlsClosed && !clientTcpClosed && clientPendingOffset == clientPending.length &&
             tls.protocol.getAvailableOutputBytes() == 0)
@@ -1030,7 +1066,7 @@ public final class DirectSimulation
             endOfStreamNs = nowNs;
         }
         if (serverGot.size() >= upload.length && downloadWritten == download.length && !serverTcpClosed &&
-            server.isEndOfStream() && nowNs - endOfStreamNs >= pauseBeforeCloseNs)
+            (serverClosesFirst || server.isEndOfStream() && nowNs - endOfStreamNs >= pauseBeforeCloseNs))
         {
             server.close();
             serverTcpClosed = true;
@@ -1098,6 +1134,11 @@ public final class DirectSimulation
                 toClientKnown.set(at);
             }
         }
+        if (clientFinAckLoss.loses(parsed, tcp, nowNs))
+        {
+            trace("appl    -> client (FIN's ACK lost)", frame);
+            return;
+        }
         trace("appl    -> client", frame);
         applianceToClient.send(frame, nowNs);
     }
@@ -1158,7 +1199,7 @@ public final class DirectSimulation
                 }
             }
         }
-        if (isLostServerFinAck(parsed))
+        if (serverFinAckLoss.loses(parsed, tcp, nowNs))
         {
             trace("appl    -> server (FIN's ACK lost)", frame);
             return;
@@ -1167,25 +1208,35 @@ public final class DirectSimulation
         applianceToServer.send(frame, nowNs);
     }
 
-    /** See {@link #loseServerFinAcks}: {@code tcp} wraps the frame. */
-    private boolean isLostServerFinAck(final ParsedFrame frame)
+    /** Loses the pure ACKs of one end's FIN toward that end for a while ({@link #loseServerFinAcks}). */
+    private static final class FinAckLoss
     {
-        if (loseServerFinAcksNs <= 0 || !serverFinSent || frame.payloadLength > 0 ||
-            tcp.hasFlags(TcpHeaderFlyweight.SYN) || tcp.hasFlags(TcpHeaderFlyweight.FIN) ||
-            tcp.hasFlags(TcpHeaderFlyweight.RST) || tcp.acknowledgmentNumber() != serverFinEnd)
+        long forNs;
+        long firstLostNs = -1;
+        int finEnd;
+        boolean finSent;
+        int lost;
+
+        /** @param tcp wrapping {@code frame}'s TCP header. */
+        boolean loses(final ParsedFrame frame, final TcpHeaderFlyweight tcp, final long nowNs)
         {
-            return false;
+            if (forNs <= 0 || !finSent || frame.payloadLength > 0 || tcp.hasFlags(TcpHeaderFlyweight.SYN) ||
+                tcp.hasFlags(TcpHeaderFlyweight.FIN) || tcp.hasFlags(TcpHeaderFlyweight.RST) ||
+                tcp.acknowledgmentNumber() != finEnd)
+            {
+                return false;
+            }
+            if (firstLostNs < 0)
+            {
+                firstLostNs = nowNs;
+            }
+            if (nowNs - firstLostNs >= forNs)
+            {
+                return false;
+            }
+            lost++;
+            return true;
         }
-        if (firstServerFinAckLostNs < 0)
-        {
-            firstServerFinAckLostNs = nowNs;
-        }
-        if (nowNs - firstServerFinAckLostNs >= loseServerFinAcksNs)
-        {
-            return false;
-        }
-        serverFinAcksLost++;
-        return true;
     }
 
     // ------------------------------------------------------------------------------------------------ helpers --
