@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,24 +45,8 @@ class DirectClosedFlowTest
     @Test
     void shouldAnswerAFinResentAfterTheFlowClosedWithItsLastAck() throws Exception
     {
-        final List<String> failures = new ArrayList<>();
-        long answered = 0;
-        for (long seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++)
-        {
-            final DirectSimulation.Setup setup = DirectSimulation.Setup.of(seed);
-            final DirectSimulation simulation = new DirectSimulation(setup, journal).loseServerFinAcks(5_000_000_000L);
-            final String failure = simulation.run();
-            final long closedSegments = simulation.engineCounter(DirectCounter.CLOSED_FLOW_SEGMENTS);
-            final long unknown = simulation.engineCounter(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
-            answered += closedSegments;
-            if (failure != null || unknown != 0 || simulation.serverFinAcksLost() == 0)
-            {
-                failures.add("seed " + seed + ": " + (failure != null ? failure : unknown != 0 ?
-                    unknown + " segments of no known flow (reset)" : "no ACK of the server's FIN was lost: " + setup));
-            }
-        }
-        assertEquals(List.of(), failures, String.join("\n\n", failures));
-        assertTrue(answered >= SEEDS, "late FINs answered from closed flows' records: " + answered);
+        runSeeds(FIRST_SEED, "server", simulation -> simulation.loseServerFinAcks(5_000_000_000L),
+            DirectSimulation::serverFinAcksLost);
     }
 
     /**
@@ -70,19 +56,27 @@ class DirectClosedFlowTest
     @Test
     void shouldAnswerAClientsFinResentAfterTheFlowClosed() throws Exception
     {
+        runSeeds(FIRST_SEED + 1_000, "client", simulation -> simulation.serverClosesFirst(5_000_000_000L),
+            DirectSimulation::clientFinAcksLost);
+    }
+
+    private static void runSeeds(final long first, final String end,
+        final UnaryOperator<DirectSimulation> faults, final ToIntFunction<DirectSimulation> acksLost) throws Exception
+    {
         final List<String> failures = new ArrayList<>();
         long answered = 0;
-        for (long seed = FIRST_SEED + 1_000; seed < FIRST_SEED + 1_000 + SEEDS; seed++)
+        for (long seed = first; seed < first + SEEDS; seed++)
         {
             final DirectSimulation.Setup setup = DirectSimulation.Setup.of(seed);
-            final DirectSimulation simulation = new DirectSimulation(setup, journal).serverClosesFirst(5_000_000_000L);
+            final DirectSimulation simulation = faults.apply(new DirectSimulation(setup, journal));
             final String failure = simulation.run();
             final long unknown = simulation.engineCounter(DirectCounter.UNKNOWN_FLOW_SEGMENTS);
             answered += simulation.engineCounter(DirectCounter.CLOSED_FLOW_SEGMENTS);
-            if (failure != null || unknown != 0 || simulation.clientFinAcksLost() == 0)
+            if (failure != null || unknown != 0 || acksLost.applyAsInt(simulation) == 0)
             {
                 failures.add("seed " + seed + ": " + (failure != null ? failure : unknown != 0 ?
-                    unknown + " segments of no known flow (reset)" : "no ACK of the client's FIN was lost: " + setup));
+                    unknown + " segments of no known flow (reset)" : "no ACK of the " + end + "'s FIN was lost: " +
+                    setup));
             }
         }
         assertEquals(List.of(), failures, String.join("\n\n", failures));

@@ -1001,14 +1001,7 @@ public final class DirectSimulation
                 uploadWritten += chunk;
                 progress = true;
             }
-            final int available = tls.protocol.getAvailableInputBytes();
-            if (available > 0)
-            {
-                final byte[] data = new byte[available];
-                tls.protocol.readInput(data, 0, available);
-                clientGot.write(data);
-                progress = true;
-            }
+            progress |= readClientTls();
             if (clientGot.size() >= download.length && uploadWritten == upload.length &&
                 (!serverClosesFirst || client.isEndOfStream()))
             {
@@ -1021,13 +1014,7 @@ public final class DirectSimulation
         {
             // the appliance's close_notify for the server's FIN closed the connection (answered with the client's
             // own): what came before it is still to be read
-            final int available = tls.protocol.getAvailableInputBytes();
-            if (available > 0)
-            {
-                final byte[] data = new byte[available];
-                tls.protocol.readInput(data, 0, available);
-                clientGot.write(data);
-            }
+            readClientTls();
             tlsClosed = true;
             progress = true;
         }
@@ -1039,6 +1026,20 @@ public final class DirectSimulation
             progress = true;
         }
         return progress;
+    }
+
+    /** The client application reads what its TLS connection decrypted; true when there was any. */
+    private boolean readClientTls() throws IOException
+    {
+        final int available = tls.protocol.getAvailableInputBytes();
+        if (available <= 0)
+        {
+            return false;
+        }
+        final byte[] data = new byte[available];
+        tls.protocol.readInput(data, 0, available);
+        clientGot.write(data);
+        return true;
     }
 
     private boolean serverApp()
