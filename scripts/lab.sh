@@ -169,8 +169,8 @@ Environment:
                        file (export.keyLog; scripts/capture-replay.sh)
 
 Needs root. Installs iproute2, ethtool, nginx-light, curl, iputils-ping
-(and tcpdump for --capture; maven + JDK 17, python3, tcpdump and tshark for the
-appliance) when missing.
+(and tcpdump for --capture; maven + JDK 17, clang, llvm, libbpf-dev, python3,
+tcpdump and tshark for the appliance) when missing.
 EOF
 }
 
@@ -248,10 +248,12 @@ fi
 
 # ---------------------------------------------------------------- tools ----
 APT_UPDATED=0
-ensure_pkgs() {  # ensure_pkgs CMD:PKG ...  installs PKG when CMD is missing
-    local want=() spec
+ensure_pkgs() {  # ensure_pkgs CMD:PKG ...  installs PKG when CMD is missing (CMD may be an absolute file path)
+    local want=() spec probe
     for spec in "$@"; do
-        command -v "${spec%%:*}" >/dev/null 2>&1 || want+=("${spec#*:}")
+        probe=${spec%%:*}
+        if [[ "$probe" == /* ]]; then [ -e "$probe" ] || want+=("${spec#*:}")
+        else command -v "$probe" >/dev/null 2>&1 || want+=("${spec#*:}"); fi
     done
     [ ${#want[@]} -gt 0 ] || return 0
     log "installing missing tools: ${want[*]}"
@@ -417,6 +419,9 @@ ensure_pkgs ip:iproute2 ethtool:ethtool nginx:nginx-light curl:curl ping:iputils
     openssl:openssl
 [ -n "$CAPTURE" ] && ensure_pkgs tcpdump:tcpdump
 [ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs java:openjdk-17-jdk-headless mvn:maven
+# the XDP program's toolchain
+[ "$BRIDGE" = appliance ] && [ "$BUILD" = 1 ] && ensure_pkgs clang:clang llc:llvm \
+    /usr/include/bpf/bpf_helpers.h:libbpf-dev
 [ "$BRIDGE" = appliance ] && ensure_pkgs python3:python3 tcpdump:tcpdump   # the HTTPS forgery checks
 [ "$BRIDGE" = appliance ] && ensure_pkgs tshark:tshark   # reads the plaintext export as HTTP
 [ "$BRIDGE" = appliance ] && [ "$QUICK" = 0 ] && ensure_pkgs ansible-playbook:ansible   # ansible-mode-switch

@@ -20,7 +20,8 @@ run_lab=1
 # shellcheck source=scripts/lib/install.sh
 source "$root/scripts/lib/install.sh"
 ensure_packages libpcap0.8:/usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ethtool:ethtool iproute2:ip \
-    iputils-ping:ping curl:curl nginx-light:nginx maven:mvn openssl:openssl prometheus:promtool
+    iputils-ping:ping curl:curl nginx-light:nginx maven:mvn openssl:openssl prometheus:promtool \
+    clang:clang llvm:llc libbpf-dev:/usr/include/bpf/bpf_helpers.h
 
 status=0
 echo "== unit and integration tests (mvn verify)"

@@ -72,6 +72,9 @@ public final class LibC
 
             @SaveError int munmap(long addr, long length);
 
+            /* Four arguments, a raw address (or 0 with a zero length: an AF_XDP wake-up), like send above. */
+            @SaveError @ssize_t long recv(int fd, long buf, long len, int flags);
+
             @SaveError int sched_setaffinity(int pid, @size_t long cpuSetSize, @In byte[] mask);
 
             @SaveError int sched_getaffinity(int pid, @size_t long cpuSetSize, @Out byte[] mask);
@@ -145,7 +148,7 @@ public final class LibC
     /**
      * Allocates zeroed native memory for a struct of the given size; freed by the GC when unreachable.
      */
-    static Pointer allocate(final int sizeBytes)
+    public static Pointer allocate(final int sizeBytes)
     {
         return Memory.allocateDirect(runtime(), sizeBytes, true);
     }
@@ -153,7 +156,7 @@ public final class LibC
     /**
      * @return the errno the last call on this thread left (saved by JNR right after the call).
      */
-    static int lastErrno()
+    public static int lastErrno()
     {
         return runtime().getLastError();
     }
@@ -217,7 +220,7 @@ public final class LibC
      * Like {@link #ioctl(int, long, Pointer, String)} but returns {@code -errno} instead of throwing, for callers
      * that treat some errnos (EOPNOTSUPP) as an answer rather than a failure.
      */
-    static int ioctlOrErrno(final int fd, final long request, final Pointer arg)
+    public static int ioctlOrErrno(final int fd, final long request, final Pointer arg)
     {
         final int rc = lib().ioctl(fd, request, arg);
         return rc < 0 ? -lastErrno() : rc;
@@ -317,7 +320,8 @@ public final class LibC
     /**
      * {@code bind(2)} with a prepared socket address; {@code what} names the socket and the address.
      */
-    static void bind(final int fd, final Pointer addr, final int addrLen, final String what) throws NativeIoException
+    public static void bind(final int fd, final Pointer addr, final int addrLen, final String what)
+        throws NativeIoException
     {
         if (lib().bind(fd, addr, addrLen) < 0)
         {
@@ -330,7 +334,7 @@ public final class LibC
      *
      * @return the length the kernel wrote.
      */
-    static int getsockopt(
+    public static int getsockopt(
         final int fd, final int level, final int optName, final Pointer optVal, final int optLen, final String what)
         throws NativeIoException
     {
@@ -348,7 +352,7 @@ public final class LibC
      *
      * @return bytes sent, or {@code -errno} (EAGAIN/ENOBUFS when the device queue is full).
      */
-    static long sendOrErrno(final int fd, final long address, final long lengthBytes, final int flags)
+    public static long sendOrErrno(final int fd, final long address, final long lengthBytes, final int flags)
     {
         final long n = lib().send(fd, address, lengthBytes, flags);
         return n < 0 ? -lastErrno() : n;
@@ -358,7 +362,7 @@ public final class LibC
      * Like {@link #getsockopt(int, int, int, Pointer, int, String)} with a caller-owned {@code socklen_t}, so that a
      * periodic read (packet statistics) allocates nothing.
      */
-    static void getsockopt(final int fd, final int level, final int optName, final Pointer optVal,
+    public static void getsockopt(final int fd, final int level, final int optName, final Pointer optVal,
         final Pointer optLen, final int optLenBytes, final String what) throws NativeIoException
     {
         optLen.putInt(0, optLenBytes);
@@ -387,7 +391,7 @@ public final class LibC
      *
      * @return the address of the mapping.
      */
-    static long mmapAnonymous(final long lengthBytes, final String what) throws NativeIoException
+    public static long mmapAnonymous(final long lengthBytes, final String what) throws NativeIoException
     {
         return mmap(lengthBytes, LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE,
             LinuxConstants.MAP_PRIVATE | LinuxConstants.MAP_ANONYMOUS, -1, what);
@@ -411,9 +415,39 @@ public final class LibC
     }
 
     /**
+     * {@code mmap(2)} of a descriptor, shared and read-write, at a byte offset (the AF_XDP rings live at fixed
+     * page offsets of their socket).
+     *
+     * @return the address of the mapping.
+     */
+    public static long mmapShared(final long lengthBytes, final int fd, final long offsetBytes, final String what)
+        throws NativeIoException
+    {
+        final Pointer mapping = lib().mmap(null, lengthBytes, LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE,
+            LinuxConstants.MAP_SHARED, fd, offsetBytes);
+        final long address = mapping == null ? 0 : mapping.address();
+        if (address == MAP_FAILED || address == 0)
+        {
+            throw failure("mmap(" + what + ")");
+        }
+        return address;
+    }
+
+    /**
+     * {@code recv(2)} into raw memory: the data path, so no exception.
+     *
+     * @return bytes received, or {@code -errno}.
+     */
+    public static long recvOrErrno(final int fd, final long address, final long lengthBytes, final int flags)
+    {
+        final long n = lib().recv(fd, address, lengthBytes, flags);
+        return n < 0 ? -lastErrno() : n;
+    }
+
+    /**
      * {@code munmap(2)}.
      */
-    static void munmap(final long address, final long lengthBytes, final String what) throws NativeIoException
+    public static void munmap(final long address, final long lengthBytes, final String what) throws NativeIoException
     {
         if (lib().munmap(address, lengthBytes) < 0)
         {
