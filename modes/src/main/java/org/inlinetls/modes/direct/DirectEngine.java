@@ -996,49 +996,43 @@ public final class DirectEngine implements FrameClassifier
     boolean buildToServer(final DirectFlow flow, final int seq, final int ack, final int flags, final int window,
         final byte[] bytes, final int offset, final int length)
     {
-        builder.template(flow.templateBuffer(), flow.templateFrame(), flow.templateFromServer())
-            .ports(flow.key.sourcePort(), backendPortOf(flow))
-            .sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
-        if (flow.timestamps())
-        {
-            builder.timestamps(flow.lastClientTsval(), flow.lastServerTsval());
-        }
-        if (flow.sack)
-        {
-            // blocks for the plaintext held from the server, and the client's blocks translated
-            final int blocks = SackBlocks.compose(this, flow.heldFromServer, flow.s2cPlainNext, flow.sackToServer,
-                flow.sackToServerCount, ack, flow.timestamps(), length, flow.serverMss, sackEdges, sackScratch);
-            builder.sackBlocks(sackEdges, blocks);
-        }
-        if (length > 0)
-        {
-            builder.payload(bytes, offset, length);
-        }
-        return emit(false);
+        return build(flow, false, seq, ack, flags, window, bytes, offset, length);
     }
 
     boolean buildToClient(final DirectFlow flow, final int seq, final int ack, final int flags, final int window,
         final byte[] bytes, final int offset, final int length)
     {
-        builder.template(flow.templateBuffer(), flow.templateFrame(), !flow.templateFromServer())
-            .ports(flow.key.destinationPort(), flow.key.sourcePort())
+        return build(flow, true, seq, ack, flags, window, bytes, offset, length);
+    }
+
+    /** A segment of the flow from its template, toward the client or the server, with the flow's options. */
+    private boolean build(final DirectFlow flow, final boolean toClient, final int seq, final int ack,
+        final int flags, final int window, final byte[] bytes, final int offset, final int length)
+    {
+        builder.template(flow.templateBuffer(), flow.templateFrame(), flow.templateFromServer() != toClient)
+            .ports(toClient ? flow.key.destinationPort() : flow.key.sourcePort(),
+                toClient ? flow.key.sourcePort() : backendPortOf(flow))
             .sequenceNumber(seq).acknowledgmentNumber(ack).flags(flags).window(window);
         if (flow.timestamps())
         {
-            builder.timestamps(flow.lastServerTsval(), flow.lastClientTsval());
+            builder.timestamps(toClient ? flow.lastServerTsval() : flow.lastClientTsval(),
+                toClient ? flow.lastClientTsval() : flow.lastServerTsval());
         }
         if (flow.sack)
         {
-            // blocks for the records held from the client, and the server's blocks translated
-            final int blocks = SackBlocks.compose(this, flow.heldFromClient, flow.c2sCipherNext, flow.sackToClient,
-                flow.sackToClientCount, ack, flow.timestamps(), length, flow.clientMss, sackEdges, sackScratch);
+            // blocks for what the appliance holds from the peer being answered, and the other peer's translated
+            final int blocks = toClient ?
+                SackBlocks.compose(this, flow.heldFromClient, flow.c2sCipherNext, flow.sackToClient,
+                    flow.sackToClientCount, ack, flow.timestamps(), length, flow.clientMss, sackEdges, sackScratch) :
+                SackBlocks.compose(this, flow.heldFromServer, flow.s2cPlainNext, flow.sackToServer,
+                    flow.sackToServerCount, ack, flow.timestamps(), length, flow.serverMss, sackEdges, sackScratch);
             builder.sackBlocks(sackEdges, blocks);
         }
         if (length > 0)
         {
             builder.payload(bytes, offset, length);
         }
-        return emit(true);
+        return emit(toClient);
     }
 
     private int backendPortOf(final DirectFlow flow)
