@@ -39,6 +39,8 @@ final class LinuxConstants
     static final int PACKET_VERSION = 10;
     /** PACKET_TX_RING (linux/if_packet.h). */
     static final int PACKET_TX_RING = 13;
+    /** PACKET_LOSS (linux/if_packet.h): int; a TX ring frame the kernel refuses is skipped, not left blocking. */
+    static final int PACKET_LOSS = 14;
     /** PACKET_QDISC_BYPASS (linux/if_packet.h): int; frames sent skip the qdisc layer (since 3.14). */
     static final int PACKET_QDISC_BYPASS = 20;
     /** PACKET_IGNORE_OUTGOING (linux/if_packet.h): int; the socket no longer sees frames sent on its device (4.20). */

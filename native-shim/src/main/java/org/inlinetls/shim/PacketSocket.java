@@ -8,10 +8,12 @@ import static org.inlinetls.shim.LinuxConstants.MAP_SHARED;
 import static org.inlinetls.shim.LinuxConstants.MSG_DONTWAIT;
 import static org.inlinetls.shim.LinuxConstants.PACKET_ADD_MEMBERSHIP;
 import static org.inlinetls.shim.LinuxConstants.PACKET_IGNORE_OUTGOING;
+import static org.inlinetls.shim.LinuxConstants.PACKET_LOSS;
 import static org.inlinetls.shim.LinuxConstants.PACKET_MR_PROMISC;
 import static org.inlinetls.shim.LinuxConstants.PACKET_QDISC_BYPASS;
 import static org.inlinetls.shim.LinuxConstants.PACKET_RX_RING;
 import static org.inlinetls.shim.LinuxConstants.PACKET_STATISTICS;
+import static org.inlinetls.shim.LinuxConstants.PACKET_TX_RING;
 import static org.inlinetls.shim.LinuxConstants.PACKET_VERSION;
 import static org.inlinetls.shim.LinuxConstants.PROT_READ;
 import static org.inlinetls.shim.LinuxConstants.PROT_WRITE;
@@ -62,7 +64,8 @@ import jnr.ffi.Pointer;
 
 /**
  * An AF_PACKET socket bound to one interface with a TPACKET_V3 receive ring mapped into this process: frames are
- * handed out where the kernel wrote them, and sent in {@code sendmmsg(2)} batches from a {@link TxQueue} arena.
+ * handed out where the kernel wrote them, and sent from a {@link TxQueue}: in {@code sendmmsg(2)} batches from an
+ * arena, or through a PACKET_TX_RING mapped right after the receive ring ({@link Config#txRing}).
  *
  * <p>One owning thread polls {@link #receive} and drives {@link #txQueue()}. The ring and the TX arena are plain
  * native mappings outside the Java heap, so nothing the GC does can move or free them: they live from {@link #open}
@@ -103,6 +106,27 @@ public final class PacketSocket implements AutoCloseable
         boolean qdiscBypass;
         int txSlots = 256;
         boolean receiving = true;
+        boolean txRing;
+
+        /**
+         * Sends through a PACKET_TX_RING (TPACKET_V3, {@code txSlots} frames of one page, mapped right after the
+         * receive ring) instead of {@code sendmmsg(2)} batches from an anonymous arena. A frame is copied once, into
+         * the ring, and the kernel attaches the ring's page to the socket buffer rather than copying it again; one
+         * {@code send(2)} per flush hands every queued frame over, with no per-message header to copy in. On the
+         * lab's veth bridge this cut the kernel's send path under the daemon by 30-40 % (on veth the kernel still
+         * copies the pages once, for the peer's stack; a NIC sends them by DMA) and the daemon's CPU per GB by about
+         * 10-20 % (benchmarks/README.md). A frame longer than the egress MTU costs a kernel log line. Differences
+         * (see {@link TxQueue#flush()}): a hard error drops every frame not yet taken, not just the first; a frame
+         * the kernel refuses for its length is skipped by the kernel and counted without knowing which one; and the
+         * control-path {@link PacketSocket#send} is refused (EINVAL). Off by default.
+         *
+         * @param on send through a PACKET_TX_RING.
+         */
+        public Config txRing(final boolean on)
+        {
+            txRing = on;
+            return this;
+        }
 
         /**
          * @return 8 blocks of 1 MiB, 2 KiB frames, 1 ms block retire, promiscuous, ignoring outgoing frames, a 256
@@ -224,6 +248,8 @@ public final class PacketSocket implements AutoCloseable
 
     /** Bytes per TX slot: a 1500-byte MTU frame with two VLAN tags, rounded up to a cache-line multiple. */
     public static final int TX_SLOT_BYTES = 2048;
+    /** Bytes per PACKET_TX_RING frame (and block): one page, its header and a {@link #TX_SLOT_BYTES} frame. */
+    static final int TX_RING_FRAME_BYTES = 4096;
     /** One 802.1Q tag: TPID and TCI (VLAN_HLEN in the kernel's linux/if_vlan.h). */
     private static final int VLAN_TAG_LENGTH = 4;
     /** Bytes of the Ethernet destination and source addresses, which move ahead of a restored tag. */
@@ -240,6 +266,8 @@ public final class PacketSocket implements AutoCloseable
     private final TxQueue txQueue;
     private final long ringAddress;
     private final long ringLength;
+    /** Bytes of the PACKET_TX_RING mapped right after the receive ring, 0 without one. */
+    private final long txRingLength;
     /** The mapping as JNR memory: plain reads and writes, ordered by {@link VarHandle} fences. */
     private final Pointer ring;
     private int fd;
@@ -256,8 +284,10 @@ public final class PacketSocket implements AutoCloseable
     private long kernelDrops;
 
     private PacketSocket(final String ifName, final int ifIndex, final int fd, final Config config,
-        final long ringAddress, final long ringLength, final boolean ignoringOutgoing) throws NativeIoException
+        final long ringAddress, final long ringLength, final long txRingLength, final boolean ignoringOutgoing)
+        throws NativeIoException
     {
+        this.txRingLength = txRingLength;
         this.ifName = ifName;
         this.ifIndex = ifIndex;
         this.fd = fd;
@@ -269,7 +299,10 @@ public final class PacketSocket implements AutoCloseable
         this.ring = ringLength == 0 ? null : Pointer.wrap(LibC.runtime(), ringAddress, ringLength);
         this.statisticsCall = "PACKET_STATISTICS, " + ifName;
         // last: open() unmaps the ring and closes the descriptor if this fails
-        this.txQueue = TxQueue.allocate(config.txSlots, TX_SLOT_BYTES, this::sendBatch, ifName);
+        this.txQueue = txRingLength == 0 ?
+            TxQueue.allocate(config.txSlots, TX_SLOT_BYTES, this::sendBatch, ifName) :
+            TxQueue.overRing(ringAddress + ringLength, config.txSlots, TX_RING_FRAME_BYTES, TX_SLOT_BYTES,
+                this::kickTxRing, ifName);
     }
 
     /**
@@ -309,6 +342,7 @@ public final class PacketSocket implements AutoCloseable
         }
         long ringAddress = 0;
         final long ringLength = config.receiving ? (long)config.blockSize * config.blockCount : 0;
+        final long txRingLength = config.txRing ? (long)TX_RING_FRAME_BYTES * config.txSlots : 0;
         try
         {
             setInt(fd, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION TPACKET_V3, " + ifName);
@@ -317,9 +351,25 @@ public final class PacketSocket implements AutoCloseable
             {
                 setInt(fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS, " + ifName);
             }
+            if (config.txRing)
+            {
+                // before any ring (EBUSY after): a frame the kernel refuses (longer than the MTU) is skipped
+                // rather than left blocking the TX ring
+                setInt(fd, PACKET_LOSS, 1, "PACKET_LOSS, " + ifName);
+            }
             if (config.receiving)
             {
-                ringAddress = mapReceiveRing(fd, config, ringLength, ifName);
+                setRing(fd, PACKET_RX_RING, config.blockSize, config.blockCount, config.frameSize,
+                    config.retireTimeoutMs, ifName);
+            }
+            if (config.txRing)
+            {
+                setRing(fd, PACKET_TX_RING, TX_RING_FRAME_BYTES, config.txSlots, TX_RING_FRAME_BYTES, 0, ifName);
+            }
+            if (ringLength + txRingLength > 0)
+            {
+                ringAddress = LibC.mmap(ringLength + txRingLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                    (ringLength + txRingLength) + " B rings of " + ifName);
             }
             if (config.receiving && config.promiscuous)
             {
@@ -335,7 +385,8 @@ public final class PacketSocket implements AutoCloseable
             sll.putShort(SOCKADDR_LL_PROTOCOL_OFFSET, config.receiving ? Short.reverseBytes((short)ETH_P_ALL) : 0);
             sll.putInt(SOCKADDR_LL_IFINDEX_OFFSET, ifIndex);
             LibC.bind(fd, sll, SOCKADDR_LL_SIZE, "AF_PACKET ETH_P_ALL, " + ifName);
-            return new PacketSocket(ifName, ifIndex, fd, config, ringAddress, ringLength, ignoringOutgoing);
+            return new PacketSocket(ifName, ifIndex, fd, config, ringAddress, ringLength, txRingLength,
+                ignoringOutgoing);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -343,7 +394,7 @@ public final class PacketSocket implements AutoCloseable
             {
                 try
                 {
-                    LibC.munmap(ringAddress, ringLength, "RX ring of " + ifName);
+                    LibC.munmap(ringAddress, ringLength + txRingLength, "rings of " + ifName);
                 }
                 catch (final NativeIoException suppressed)
                 {
@@ -362,18 +413,18 @@ public final class PacketSocket implements AutoCloseable
         }
     }
 
-    private static long mapReceiveRing(final int fd, final Config config, final long ringLength, final String ifName)
-        throws NativeIoException
+    private static void setRing(final int fd, final int option, final int blockSize, final int blockCount,
+        final int frameSize, final int retireTimeoutMs, final String ifName) throws NativeIoException
     {
         final Pointer req = LibC.allocate(TPACKET_REQ3_SIZE);
-        req.putInt(TPACKET_REQ3_BLOCK_SIZE_OFFSET, config.blockSize);
-        req.putInt(TPACKET_REQ3_BLOCK_NR_OFFSET, config.blockCount);
-        req.putInt(TPACKET_REQ3_FRAME_SIZE_OFFSET, config.frameSize);
-        req.putInt(TPACKET_REQ3_FRAME_NR_OFFSET, config.blockSize / config.frameSize * config.blockCount);
-        req.putInt(TPACKET_REQ3_RETIRE_TOV_OFFSET, config.retireTimeoutMs);
-        LibC.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, TPACKET_REQ3_SIZE,
-            "PACKET_RX_RING " + config.blockCount + " x " + config.blockSize + " B, " + ifName);
-        return LibC.mmap(ringLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, ringLength + " B RX ring of " + ifName);
+        req.putInt(TPACKET_REQ3_BLOCK_SIZE_OFFSET, blockSize);
+        req.putInt(TPACKET_REQ3_BLOCK_NR_OFFSET, blockCount);
+        req.putInt(TPACKET_REQ3_FRAME_SIZE_OFFSET, frameSize);
+        req.putInt(TPACKET_REQ3_FRAME_NR_OFFSET, blockSize / frameSize * blockCount);
+        req.putInt(TPACKET_REQ3_RETIRE_TOV_OFFSET, retireTimeoutMs);
+        LibC.setsockopt(fd, SOL_PACKET, option, req, TPACKET_REQ3_SIZE,
+            (option == PACKET_RX_RING ? "PACKET_RX_RING " : "PACKET_TX_RING ") + blockCount + " x " + blockSize +
+            " B, " + ifName);
     }
 
     /**
@@ -549,12 +600,22 @@ public final class PacketSocket implements AutoCloseable
      * Sends one frame from native memory out of the interface without blocking, outside the {@link TxQueue} (a
      * control-path or test frame: the queue is the data path).
      *
-     * @return bytes sent, or {@code -errno}: EAGAIN/ENOBUFS when the device queue is full, ENETDOWN when it is down.
+     * @return bytes sent, or {@code -errno}: EAGAIN/ENOBUFS when the device queue is full, ENETDOWN when it is down,
+     *         EINVAL on a socket with a TX ring ({@link Config#txRing}), where only the queue can send.
      */
     public int send(final long address, final int length)
     {
         ensureOpen();
+        if (txRingLength != 0)
+        {
+            return -LinuxConstants.EINVAL; // with a TX ring, send(2) transmits the ring and ignores the buffer
+        }
         return (int)LibC.sendOrErrno(fd, address, length, MSG_DONTWAIT);
+    }
+
+    private long kickTxRing()
+    {
+        return LibC.sendOrErrno(fd, 0L, 0L, MSG_DONTWAIT);
     }
 
     private int sendBatch(final long msgvecAddress, final int count)
@@ -675,9 +736,9 @@ public final class PacketSocket implements AutoCloseable
         {
             try
             {
-                if (ringLength != 0)
+                if (ringLength + txRingLength != 0)
                 {
-                    LibC.munmap(ringAddress, ringLength, "RX ring of " + ifName);
+                    LibC.munmap(ringAddress, ringLength + txRingLength, "rings of " + ifName);
                 }
             }
             finally
@@ -691,7 +752,7 @@ public final class PacketSocket implements AutoCloseable
     public String toString()
     {
         return "PacketSocket{" + ifName + "#" + ifIndex + ", " + blockCount + " x " + blockSize + " B ring, " +
-            txQueue.capacity() + " TX slots" +
+            txQueue.capacity() + (txRingLength != 0 ? " TX ring frames" : " TX slots") +
             (ignoringOutgoing ? ", ignoring outgoing" : "") + (fd < 0 ? ", closed" : "") + "}";
     }
 }

@@ -12,6 +12,8 @@ import static org.inlinetls.shim.StructLayout.MMSGHDR_SIZE;
 import static org.inlinetls.shim.StructLayout.MSGHDR_IOVLEN_OFFSET;
 import static org.inlinetls.shim.StructLayout.MSGHDR_IOV_OFFSET;
 
+import java.lang.invoke.VarHandle;
+
 import jnr.ffi.Pointer;
 
 /**
@@ -38,6 +40,11 @@ import jnr.ffi.Pointer;
  * <li>any other errno (ENETDOWN, EMSGSIZE, ENXIO, ...): the first frame is dropped, counted in
  * {@link #framesDropped()} with {@link #lastErrno()}, and the flush goes on with the next one.</li>
  * </ul>
+ * <p>Over a socket's PACKET_TX_RING ({@link PacketSocket.Config#txRing}) the slots are the ring's frames (data at
+ * {@code TPACKET3_HDRLEN - sizeof(sockaddr_ll)} of each, {@link #slotStride()} apart) and the queue keeps ring
+ * order without restarting at slot 0, since the kernel walks the ring from its own head; {@link #commit} marks the
+ * frame TP_STATUS_SEND_REQUEST and {@link #flush()} is one {@code send(2)}, then the frames back to AVAILABLE leave
+ * the queue (see {@code flushRing} for the error rules). The socket owns and unmaps that mapping.
  * One owning thread; not thread-safe. No allocation after {@link #allocate}.
  */
 public final class TxQueue implements AutoCloseable
@@ -57,7 +64,32 @@ public final class TxQueue implements AutoCloseable
         int sendBatch(long msgvecAddress, int count);
     }
 
+    /** Starts the kernel on the frames marked TP_STATUS_SEND_REQUEST in a PACKET_TX_RING. */
+    @FunctionalInterface
+    public interface RingKick
+    {
+        /** @return bytes the kernel took, or {@code -errno}. */
+        long kick();
+    }
+
+    /** Offset of the frame data in a TPACKET_V3 TX ring frame: TPACKET3_HDRLEN - sizeof(struct sockaddr_ll). */
+    static final int RING_DATA_OFFSET = StructLayout.TPACKET3_HDRLEN - StructLayout.SOCKADDR_LL_SIZE;
+    /** tp_status of a TX ring frame the kernel is done with (linux/if_packet.h). */
+    static final int TP_STATUS_AVAILABLE = 0;
+    /** tp_status of a TX ring frame handed to the kernel (linux/if_packet.h). */
+    static final int TP_STATUS_SEND_REQUEST = 1;
+    /** tp_status of a TX ring frame the kernel has taken and the device still holds (linux/if_packet.h). */
+    static final int TP_STATUS_SENDING = 2;
+
     private final BatchSender sender;
+    private final RingKick kick;
+    /** Bytes from one slot to the next: slotBytes for the arena, the ring's frame size for a TX ring. */
+    private final int slotStride;
+    /** TX ring: frames marked SEND_REQUEST since the last kick the kernel finished, and their bytes. */
+    private int unkicked;
+    private long unkickedBytes;
+    /** TX ring: false after a kick that failed part-way, when the bytes the next kick must return are unknown. */
+    private boolean unkickedBytesExact = true;
     private final String what;
     private final int capacity;
     private final int slotBytes;
@@ -80,6 +112,8 @@ public final class TxQueue implements AutoCloseable
         final long address, final long lengthBytes)
     {
         this.sender = sender;
+        this.kick = null;
+        this.slotStride = slotBytes;
         this.what = what;
         this.capacity = capacity;
         this.slotBytes = slotBytes;
@@ -119,6 +153,31 @@ public final class TxQueue implements AutoCloseable
         return new TxQueue(sender, what, slots, slotBytes, address, length);
     }
 
+    private TxQueue(final RingKick kick, final String what, final int frames, final int frameBytes,
+        final int slotBytes, final long ringAddress)
+    {
+        this.sender = null;
+        this.kick = kick;
+        this.slotStride = frameBytes;
+        this.what = what;
+        this.capacity = frames;
+        this.slotBytes = slotBytes;
+        this.address = ringAddress;
+        this.lengthBytes = 0; // the socket's mapping: unmapped by the socket
+        this.iovecAddress = 0;
+        this.mmsgAddress = 0;
+        this.arena = Pointer.wrap(LibC.runtime(), ringAddress, (long)frames * frameBytes);
+    }
+
+    /**
+     * A queue over a socket's mapped PACKET_TX_RING (TPACKET_V3, one frame per slot, in ring order).
+     */
+    static TxQueue overRing(final long ringAddress, final int frames, final int frameBytes, final int slotBytes,
+        final RingKick kick, final String what)
+    {
+        return new TxQueue(kick, what, frames, frameBytes, slotBytes, ringAddress);
+    }
+
     /** @return the slot the next frame goes to, or -1 when the queue is full. */
     public int claim()
     {
@@ -143,6 +202,18 @@ public final class TxQueue implements AutoCloseable
         {
             throw new IllegalStateException("commit of " + length + " B with " + size + "/" + capacity + " queued");
         }
+        if (kick != null)
+        {
+            final long frame = (long)slot * slotStride;
+            arena.putInt(frame + StructLayout.TPACKET3_LEN_OFFSET, length);
+            arena.putInt(frame + StructLayout.TPACKET3_SNAPLEN_OFFSET, length);
+            VarHandle.releaseFence(); // the frame is written before the kernel may see SEND_REQUEST
+            arena.putInt(frame + StructLayout.TPACKET3_STATUS_OFFSET, TP_STATUS_SEND_REQUEST);
+            unkicked++;
+            unkickedBytes += length;
+            size++;
+            return;
+        }
         arena.putLong(iovecAddress - address + (long)slot * IOVEC_SIZE + IOVEC_LEN_OFFSET, length);
         size++;
     }
@@ -155,6 +226,10 @@ public final class TxQueue implements AutoCloseable
     public int flush()
     {
         ensureOpen();
+        if (kick != null)
+        {
+            return flushRing();
+        }
         int done = 0;
         while (size > 0)
         {
@@ -190,6 +265,92 @@ public final class TxQueue implements AutoCloseable
         return done;
     }
 
+    /**
+     * TX ring: one {@code send(2)} has the kernel transmit every frame marked SEND_REQUEST, in ring order from its own
+     * head (which is this queue's first frame not yet taken); then the frames the kernel is done with (AVAILABLE
+     * again) leave the queue, in order. A transient errno leaves the rest marked for the next flush. A hard errno
+     * drops every frame the kernel has not taken (marked AVAILABLE again, counted), so that the next frame queued
+     * lands on the kernel's head: the ring cannot skip one frame and keep the ones behind it. The kernel skips a frame
+     * it refuses for its length (PACKET_LOSS): the kick then returns fewer bytes than were marked, counted as one
+     * dropped frame with EMSGSIZE.
+     */
+    private int flushRing()
+    {
+        int done = 0;
+        if (unkicked > 0)
+        {
+            final long sent = kick.kick();
+            sendCalls++;
+            if (sent >= 0)
+            {
+                if (unkickedBytesExact && sent < unkickedBytes)
+                {
+                    framesDropped++;
+                    lastErrno = LinuxConstants.EMSGSIZE;
+                }
+                kicked();
+            }
+            else if (isTransient((int)-sent))
+            {
+                stalls++;
+                lastStallErrno = (int)-sent;
+                unkickedBytesExact = false;
+            }
+            else
+            {
+                lastErrno = (int)-sent;
+                done += dropNotTaken();
+                kicked();
+            }
+        }
+        while (size > 0)
+        {
+            final int status = arena.getInt((long)head * slotStride + StructLayout.TPACKET3_STATUS_OFFSET);
+            if (status != TP_STATUS_AVAILABLE)
+            {
+                break; // in flight (the device still holds it) or not taken yet: stays queued
+            }
+            VarHandle.acquireFence(); // the slot is written again only after the kernel is done with it
+            size--;
+            head = head + 1 == capacity ? 0 : head + 1;
+            framesSent++;
+            done++;
+        }
+        return done;
+    }
+
+    private void kicked()
+    {
+        unkicked = 0;
+        unkickedBytes = 0;
+        unkickedBytesExact = true;
+    }
+
+    /** TX ring, after a hard error: drops the queue's tail of frames still marked for the kernel; returns them. */
+    private int dropNotTaken()
+    {
+        int firstNotTaken = 0;
+        while (firstNotTaken < size)
+        {
+            final int slot = head + firstNotTaken < capacity ? head + firstNotTaken : head + firstNotTaken - capacity;
+            final int status = arena.getInt((long)slot * slotStride + StructLayout.TPACKET3_STATUS_OFFSET);
+            if (status != TP_STATUS_AVAILABLE && status != TP_STATUS_SENDING)
+            {
+                break;
+            }
+            firstNotTaken++;
+        }
+        final int dropped = size - firstNotTaken;
+        for (int i = firstNotTaken; i < size; i++)
+        {
+            final int slot = head + i < capacity ? head + i : head + i - capacity;
+            arena.putInt((long)slot * slotStride + StructLayout.TPACKET3_STATUS_OFFSET, TP_STATUS_AVAILABLE);
+        }
+        size = firstNotTaken;
+        framesDropped += dropped;
+        return dropped;
+    }
+
     private static boolean isTransient(final int errno)
     {
         return errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM || errno == EINTR;
@@ -199,7 +360,7 @@ public final class TxQueue implements AutoCloseable
     {
         size -= frames;
         head += frames;
-        if (head == capacity || size == 0)
+        if (head == capacity || (size == 0 && kick == null))
         {
             head = 0; // an empty queue restarts at slot 0: the next flush is one contiguous batch
         }
@@ -208,7 +369,13 @@ public final class TxQueue implements AutoCloseable
     /** @return the address of slot 0; slot i starts {@code i * slotBytes()} after it. */
     public long slotsAddress()
     {
-        return address;
+        return kick == null ? address : address + RING_DATA_OFFSET;
+    }
+
+    /** @return bytes from the start of one slot to the next (slot i starts {@code i * slotStride()} after slot 0). */
+    public int slotStride()
+    {
+        return slotStride;
     }
 
     /** @return bytes per slot: the largest frame the queue takes. */
@@ -295,7 +462,10 @@ public final class TxQueue implements AutoCloseable
         }
         open = false;
         size = 0;
-        LibC.munmap(address, lengthBytes, "TX arena of " + what);
+        if (kick == null)
+        {
+            LibC.munmap(address, lengthBytes, "TX arena of " + what);
+        }
     }
 
     @Override

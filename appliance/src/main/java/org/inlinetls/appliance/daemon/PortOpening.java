@@ -80,12 +80,14 @@ final class PortOpening
         return openPcap();
     }
 
+    /** Rings on both sides; frames leave through a PACKET_TX_RING (no second copy in the kernel, one send per flush). */
     private Ports openRings() throws IOException
     {
         final PacketSocket.Config ring = PacketSocket.Config.defaults()
             .blockSize(RING_BLOCK_BYTES)
             .blockCount(Math.max(2, config.io().bufferBytes() / RING_BLOCK_BYTES))
-            .promiscuous(config.nic().promiscuous());
+            .promiscuous(config.nic().promiscuous())
+            .txRing(true);
         final RingPort outside = RingPort.open(config.outside(), ring);
         try
         {

@@ -14,8 +14,9 @@ import org.inlinetls.shim.TxQueue;
  * <p>
  * The socket ignores frames this host sends on the interface (so frames this port injects are never read back)
  * and holds a promiscuous membership. {@link #send} copies the frame into the next slot of the socket's
- * {@link TxQueue} (native memory mapped for the port's lifetime) and {@link #flush} sends everything queued with
- * {@code sendmmsg(2)} batches; frames the device cannot take yet stay queued, in order, and {@link #txRoom()} shrinks
+ * {@link TxQueue} (native memory mapped for the port's lifetime: an arena sent with {@code sendmmsg(2)} batches, or
+ * the socket's PACKET_TX_RING with {@link PacketSocket.Config#txRing}) and {@link #flush} sends everything queued;
+ * frames the device cannot take yet stay queued, in order, and {@link #txRoom()} shrinks
  * so the engine reads less until they are out. A {@link FrameHandler} sees a buffer over the ring that is only valid
  * during its call: the block is given back to the kernel afterwards. VLAN tags stripped by the kernel are put back
  * (see {@link PacketSocket}).

@@ -15,13 +15,15 @@ final class TxQueueSender
     /** The TX arena's slots: frames are copied here and read by the kernel from here. */
     private final UnsafeBuffer txSlots;
     private final int txSlotBytes;
+    private final int txSlotStride;
     private long rejectedFrames;
 
     TxQueueSender(final TxQueue txQueue)
     {
         this.txQueue = txQueue;
         this.txSlotBytes = txQueue.slotBytes();
-        this.txSlots = new UnsafeBuffer(txQueue.slotsAddress(), txQueue.capacity() * txSlotBytes);
+        this.txSlotStride = txQueue.slotStride();
+        this.txSlots = new UnsafeBuffer(txQueue.slotsAddress(), (txQueue.capacity() - 1) * txSlotStride + txSlotBytes);
     }
 
     /**
@@ -47,7 +49,7 @@ final class TxQueueSender
                 return false;
             }
         }
-        txSlots.putBytes(slot * txSlotBytes, buffer, offset, length);
+        txSlots.putBytes(slot * txSlotStride, buffer, offset, length);
         txQueue.commit(length);
         return true;
     }

@@ -37,7 +37,7 @@ class RingPortTest
 {
     private static final long SEED = Long.getLong("ringport.seed", System.nanoTime());
 
-    private NetnsLab lab;
+    NetnsLab lab;
 
     @BeforeEach
     void createLab() throws IOException
@@ -56,12 +56,18 @@ class RingPortTest
         }
     }
 
-    private RingPort open(final String ifName) throws IOException
+    /** The socket options every port of a test starts from; {@link RingPortTxRingTest} adds the TX ring. */
+    PacketSocket.Config config()
     {
-        return open(ifName, PacketSocket.Config.defaults().blockCount(4));
+        return PacketSocket.Config.defaults();
     }
 
-    private RingPort open(final String ifName, final PacketSocket.Config config) throws IOException
+    RingPort open(final String ifName) throws IOException
+    {
+        return open(ifName, config().blockCount(4));
+    }
+
+    RingPort open(final String ifName, final PacketSocket.Config config) throws IOException
     {
         return lab.openInside(() -> RingPort.open(ifName, config));
     }
@@ -114,7 +120,7 @@ class RingPortTest
     {
         final Random random = new Random(SEED);
         final Map<Integer, byte[]> received = new HashMap<>();
-        try (RingPort a = open("a"); RingPort b = open("b", PacketSocket.Config.defaults().blockCount(4).txSlots(64)))
+        try (RingPort a = open("a"); RingPort b = open("b", config().blockCount(4).txSlots(64)))
         {
             assertEquals(64, b.txRoom());
             for (int seq = 0; seq < 64; seq++)
@@ -141,7 +147,7 @@ class RingPortTest
     {
         final Random random = new Random(SEED);
         final Map<Integer, byte[]> received = new HashMap<>();
-        try (RingPort a = open("a"); RingPort b = open("b", PacketSocket.Config.defaults().blockCount(4).txSlots(32)))
+        try (RingPort a = open("a"); RingPort b = open("b", config().blockCount(4).txSlots(32)))
         {
             for (int seq = 0; seq < 80; seq++)
             {
@@ -206,8 +212,9 @@ class RingPortTest
         lab.exec(NetnsLab.IP, "link", "set", "dev", "b", "mtu", "9000");
         final Random random = new Random(SEED);
         final Map<Integer, byte[]> received = new HashMap<>();
-        final PacketSocket.Config smallBlocks = PacketSocket.Config.defaults().blockSize(4096).blockCount(8);
-        try (RingPort a = open("a", smallBlocks); RingPort b = open("b"))
+        final PacketSocket.Config smallBlocks = config().blockSize(4096).blockCount(8);
+        // b sends the jumbo frame on the control path, which only a socket without a TX ring has
+        try (RingPort a = open("a", smallBlocks); RingPort b = open("b", PacketSocket.Config.defaults().blockCount(4)))
         {
             final UnsafeBuffer jumbo = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8192, 64));
             jumbo.putBytes(0, testFrame(random, 1, 6000));
