@@ -23,6 +23,7 @@ import org.inlinetls.packet.checksum.Checksums;
 import org.inlinetls.handshake.BcTestClient;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.TestPki;
+import org.inlinetls.modes.TlsClientApp;
 import org.inlinetls.packet.counter.PortCounters;
 import org.inlinetls.packet.engine.BridgeAgent;
 import org.inlinetls.packet.engine.FrameClassifier;
@@ -236,7 +237,8 @@ public final class DirectSimulation
     private long nowNs = 1_000_000_000L;
 
     // client application
-    private final ByteArrayOutputStream clientGot = new ByteArrayOutputStream();
+    private final TlsClientApp app;
+    private final ByteArrayOutputStream clientGot;
     private int slowReadBytesPerMs;
     private int slowReadPhaseBytes;
     private long clientTcpBytesRead;
@@ -245,13 +247,8 @@ public final class DirectSimulation
     private int interactiveWriteBytes;
     private int interactivePhaseBytes;
     private long nextInteractiveWriteNs = -1;
-    private byte[] clientPending = new byte[0];
-    private int clientPendingOffset;
     private int uploadWritten;
-    private long clientBytesWritten;
     private int clientIsnSent;
-    private boolean tlsClosed;
-    private boolean clientTcpClosed;
     // server application
     private final ByteArrayOutputStream serverGot = new ByteArrayOutputStream();
     private int downloadWritten;
@@ -372,6 +369,8 @@ public final class DirectSimulation
         tls = new BcTestClient(seeded(setup.seed()), new ProtocolVersion[] {suite.version()}, new int[] {suite.code()},
             new int[] {NamedGroup.x25519, NamedGroup.secp256r1},
             suite.name().contains("RSA") ? TestPki.RSA_HOST : TestPki.EC_HOST);
+        app = new TlsClientApp(tls, client);
+        clientGot = app.got();
     }
 
     /**
@@ -947,39 +946,16 @@ public final class DirectSimulation
 
     private boolean clientApp() throws IOException
     {
-        boolean progress = false;
-        // TLS output to TCP
-        if (clientPendingOffset == clientPending.length)
-        {
-            final int available = tls.protocol.getAvailableOutputBytes();
-            if (available > 0)
-            {
-                clientPending = new byte[available];
-                clientPendingOffset = 0;
-                tls.protocol.readOutput(clientPending, 0, available);
-            }
-        }
-        if (clientPendingOffset < clientPending.length)
-        {
-            final int n = client.write(clientPending, clientPendingOffset, clientPending.length - clientPendingOffset);
-            clientPendingOffset += n;
-            clientBytesWritten += n;
-            progress |= n > 0;
-        }
-        // TCP input to TLS
-        final int n = client.read(buffer, 0, readLimit());
-        clientTcpBytesRead += Math.max(0, n);
-        slowReadAllowance -= Math.max(0, n);
-        if (n > 0 && !tls.protocol.isClosed())
-        {
-            tls.protocol.offerInput(buffer, 0, n);
-            progress = true;
-        }
-        if (!tls.protocol.isHandshaking() && tls.protocol.isConnected() && !tlsClosed)
+        boolean progress = app.flushToTcp();
+        final int n = app.feedFromTcp(buffer, readLimit());
+        clientTcpBytesRead += n;
+        slowReadAllowance -= n;
+        progress |= n > 0;
+        if (app.isOpen())
         {
             if (handshakeBytes < 0)
             {
-                handshakeBytes = clientBytesWritten;
+                handshakeBytes = app.bytesWritten();
                 if (forgeAtAppOffset >= 0)
                 {
                     forgeAt = (int)handshakeBytes + forgeAtAppOffset;
@@ -989,7 +965,7 @@ public final class DirectSimulation
                 uploadWritten / interactivePhaseBytes % 2 == 0;
             nextInteractiveWriteNs = interactive && uploadWritten < upload.length ?
                 Math.max(nextInteractiveWriteNs, 0) : -1;
-            if (uploadWritten < upload.length && tls.protocol.getAvailableOutputBytes() < 64 * 1024 &&
+            if (uploadWritten < upload.length && app.tlsOutputBytes() < 64 * 1024 &&
                 (!interactive || nowNs - nextInteractiveWriteNs >= 0))
             {
                 final int chunk = Math.min(upload.length - uploadWritten, interactive ? interactiveWriteBytes : 16_384);
@@ -997,49 +973,27 @@ public final class DirectSimulation
                 {
                     nextInteractiveWriteNs = nowNs + 1_000_000L;
                 }
-                tls.protocol.writeApplicationData(upload, uploadWritten, chunk);
+                app.write(upload, uploadWritten, chunk);
                 uploadWritten += chunk;
                 progress = true;
             }
-            progress |= readClientTls();
+            progress |= app.readPlain();
             if (clientGot.size() >= download.length && uploadWritten == upload.length &&
                 (!serverClosesFirst || client.isEndOfStream()))
             {
-                tls.protocol.close(); // close_notify
-                tlsClosed = true;
+                app.closeTls(); // close_notify
                 progress = true;
             }
         }
-        else if (serverClosesFirst && !tlsClosed && tls.protocol.isClosed())
+        else if (serverClosesFirst && !app.tlsClosed() && app.isTlsClosedByPeer())
         {
             // the appliance's close_notify for the server's FIN closed the connection (answered with the client's
             // own): what came before it is still to be read
-            readClientTls();
-            tlsClosed = true;
+            app.readPlain();
+            app.peerClosedTls();
             progress = true;
         }
-        if (tlsClosed && !clientTcpClosed && clientPendingOffset == clientPending.length &&
-            tls.protocol.getAvailableOutputBytes() == 0)
-        {
-            client.close();
-            clientTcpClosed = true;
-            progress = true;
-        }
-        return progress;
-    }
-
-    /** The client application reads what its TLS connection decrypted; true when there was any. */
-    private boolean readClientTls() throws IOException
-    {
-        final int available = tls.protocol.getAvailableInputBytes();
-        if (available <= 0)
-        {
-            return false;
-        }
-        final byte[] data = new byte[available];
-        tls.protocol.readInput(data, 0, available);
-        clientGot.write(data);
-        return true;
+        return app.closeTcpWhenFlushed(false) || progress;
     }
 
     private boolean serverApp()
@@ -1270,7 +1224,7 @@ public final class DirectSimulation
             .append("  client: ").append(client).append("\n  server: ").append(server).append('\n')
             .append("  client got ").append(clientGot.size()).append('/').append(download.length)
             .append(", server got ").append(serverGot.size()).append('/').append(upload.length)
-            .append(", upload written ").append(uploadWritten).append(", tls closed ").append(tlsClosed).append('\n')
+            .append(", upload written ").append(uploadWritten).append(", tls closed ").append(app.tlsClosed()).append('\n')
             .append("  links c->a ").append(clientToAppliance).append(" | a->c ").append(applianceToClient)
             .append(" | a->s ").append(applianceToServer).append(" | s->a ").append(serverToAppliance).append('\n')
             .append("  engine:");

@@ -23,6 +23,7 @@ import org.inlinetls.crypto.record.IntegrityMode;
 import org.inlinetls.handshake.BcTestClient;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.TestPki;
+import org.inlinetls.modes.TlsClientApp;
 import org.inlinetls.modes.direct.DirectCounter;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
@@ -79,14 +80,11 @@ final class LbSimulation
         /** The last segment without payload and with only ACK set each end sent, or null. */
         byte[] lastPureAckFromClient;
         byte[] lastPureAckFromServer;
-        final ByteArrayOutputStream clientGot = new ByteArrayOutputStream();
+        final ByteArrayOutputStream clientGot;
+        private final TlsClientApp app;
         final ByteArrayOutputStream serverGot = new ByteArrayOutputStream();
-        private byte[] pending = new byte[0];
-        private int pendingOffset;
         private int uploadWritten;
         private int downloadWritten;
-        private boolean tlsClosed;
-        private boolean clientTcpClosed;
         private boolean serverTcpClosed;
 
         Connection(final byte[] clientIp, final int clientPort, final boolean withTls, final int upload,
@@ -102,6 +100,8 @@ final class LbSimulation
             tls = withTls ? new BcTestClient(seeded(seed ^ clientPort), new ProtocolVersion[] {ProtocolVersion.TLSv13},
                 new int[] {org.bouncycastle.tls.CipherSuite.TLS_AES_128_GCM_SHA256},
                 new int[] {NamedGroup.x25519}, TestPki.EC_HOST) : null;
+            app = withTls ? new TlsClientApp(tls, client) : null;
+            clientGot = withTls ? app.got() : new ByteArrayOutputStream();
             final SplittableRandom r = new SplittableRandom(seed * 7 + clientPort);
             this.upload = new byte[upload];
             this.download = new byte[download];
@@ -129,61 +129,29 @@ final class LbSimulation
 
         private boolean clientApp() throws IOException
         {
-            if (null == tls)
+            if (null == app)
             {
                 return false;
             }
-            boolean progress = false;
-            if (pendingOffset == pending.length && tls.protocol.getAvailableOutputBytes() > 0)
+            boolean progress = app.flushToTcp();
+            progress |= app.feedFromTcp(buffer, buffer.length) > 0;
+            if (app.isOpen())
             {
-                pending = new byte[tls.protocol.getAvailableOutputBytes()];
-                pendingOffset = 0;
-                tls.protocol.readOutput(pending, 0, pending.length);
-            }
-            if (pendingOffset < pending.length)
-            {
-                final int n = client.write(pending, pendingOffset, pending.length - pendingOffset);
-                pendingOffset += n;
-                progress |= n > 0;
-            }
-            final int n = client.read(buffer, 0, buffer.length);
-            if (n > 0 && !tls.protocol.isClosed())
-            {
-                tls.protocol.offerInput(buffer, 0, n);
-                progress = true;
-            }
-            if (!tls.protocol.isHandshaking() && tls.protocol.isConnected() && !tlsClosed)
-            {
-                if (uploadWritten < upload.length && tls.protocol.getAvailableOutputBytes() < 64 * 1024)
+                if (uploadWritten < upload.length && app.tlsOutputBytes() < 64 * 1024)
                 {
                     final int chunk = Math.min(upload.length - uploadWritten, 16_384);
-                    tls.protocol.writeApplicationData(upload, uploadWritten, chunk);
+                    app.write(upload, uploadWritten, chunk);
                     uploadWritten += chunk;
                     progress = true;
                 }
-                final int available = tls.protocol.getAvailableInputBytes();
-                if (available > 0)
-                {
-                    final byte[] data = new byte[available];
-                    tls.protocol.readInput(data, 0, available);
-                    clientGot.write(data);
-                    progress = true;
-                }
+                progress |= app.readPlain();
                 if (clientGot.size() >= download.length && uploadWritten == upload.length)
                 {
-                    tls.protocol.close();
-                    tlsClosed = true;
+                    app.closeTls();
                     progress = true;
                 }
             }
-            if (tlsClosed && !clientTcpClosed && pendingOffset == pending.length &&
-                tls.protocol.getAvailableOutputBytes() == 0)
-            {
-                client.close();
-                clientTcpClosed = true;
-                progress = true;
-            }
-            return progress;
+            return app.closeTcpWhenFlushed(false) || progress;
         }
 
         private boolean serverApp()

@@ -18,6 +18,7 @@ import org.inlinetls.crypto.record.IntegrityMode;
 import org.inlinetls.handshake.BcTestClient;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.TestPki;
+import org.inlinetls.modes.TlsClientApp;
 import org.inlinetls.modes.direct.FrameOut;
 import org.inlinetls.modes.lb.Backend;
 import org.inlinetls.modes.lb.BackendHealth;
@@ -132,11 +133,8 @@ final class BalancedProxyHarness
         private final List<byte[]> pieces = new ArrayList<>();
         private final int requests;
         private int piecesWritten;
-        private byte[] pending = new byte[0];
-        private int pendingOffset;
-        private boolean tlsClosed;
-        private boolean tcpClosed;
-        final ByteArrayOutputStream got = new ByteArrayOutputStream();
+        private final TlsClientApp app;
+        final ByteArrayOutputStream got;
         /** The backend (index into {@link #NAMES}) whose endpoint got the flow's SYN, or -1. */
         int backend = -1;
         TcpEndpoint server;
@@ -179,6 +177,8 @@ final class BalancedProxyHarness
             tls = new BcTestClient(random, new ProtocolVersion[] {ProtocolVersion.TLSv13},
                 new int[] {CipherSuite.TLS_AES_128_GCM_SHA256}, new int[] {NamedGroup.x25519}, TestPki.EC_HOST,
                 "http/1.1");
+            app = new TlsClientApp(tls, client);
+            got = app.got();
         }
 
         /** Runs the connection until both ends closed or one was reset, or {@code untilBackendGotBytes} arrived. */
@@ -256,60 +256,27 @@ final class BalancedProxyHarness
 
         private boolean clientApp() throws IOException
         {
-            boolean progress = false;
-            if (pendingOffset == pending.length && tls.protocol.getAvailableOutputBytes() > 0)
-            {
-                pending = new byte[tls.protocol.getAvailableOutputBytes()];
-                pendingOffset = 0;
-                tls.protocol.readOutput(pending, 0, pending.length);
-            }
-            if (pendingOffset < pending.length)
-            {
-                final int n = client.write(pending, pendingOffset, pending.length - pendingOffset);
-                pendingOffset += n;
-                progress = n > 0;
-            }
-            final byte[] buffer = new byte[1 << 16];
-            final int n = client.read(buffer, 0, buffer.length);
-            if (n > 0 && !tls.protocol.isClosed())
-            {
-                tls.protocol.offerInput(buffer, 0, n);
-                progress = true;
-            }
-            if (tls.protocol.isConnected() && !tls.protocol.isHandshaking() && !tlsClosed)
+            boolean progress = app.flushToTcp();
+            progress |= app.feedFromTcp(new byte[1 << 16], 1 << 16) > 0;
+            if (app.isOpen())
             {
                 // one piece at a time, once the previous one was acknowledged: each its own record and segment
-                if (piecesWritten < pieces.size() && pendingOffset == pending.length && client.isSendBufferEmpty())
+                if (piecesWritten < pieces.size() && app.isFlushed() && client.isSendBufferEmpty())
                 {
                     final byte[] piece = pieces.get(piecesWritten++);
-                    tls.protocol.writeApplicationData(piece, 0, piece.length);
+                    app.write(piece, 0, piece.length);
                     progress = true;
                 }
-                final int available = tls.protocol.getAvailableInputBytes();
-                if (available > 0)
-                {
-                    final byte[] data = new byte[available];
-                    tls.protocol.readInput(data, 0, available);
-                    got.write(data);
-                    progress = true;
-                }
+                progress |= app.readPlain();
                 final long expected = (long)requests * responseBytes(NAMES[0]).length;
                 measuring = expected > 1_000_000 && got.size() > expected / 4 && got.size() < expected * 3 / 4;
                 if (piecesWritten == pieces.size() && got.size() >= expected)
                 {
-                    tls.protocol.close(); // close_notify
-                    tlsClosed = true;
+                    app.closeTls(); // close_notify
                     progress = true;
                 }
             }
-            if ((tlsClosed || tls.protocol.isClosed()) && !tcpClosed && pendingOffset == pending.length &&
-                tls.protocol.getAvailableOutputBytes() == 0)
-            {
-                client.close();
-                tcpClosed = true;
-                progress = true;
-            }
-            return progress;
+            return app.closeTcpWhenFlushed(true) || progress;
         }
 
         private boolean serverApp()

@@ -24,6 +24,7 @@ import org.inlinetls.crypto.record.IntegrityMode;
 import org.inlinetls.handshake.BcTestClient;
 import org.inlinetls.handshake.HandshakeConfig;
 import org.inlinetls.handshake.TestPki;
+import org.inlinetls.modes.TlsClientApp;
 import org.inlinetls.modes.ServiceModeClassifier;
 import org.inlinetls.modes.direct.DirectEngine;
 import org.inlinetls.modes.direct.FrameOut;
@@ -157,14 +158,10 @@ final class ProxySimulation
     private long nowNs = 1_000_000_000L;
 
     // client application
-    private final ByteArrayOutputStream clientGot = new ByteArrayOutputStream();
-    private byte[] clientPending = new byte[0];
-    private int clientPendingOffset;
+    private final TlsClientApp app;
+    private final ByteArrayOutputStream clientGot;
     private int uploadWritten;
-    private long clientBytesWritten;
     private int clientIsnSent;
-    private boolean tlsClosed;
-    private boolean clientTcpClosed;
     // server application
     private final ByteArrayOutputStream serverGot = new ByteArrayOutputStream();
     private int downloadWritten;
@@ -296,6 +293,8 @@ final class ProxySimulation
         tls = new BcTestClient(seeded(setup.seed()), new ProtocolVersion[] {suite.version()}, new int[] {suite.code()},
             new int[] {NamedGroup.x25519, NamedGroup.secp256r1},
             suite.name().contains("RSA") ? TestPki.RSA_HOST : TestPki.EC_HOST);
+        app = new TlsClientApp(tls, client);
+        clientGot = app.got();
     }
 
     /** The backend application reads nothing for this long after the start: the flow must stall, bounded. */
@@ -701,70 +700,33 @@ final class ProxySimulation
 
     private boolean clientApp() throws IOException
     {
-        boolean progress = false;
-        if (clientPendingOffset == clientPending.length)
-        {
-            final int available = tls.protocol.getAvailableOutputBytes();
-            if (available > 0)
-            {
-                clientPending = new byte[available];
-                clientPendingOffset = 0;
-                tls.protocol.readOutput(clientPending, 0, available);
-            }
-        }
-        if (clientPendingOffset < clientPending.length)
-        {
-            final int n = client.write(clientPending, clientPendingOffset, clientPending.length - clientPendingOffset);
-            clientPendingOffset += n;
-            clientBytesWritten += n;
-            progress |= n > 0;
-        }
-        final int n = client.read(buffer, 0, buffer.length);
-        if (n > 0 && !tls.protocol.isClosed())
-        {
-            tls.protocol.offerInput(buffer, 0, n);
-            progress = true;
-        }
-        if (!tls.protocol.isHandshaking() && tls.protocol.isConnected() && !tlsClosed)
+        boolean progress = app.flushToTcp();
+        progress |= app.feedFromTcp(buffer, buffer.length) > 0;
+        if (app.isOpen())
         {
             if (handshakeBytes < 0)
             {
-                handshakeBytes = clientBytesWritten;
+                handshakeBytes = app.bytesWritten();
                 if (forgeAtAppOffset >= 0)
                 {
                     forgeAt = (int)handshakeBytes + forgeAtAppOffset;
                 }
             }
-            if (uploadWritten < upload.length && tls.protocol.getAvailableOutputBytes() < 64 * 1024)
+            if (uploadWritten < upload.length && app.tlsOutputBytes() < 64 * 1024)
             {
                 final int chunk = Math.min(upload.length - uploadWritten, 16_384);
-                tls.protocol.writeApplicationData(upload, uploadWritten, chunk);
+                app.write(upload, uploadWritten, chunk);
                 uploadWritten += chunk;
                 progress = true;
             }
-            final int available = tls.protocol.getAvailableInputBytes();
-            if (available > 0)
-            {
-                final byte[] data = new byte[available];
-                tls.protocol.readInput(data, 0, available);
-                clientGot.write(data);
-                progress = true;
-            }
+            progress |= app.readPlain();
             if (clientGot.size() >= download.length && uploadWritten == upload.length)
             {
-                tls.protocol.close(); // close_notify
-                tlsClosed = true;
+                app.closeTls(); // close_notify
                 progress = true;
             }
         }
-        if (tlsClosed && !clientTcpClosed && clientPendingOffset == clientPending.length &&
-            tls.protocol.getAvailableOutputBytes() == 0)
-        {
-            client.close();
-            clientTcpClosed = true;
-            progress = true;
-        }
-        return progress;
+        return app.closeTcpWhenFlushed(false) || progress;
     }
 
     private boolean serverApp()
@@ -930,7 +892,7 @@ final class ProxySimulation
             .append("  client: ").append(client).append("\n  server: ").append(server).append('\n')
             .append("  client got ").append(clientGot.size()).append('/').append(download.length)
             .append(", server got ").append(serverGot.size()).append('/').append(upload.length)
-            .append(", upload written ").append(uploadWritten).append(", tls closed ").append(tlsClosed).append('\n')
+            .append(", upload written ").append(uploadWritten).append(", tls closed ").append(app.tlsClosed()).append('\n')
             .append("  links c->a ").append(clientToAppliance).append(" | a->c ").append(applianceToClient)
             .append(" | a->s ").append(applianceToServer).append(" | s->a ").append(serverToAppliance).append('\n')
             .append("  engine:");
