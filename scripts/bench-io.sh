@@ -28,8 +28,9 @@ SRV_IP=198.18.0.2             # lab.sh's addresses
 IPERF_PORT=5201
 MAIN_CLASS_FALLBACK=org.inlinetls.appliance.cli.ApplianceMain
 
-ALL_VARIANTS="kernel,pcap,ring,ring-dedicated"
-VARIANTS=$ALL_VARIANTS
+ALL_VARIANTS="kernel,pcap,ring,ring-dedicated,xdp,xdp-all"
+VARIANTS="kernel,pcap,ring,ring-dedicated"   # + xdp,xdp-all when XDP works here (checked below)
+VARIANTS_GIVEN=0
 REPS=3
 RUN_S=10
 WARMUP_S=5
@@ -52,6 +53,12 @@ Variants: kernel          Linux bridge br0 (baseline)
           pcap            appliance daemon, io.driver pcap (pcap4j), shared threading
           ring            appliance daemon, io.driver ring (AF_PACKET), shared threading
           ring-dedicated  appliance daemon, io.driver ring, dedicated threading
+          xdp             appliance daemon, io.driver xdp, redirect intercepted: the XDP program is attached
+                          and the daemon runs, but iperf3's flow is no service's, so it rides the kernel
+                          bridge br0 of out0/in0: the cost of XDP on non-intercepted traffic (compare: kernel)
+          xdp-all         appliance daemon, io.driver xdp, redirect all: every frame through AF_XDP and the
+                          daemon (no bridge): the AF_XDP I/O cost per GB (compare: ring)
+          (xdp and xdp-all are in the default set when the daemon's XDP probe passes here)
 
 Options:
   --reps N            repetitions of each measured run (default $REPS)
@@ -59,7 +66,8 @@ Options:
   --warmup S          warm-up iperf3 per variant, not measured (default $WARMUP_S)
   --streams "A B"     parallel-stream counts to measure (default "$STREAMS")
   --reverse           also measure server -> client (iperf3 -R)
-  --variants LIST     comma-separated subset of: $ALL_VARIANTS (default: all)
+  --variants LIST     comma-separated subset of: $ALL_VARIANTS
+                      (default: all; xdp and xdp-all only where XDP is available)
   --quick             smoke run: 1 repetition of 5 s, 3 s warm-up
   --no-build          use the existing build (default: mvn -o -q -B -DskipTests -pl appliance -am package)
   --quiet-cores C     before each run, wait until processes outside the lab use less than C cores
@@ -91,8 +99,8 @@ while [ $# -gt 0 ]; do
         --streams) [ $# -ge 2 ] || die "--streams needs a list"; STREAMS=$2; shift 2 ;;
         --streams=*) STREAMS=${1#*=}; shift ;;
         --reverse) REVERSE=1; shift ;;
-        --variants) [ $# -ge 2 ] || die "--variants needs a list"; VARIANTS=$2; shift 2 ;;
-        --variants=*) VARIANTS=${1#*=}; shift ;;
+        --variants) [ $# -ge 2 ] || die "--variants needs a list"; VARIANTS=$2; VARIANTS_GIVEN=1; shift 2 ;;
+        --variants=*) VARIANTS=${1#*=}; VARIANTS_GIVEN=1; shift ;;
         --quick) REPS=1; RUN_S=5; WARMUP_S=3; shift ;;
         --no-build) BUILD=0; shift ;;
         --quiet-cores) [ $# -ge 2 ] || die "--quiet-cores needs a number"; QUIET_CORES=$2; shift 2 ;;
@@ -117,7 +125,7 @@ NEEDS_DAEMON=0
 for v in "${VARIANT_LIST[@]}"; do
     case "$v" in
         kernel) ;;
-        pcap|ring|ring-dedicated) NEEDS_DAEMON=1 ;;
+        pcap|ring|ring-dedicated|xdp|xdp-all) NEEDS_DAEMON=1 ;;
         *) die "--variants: unknown variant '$v' (known: $ALL_VARIANTS)" ;;
     esac
 done
@@ -132,6 +140,13 @@ lab_args() {  # the lab.sh options of a variant
         pcap) echo "--bridge appliance --driver pcap --threading shared" ;;
         ring) echo "--bridge appliance --driver ring --threading shared" ;;
         ring-dedicated) echo "--bridge appliance --driver ring --threading dedicated" ;;
+        xdp|xdp-all) echo "--bridge appliance --driver xdp --threading shared" ;;
+    esac
+}
+lab_env() {  # the lab.sh environment of a variant
+    case "$1" in
+        xdp-all) echo "LAB_XDP_REDIRECT=all" ;;
+        *) echo "LAB_XDP_REDIRECT=intercepted" ;;
     esac
 }
 
@@ -209,6 +224,19 @@ if [ "$NEEDS_DAEMON" = 1 ]; then
     chmod 755 "$LAUNCHER"
     jv=$("$JAVA_HOME_D/bin/java" -version 2>&1 | sed -n '2p')
     JDK_DESC="$JAVA_HOME_D ($jv)"
+fi
+
+# xdp and xdp-all join the default set where the daemon's XDP path can work: the build bundles the program
+# (clang was there) and libbpf1 is installed; a daemon that still falls back to the ring is caught per variant
+if [ "$VARIANTS_GIVEN" = 0 ] && [ -n "$LAUNCHER" ]; then
+    # shellcheck source=scripts/lib/xdp.sh
+    source "$SCRIPT_DIR/lib/xdp.sh"
+    xdp_why=$(xdp_unavailable "$ROOT")
+    if [ -z "$xdp_why" ]; then
+        VARIANT_LIST+=(xdp xdp-all)
+    else
+        log "variants xdp and xdp-all skipped: $xdp_why"
+    fi
 fi
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -320,7 +348,8 @@ run_variant() {
     LAB_UP=1
     # shellcheck disable=SC2046  # lab_args is a list of options
     # no exports, no load-balancing services: the figures are the bridge's and the direct mode's alone
-    if ! LAB_PREFIX=$PREFIX LAB_APPLIANCE=${LAUNCHER:-/nonexistent} LAB_START_TIMEOUT=120 LAB_EXPORTS=0 \
+    # shellcheck disable=SC2046  # lab_env is a list of assignments
+    if ! env $(lab_env "$v") LAB_PREFIX=$PREFIX LAB_APPLIANCE=${LAUNCHER:-/nonexistent} LAB_START_TIMEOUT=120 LAB_EXPORTS=0 \
             "$LAB" --keep --no-build --no-ipv6 --no-lb --no-proxy $(lab_args "$v") >"$OUT/lab-$v.log" 2>&1 8>&-; then
         log "$v: lab.sh failed (log: $OUT/lab-$v.log):"
         grep -E '^(FAIL|lab:)|error' "$OUT/lab-$v.log" | sed 's/^/    /' >&2 || true
@@ -339,6 +368,10 @@ run_variant() {
             pcap) [[ "$started" == *"pcap I/O"* ]] || VARIANT_NOTE[$v]="daemon did not report pcap I/O: $started" ;;
             ring|ring-dedicated) [[ "$started" == *"ring I/O"* ]] ||
                 VARIANT_NOTE[$v]="daemon did not report ring I/O (fallback?): $started" ;;
+            xdp) [[ "$started" == *"xdp I/O: "*"intercept key(s)"* ]] ||
+                VARIANT_NOTE[$v]="daemon did not report xdp I/O with intercept keys (fallback?): $started" ;;
+            xdp-all) [[ "$started" == *"xdp I/O: every frame"* ]] ||
+                VARIANT_NOTE[$v]="daemon did not report xdp I/O for every frame (fallback?): $started" ;;
         esac
     fi
     # shellcheck disable=SC2034  # read by lib/bench.sh
@@ -445,6 +478,23 @@ SUMMARY="$OUT/summary.md"
             done
         done
     done
+    if [[ " ${VARIANT_LIST[*]} " == *" xdp"* ]]; then
+        echo
+        echo "XDP (median CPU-seconds per GB): xdp-all = AF_XDP through the daemon vs the ring; xdp = the kernel bridge"
+        echo "with the program attached (iperf3 is not intercepted) vs the kernel bridge alone:"
+        for n in $STREAMS; do
+            for d in $DIRS; do
+                for pair in "xdp-all ring 7 daemon" "xdp kernel 8 machine"; do
+                    read -r x base col what <<<"$pair"
+                    a=$(median_of "$x" "$n" "$d" "$col"); b=$(median_of "$base" "$n" "$d" "$col")
+                    if [ -z "$a" ] || [ -z "$b" ]; then continue; fi
+                    awk -v x="$x" -v base="$base" -v n="$n" -v d="$d" -v a="$a" -v b="$b" -v w="$what" 'BEGIN {
+                        printf "  P%-2s %s  %-8s %6.2f vs %-7s %6.2f %s CPU-s/GB = %.2fx\n", n, d, x, a, base, b, w,
+                            (b > 0 ? a / b : 0) }'
+                done
+            done
+        done
+    fi
     for v in "${VARIANT_LIST[@]}"; do
         [ -z "${VARIANT_NOTE[$v]:-}" ] || echo "note: $v: ${VARIANT_NOTE[$v]}"
         if [ -s "$OUT/stats-$v.txt" ]; then

@@ -4,7 +4,9 @@
 # analysis tools (scripts/lab/test_*.py), then the network-namespace lab three times: the Debian package the deployment
 # tests built, unpacked with dpkg -x into a scratch folder, its installed launcher running the daemon (scripts/lab.sh
 # --quick: ping, one HTTPS download, appliance stats/flows; ~20 s; namespaces PREFIX-deb-*), then clean in shared
-# threading, and with 5% loss + 5% reordering on both legs (scripts/lab/faults.yaml) in dedicated threading.
+# threading, and with 5% loss + 5% reordering on both legs (scripts/lab/faults.yaml) in dedicated threading; then,
+# where the build bundles the XDP program and libbpf1 is installed, the I/O sections of the lab (plain, tiny-window)
+# with the daemon on XDP + AF_XDP (LAB_IO=xdp), clean and with faults (~3 minutes).
 # HTTPS sizes per suite and client (6 suites x curl and openssl s_client in direct mode; through the full proxy 2
 # suites x both clients, under faults one client per suite): both labs use the lab's defaults, 50 MiB down and 20 MiB
 # up (clean: ~1 min of transfers on 2 shared cores; under faults direct mode carries 6-40 MiB/s per transfer, the
@@ -96,6 +98,27 @@ if (( run_lab )); then
         lab_run "$log"
         rm -f "$log"
     done
+    # The daemon on XDP + AF_XDP (LAB_IO=xdp: out0/in0 in a Linux bridge that forwards what is not intercepted),
+    # clean and with faults, only the sections that matter for I/O: ping, the io-driver check (the daemon runs on
+    # xdp, no fallback), ARP, plain HTTP 20 MiB down / 10 MiB up (sha256; direct mode intercepts the server's
+    # plaintext port, so both directions go through AF_XDP and the engine) and an HTTPS download through the
+    # engine (tiny-window); about 1.5 minutes each, from the build the labs above made; only where XDP can work.
+    # shellcheck source=scripts/lib/xdp.sh
+    source "$root/scripts/lib/xdp.sh"
+    xdp_why=$(xdp_unavailable "$root")
+    if [[ -n "$xdp_why" ]]; then
+        echo "== lab on XDP skipped: $xdp_why"
+    else
+        for args in "" "--faults"; do
+            echo "== lab on XDP ${args:-(clean)} (LAB_IO=xdp LAB_ONLY='plain tiny-window')"
+            log=$(mktemp)
+            # shellcheck disable=SC2086 # args is a list of options
+            if ! LAB_IO=xdp LAB_ONLY="plain tiny-window" LAB_PREFIX="${LAB_PREFIX:-itls}-xdp" \
+                    "$root/scripts/lab.sh" --no-build $args 2>&1 | tee "$log"; then status=1; fi
+            lab_run "$log"
+            rm -f "$log"
+        done
+    fi
 fi
 echo "== summary: maven ${mvn_passed} passed, ${mvn_failed} failed; deploy ${deploy_passed} passed," \
     "${deploy_failed} failed; lab tools ${tools_passed} passed, ${tools_failed} failed;" \

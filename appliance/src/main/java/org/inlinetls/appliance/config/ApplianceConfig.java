@@ -68,7 +68,36 @@ public record ApplianceConfig(
          */
         RING,
         /** libpcap through pcap4j: portable, about 5x the CPU per frame; the fallback. */
-        PCAP
+        PCAP,
+        /**
+         * An XDP program on both NICs hands the intercepted flows (or, with {@link XdpRedirect#ALL}, every frame) to
+         * AF_XDP sockets the daemon reads; everything else stays in the kernel (a Linux bridge of the two NICs).
+         * Falls back to {@link #RING}, then {@link #PCAP}, with a logged reason where XDP or AF_XDP cannot be used.
+         */
+        XDP
+    }
+
+    /** How the XDP program is attached ({@code io.xdp.attach}). */
+    public enum XdpAttach
+    {
+        /** Native (driver) mode where the driver supports it, else generic. */
+        AUTO,
+        /** Native (driver) mode only: attaching fails on a driver without XDP support. */
+        DRIVER,
+        /** Generic (skb) mode: works on every interface, costs an skb per frame. */
+        GENERIC
+    }
+
+    /** Which frames the XDP program redirects to the daemon ({@code io.xdp.redirect}). */
+    public enum XdpRedirect
+    {
+        /**
+         * The TCP segments of the configured services only (outside: to the service address and port; inside: from
+         * the server or backend address and port); the rest is forwarded by the kernel bridge of the two NICs.
+         */
+        INTERCEPTED,
+        /** Every frame: the daemon bridges everything, as on the ring (no kernel bridge needed). */
+        ALL
     }
 
     /** Threading modes (STYLE: Aeron's MediaDriver modes). */
@@ -115,9 +144,31 @@ public record ApplianceConfig(
      * @param snapLengthBytes pcap only: bytes captured per frame.
      * @param bufferBytes     kernel buffer per port: the pcap buffer, or the ring's size (whole 1 MiB blocks).
      * @param batchFrames     most frames taken from one port per duty cycle.
+     * @param xdp             XDP settings (used with {@link IoDriver#XDP} only).
      */
-    public record Io(IoDriver driver, int snapLengthBytes, int bufferBytes, int batchFrames)
+    public record Io(IoDriver driver, int snapLengthBytes, int bufferBytes, int batchFrames, Xdp xdp)
     {
+        public Io
+        {
+            xdp = null == xdp ? Xdp.DEFAULT : xdp;
+        }
+
+        /** With the default XDP settings. */
+        public Io(final IoDriver driver, final int snapLengthBytes, final int bufferBytes, final int batchFrames)
+        {
+            this(driver, snapLengthBytes, bufferBytes, batchFrames, Xdp.DEFAULT);
+        }
+    }
+
+    /**
+     * XDP settings ({@code io.xdp}).
+     *
+     * @param attach   how the program is attached to the two NICs.
+     * @param redirect which frames go to the daemon.
+     */
+    public record Xdp(XdpAttach attach, XdpRedirect redirect)
+    {
+        public static final Xdp DEFAULT = new Xdp(XdpAttach.AUTO, XdpRedirect.INTERCEPTED);
     }
 
     /** What is done to the bridged NICs. */
@@ -461,7 +512,9 @@ public record ApplianceConfig(
             .append("  io: driver=").append(YamlSection.wordOf(io.driver()))
             .append(" snapLengthBytes=").append(io.snapLengthBytes())
             .append(" bufferBytes=").append(io.bufferBytes())
-            .append(" batchFrames=").append(io.batchFrames()).append('\n')
+            .append(" batchFrames=").append(io.batchFrames())
+            .append(" xdp.attach=").append(YamlSection.wordOf(io.xdp().attach()))
+            .append(" xdp.redirect=").append(YamlSection.wordOf(io.xdp().redirect())).append('\n')
             .append("  nic: promiscuous=").append(nic.promiscuous())
             .append(" disableOffloads=").append(nic.disableOffloads().stream().map(YamlSection::wordOf).toList())
             .append('\n')

@@ -267,12 +267,34 @@ public final class ConfigLoader
             return new ApplianceConfig.Io(ApplianceConfig.IoDriver.RING, 65_535, 16 << 20, 64);
         }
         final YamlSection io = top.section("io");
-        io.requireKnownKeys(Set.of("driver", "snapLengthBytes", "bufferBytes", "batchFrames"));
+        io.requireKnownKeys(Set.of("driver", "snapLengthBytes", "bufferBytes", "batchFrames", "xdp"));
+        final ApplianceConfig.IoDriver driver =
+            io.choice("driver", ApplianceConfig.IoDriver.class, ApplianceConfig.IoDriver.RING);
         return new ApplianceConfig.Io(
-            io.choice("driver", ApplianceConfig.IoDriver.class, ApplianceConfig.IoDriver.RING),
+            driver,
             (int)io.integer("snapLengthBytes", 65_535, 128, 262_144),
             (int)io.integer("bufferBytes", 16 << 20, 1 << 16, 1 << 30),
-            (int)io.integer("batchFrames", 64, 1, 4096));
+            (int)io.integer("batchFrames", 64, 1, 4096),
+            xdp(io, driver));
+    }
+
+    /** {@code io.xdp}: {attach: auto|driver|generic, redirect: intercepted|all}; only with {@code driver: xdp}. */
+    private static ApplianceConfig.Xdp xdp(final YamlSection io, final ApplianceConfig.IoDriver driver)
+        throws ConfigException
+    {
+        if (!io.has("xdp"))
+        {
+            return ApplianceConfig.Xdp.DEFAULT;
+        }
+        if (driver != ApplianceConfig.IoDriver.XDP)
+        {
+            throw io.errorAt("xdp", "only with io.driver: xdp (the driver is " + YamlSection.wordOf(driver) + ")");
+        }
+        final YamlSection xdp = io.section("xdp");
+        xdp.requireKnownKeys(Set.of("attach", "redirect"));
+        return new ApplianceConfig.Xdp(
+            xdp.choice("attach", ApplianceConfig.XdpAttach.class, ApplianceConfig.XdpAttach.AUTO),
+            xdp.choice("redirect", ApplianceConfig.XdpRedirect.class, ApplianceConfig.XdpRedirect.INTERCEPTED));
     }
 
     private static ApplianceConfig.Nic nic(final YamlSection top) throws ConfigException

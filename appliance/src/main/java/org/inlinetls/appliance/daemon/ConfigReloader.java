@@ -44,6 +44,7 @@ final class ConfigReloader implements AutoCloseable
 
     private final Path file;
     private final DirectWiring direct;
+    private final XdpIntercepts xdp;
     private final ConfigFileWatcher watcher;
     private final AtomicCounter applied;
     private final AtomicCounter rejected;
@@ -64,9 +65,20 @@ final class ConfigReloader implements AutoCloseable
      */
     ConfigReloader(final ApplianceConfig running, final DirectWiring direct, final CountersManager counters)
     {
+        this(running, direct, counters, null);
+    }
+
+    /**
+     * @param xdp the XDP program's intercept keys, rebuilt from the services of each reload, or null when the
+     *            daemon does not run on the xdp driver.
+     */
+    ConfigReloader(final ApplianceConfig running, final DirectWiring direct, final CountersManager counters,
+        final XdpIntercepts xdp)
+    {
         this.running = running;
         this.file = running.source();
         this.direct = direct;
+        this.xdp = xdp;
         this.applied = counters.newCounter("config reloads_applied", COUNTER_TYPE_ID);
         this.rejected = counters.newCounter("config reloads_rejected", COUNTER_TYPE_ID);
         this.lastBytes = read(file);
@@ -151,6 +163,13 @@ final class ConfigReloader implements AutoCloseable
             return;
         }
         final ConfigChanges changes = ConfigChanges.between(running, loaded, null != direct);
+        final String xdpRefusal = null == xdp ? null : XdpIntercepts.refusal(changes.effective());
+        if (null != xdpRefusal)
+        {
+            reject(file + ": the daemon runs on the xdp I/O driver, which cannot serve it: " + xdpRefusal +
+                "; restart with io.driver: ring");
+            return;
+        }
         if (null != direct)
         {
             final DirectWiring.Reload reload;
@@ -166,6 +185,18 @@ final class ConfigReloader implements AutoCloseable
             direct.commit(reload);
             pendingChange = reload.change(); // a newer change supersedes one not handed over yet: both are whole
             offerPending();
+        }
+        if (null != xdp)
+        {
+            try
+            {
+                xdp.apply(changes.effective());
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                LOG.error("xdp: updating the intercept keys failed ({}): the flows of the services whose keys are " +
+                    "missing ride the kernel bridge; in force: {}", ex.getMessage(), xdp.applied());
+            }
         }
         if (!changes.needsRestart().isEmpty())
         {

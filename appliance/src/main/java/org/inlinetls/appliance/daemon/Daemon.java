@@ -45,6 +45,8 @@ public final class Daemon implements AutoCloseable
     /** Counter slots in the counters file: two sides of per-port and per-anomaly counters, with room to grow. */
     private static final int MAX_COUNTERS = 384;
     public static final String COUNTERS_FILE_NAME = "counters.dat";
+    /** The I/O driver gauges: one per driver and the XDP intercept keys. */
+    private static final int IO_COUNTERS = ApplianceConfig.IoDriver.values().length + 1;
 
     private final ApplianceConfig config;
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
@@ -68,6 +70,8 @@ public final class Daemon implements AutoCloseable
     private final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening;
     private ApplianceConfig.IoDriver ioDriver;
     private DirectWiring direct;
+    /** The XDP program and its intercept keys on the xdp driver, else null. */
+    private XdpIntercepts xdp;
 
     private Daemon(final ApplianceConfig config,
         final BiFunction<ApplianceConfig, NanoClock, PortOpening> portOpening)
@@ -119,16 +123,23 @@ public final class Daemon implements AutoCloseable
         ioDriver = ports.driver();
         closeInReverse.add(ports.outside());
         closeInReverse.add(ports.inside());
-        if (dispatched && ioDriver != ApplianceConfig.IoDriver.RING)
+        xdp = ports.xdp();
+        if (null != xdp)
         {
+            closeInReverse.add(xdp); // closed before the ports: the program detaches before its sockets close
+        }
+        if (dispatched && ioDriver == ApplianceConfig.IoDriver.PCAP)
+        {
+            // with xdp the dispatcher reads the AF_XDP sockets; the workers transmit through AF_PACKET as on the ring
             throw new IllegalStateException("threading.workers: " + threading.workers() + " needs the ring I/O " +
-                "driver (each worker transmits through AF_PACKET sockets of its own), but the ports were opened " +
-                "with pcap" + (config.io().driver() == ApplianceConfig.IoDriver.RING ?
-                " after the ring failed (see the warning above)" : " (io.driver: pcap)") +
-                "; use io.driver: ring or threading.workers: 1");
+                "driver or xdp (each worker transmits through AF_PACKET sockets of its own), but the ports were " +
+                "opened with pcap" + (config.io().driver() != ApplianceConfig.IoDriver.PCAP ?
+                " after the " + config.io().driver().name().toLowerCase() + " driver failed (see the warnings " +
+                "above)" : " (io.driver: pcap)") + "; use io.driver: ring or threading.workers: 1");
         }
         countersFile = openCountersFile(config.runtimeDirectory(), maxCounters(threading.workers()));
         final CountersManager manager = countersFile.newManager();
+        publishIoDriver(manager);
         conductor = new ConductorAgent(countersFile.reader(), clock, config.countersLogIntervalSec() * 1_000_000_000L);
         if (dispatched)
         {
@@ -138,7 +149,7 @@ public final class Daemon implements AutoCloseable
         {
             startBridge(ports, manager, clock);
         }
-        reloader = new ConfigReloader(config, direct, manager);
+        reloader = new ConfigReloader(config, direct, manager, xdp);
         closeInReverse.add(reloader);
         conductor.reloader(reloader);
         for (int i = 0; i < runners.size(); i++)
@@ -153,9 +164,31 @@ public final class Daemon implements AutoCloseable
         {
             metrics = new MetricsServer(config.metrics().address(), countersFile.reader(), this::agentsRunning);
         }
-        LOG.info("appliance started: bridging {} <-> {} ({} threading{}, {} I/O)", config.outside(), config.inside(),
-            threading.mode().name().toLowerCase(), dispatched ? ", " + threading.workers() + " workers" : "",
-            ioDriver.name().toLowerCase());
+        LOG.info("appliance started: bridging {} <-> {} ({} threading{}, {} I/O{})", config.outside(),
+            config.inside(), threading.mode().name().toLowerCase(),
+            dispatched ? ", " + threading.workers() + " workers" : "", ioDriver.name().toLowerCase(),
+            null == xdp ? "" : xdp.redirectsAll() ? ": every frame through AF_XDP" :
+                ": " + xdp.applied().size() + " intercept key(s) through AF_XDP, the rest by the kernel bridge");
+    }
+
+    /**
+     * Gauges {@code io driver_ring}, {@code io driver_pcap}, {@code io driver_xdp} (1 for the driver the ports were
+     * opened with, after any fallback) and, on xdp, {@code io xdp_intercept_keys} (set again after each reload).
+     */
+    private void publishIoDriver(final CountersManager manager)
+    {
+        for (final ApplianceConfig.IoDriver driver : ApplianceConfig.IoDriver.values())
+        {
+            manager.newCounter("io driver_" + driver.name().toLowerCase(),
+                DirectCountersPublisher.JOURNAL_GAUGE_TYPE_ID).setRelease(driver == ioDriver ? 1 : 0);
+        }
+        if (null != xdp)
+        {
+            final AtomicCounter keys = manager.newCounter("io xdp_intercept_keys",
+                DirectCountersPublisher.JOURNAL_GAUGE_TYPE_ID);
+            keys.setRelease(xdp.applied().size());
+            xdp.keysGauge(keys);
+        }
     }
 
     /** Shared (one thread) or dedicated with one worker (bridge thread and conductor thread): today's layout. */
@@ -265,7 +298,7 @@ public final class Daemon implements AutoCloseable
     private static int maxCounters(final int workers)
     {
         return Math.max(MAX_COUNTERS + LatencyHistogram.COUNTERS,
-            workers > 1 ? FlowWorkers.counterCount(workers) : 0);
+            workers > 1 ? FlowWorkers.counterCount(workers) + IO_COUNTERS : 0);
     }
 
     private static CountersFile openCountersFile(final Path directory, final int maxCounters) throws IOException
@@ -301,6 +334,12 @@ public final class Daemon implements AutoCloseable
         return null == server ? -1 : server.port();
     }
 
+    /** The XDP program and its keys on the xdp driver, else null (tests). */
+    XdpIntercepts xdpIntercepts()
+    {
+        return xdp;
+    }
+
     List<Thread> threads()
     {
         return List.copyOf(threads);
@@ -326,7 +365,7 @@ public final class Daemon implements AutoCloseable
         LOG.error("agent error (the agent keeps running)", error);
     }
 
-    /** @return the driver the ports were opened with (the configured one, or pcap after a fallback). */
+    /** @return the driver the ports were opened with (the configured one, or ring or pcap after a fallback). */
     public ApplianceConfig.IoDriver ioDriver()
     {
         return ioDriver;
