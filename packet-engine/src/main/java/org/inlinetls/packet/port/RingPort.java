@@ -39,8 +39,7 @@ public final class RingPort implements PacketPort
     private final PacketSocket.FrameConsumer consumer = this::onRingFrame;
     private FrameHandler handler;
     private long statisticsErrors;
-    private boolean statisticsRead;
-    private long statisticsReadNs;
+    private final Interval statisticsInterval = new Interval(STATISTICS_INTERVAL_NS);
 
     private RingPort(final PacketSocket socket)
     {
@@ -128,10 +127,8 @@ public final class RingPort implements PacketPort
             return 0;
         }
         final int work = sender.flush();
-        if (!statisticsRead || nowNs - statisticsReadNs >= STATISTICS_INTERVAL_NS)
+        if (statisticsInterval.due(nowNs))
         {
-            statisticsRead = true;
-            statisticsReadNs = nowNs;
             readStatistics();
         }
         return work;

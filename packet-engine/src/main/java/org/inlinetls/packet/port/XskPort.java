@@ -48,8 +48,7 @@ public final class XskPort implements PacketPort
     private long txRingFullDrops;
     private long statisticsErrors;
     private long kernelDrops;
-    private boolean statisticsRead;
-    private long statisticsReadNs;
+    private final Interval statisticsInterval = new Interval(STATISTICS_INTERVAL_NS);
     private boolean closed;
 
     private XskPort(final String name, final XskSocket[] sockets)
@@ -176,10 +175,8 @@ public final class XskPort implements PacketPort
             return 0;
         }
         final int work = txQueue.flush();
-        if (!statisticsRead || nowNs - statisticsReadNs >= STATISTICS_INTERVAL_NS)
+        if (statisticsInterval.due(nowNs))
         {
-            statisticsRead = true;
-            statisticsReadNs = nowNs;
             readStatistics();
         }
         return work;
