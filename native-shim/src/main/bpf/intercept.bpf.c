@@ -8,7 +8,14 @@
  *     802.1Q/802.1ad tags) whose (ifindex, DESTINATION, dst addr, dst port) or (ifindex, SOURCE, src addr,
  *     src port) is a key of the `intercept` map.
  * Everything else, and anything short or malformed, is XDP_PASS: the kernel (a Linux bridge) forwards it and
- * it never reaches Java. bpf_redirect_map(..., XDP_PASS) also passes when the queue has no socket registered.
+ * it never reaches Java.
+ *
+ * Fail closed: a frame chosen for the daemon whose queue has no socket in `xsks` is DROPPED
+ * (bpf_redirect_map(..., XDP_DROP)), never passed. XdpProgram attaches with netlink, so the program outlives a
+ * crashed daemon; the kernel removes a socket from `xsks` when it closes, and the intercepted flows' segments are
+ * then dropped (the client retransmits) instead of being bridged to the servers (which would answer a
+ * mid-flow segment with a RST) until the next daemon swaps in its own program. redirect_all drops too: in that
+ * mode the daemon is the only bridge, so a dead daemon is a cut wire, as on the AF_PACKET ring path.
  *
  * IPv4 fragments other than the first carry no TCP header and pass; a protected service whose clients fragment
  * TCP (rare: TCP sets DF after PMTU discovery) would see those fragments bridged, not intercepted.
@@ -97,7 +104,7 @@ int xdp_intercept(struct xdp_md *ctx)
     }
     __u32 slot = conf->xsk_base + ctx->rx_queue_index;
     if (conf->redirect_all) {
-        return bpf_redirect_map(&xsks, slot, XDP_PASS);
+        return bpf_redirect_map(&xsks, slot, XDP_DROP);
     }
 
     struct ethhdr *eth = data;
@@ -163,7 +170,7 @@ int xdp_intercept(struct xdp_md *ctx)
         return XDP_PASS;
     }
     if (matches(&key, dst, src, tcp->dest, tcp->source)) {
-        return bpf_redirect_map(&xsks, slot, XDP_PASS);
+        return bpf_redirect_map(&xsks, slot, XDP_DROP);
     }
     return XDP_PASS;
 }

@@ -4,10 +4,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
@@ -18,6 +23,8 @@ import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.size_t;
 import org.inlinetls.shim.LibC;
 import org.inlinetls.shim.NativeIoException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The appliance's XDP program ({@code src/main/bpf/intercept.bpf.c}, bundled in the jar) loaded through libbpf
@@ -30,11 +37,28 @@ import org.inlinetls.shim.NativeIoException;
  * (XSKMAP of {@link #XSK_SLOTS}: index {@code xsk_base + rx queue}). Interface {@code n} attached by this object (in
  * attach order from 0) gets {@code xsk_base = }{@link #QUEUES_PER_INTERFACE}{@code  * n}.
  *
- * <p>Attachment is a BPF link ({@code bpf_link_create(BPF_XDP)}), not the netlink {@code bpf_xdp_attach}: the link
- * belongs to its file descriptor, so the program leaves the interface when {@link #close()} closes it, whichever
- * thread or network namespace calls close, and also when the process dies (a crashed daemon leaves no program
- * redirecting frames to sockets nobody reads). Interface names are resolved once, in {@link #attach}, in the calling
- * thread's network namespace; later calls name the interface as attached.
+ * <p><b>Fails closed.</b> Attachment is netlink's ({@code bpf_xdp_attach}), not a BPF link, so the program stays on
+ * the interface when the daemon dies (SIGKILL, crash): the kernel removes the dead daemon's sockets from {@code xsks}
+ * and the program then DROPS the intercepted flows' segments (and, with {@link #redirectAll}, every frame) instead of
+ * letting the kernel bridge forward them to the servers, which would answer a segment of a flow they never saw with a
+ * RST. The clients retransmit, and the next daemon continues the flows from its journal, as on the AF_PACKET ring
+ * path. Traffic that is not intercepted keeps flowing through the kernel bridge all along.
+ * <ul>
+ * <li>{@link #attach} finds such a leftover program (ours: named {@value #PROGRAM_NAME} with this program's maps),
+ * copies its intercept keys for that interface into this program's maps (so they stay dropped, not bridged, until
+ * this daemon's sockets are registered) and swaps programs atomically ({@code XDP_FLAGS_REPLACE}); from then on only
+ * this program's maps are used. A program of anyone else is never replaced: attach fails with an IOException naming
+ * it. The copied keys the new configuration does not add again are removed by {@link #dropInheritedIntercepts}.</li>
+ * <li>{@link #close()} detaches only when the interface still runs this very program (a newer daemon's program is
+ * never removed by an older one); {@link #closeLeavingAttached()} leaves it on purpose (a restart).</li>
+ * <li><b>An abandoned program keeps dropping intercepted traffic until a daemon starts again or it is detached</b>:
+ * {@link #detachLeftover(String)} (the clean-up command) or {@code ip link set dev IF xdp off}.</li>
+ * </ul>
+ *
+ * <p>Interface names are resolved in {@link #attach}, in the calling thread's network namespace; later calls name
+ * the interface as attached and may come from any thread. {@link #close()} enters the attaching thread's namespace
+ * for the detach when it is called from another one (setns, CAP_SYS_ADMIN; a daemon attaches and closes in the same
+ * namespace and never needs it).
  *
  * <p>veth (what the lab and the tests run on): driver mode needs nothing on the peer. A veth with an XDP program
  * receives through its own NAPI, and a frame this program redirects to an AF_XDP socket is copied into the socket's
@@ -65,18 +89,20 @@ public final class XdpProgram implements AutoCloseable
     private static final int KEY_PORT_OFFSET = 6;
     private static final int KEY_ADDR_OFFSET = 8;
     /** {@code struct if_conf}: xsk_base u32, redirect_all u32. */
-    private static final int IFCONF_SIZE = 8;
+    static final int IFCONF_SIZE = 8;
     private static final int IFCONF_REDIRECT_ALL_OFFSET = 4;
-    /** {@code enum bpf_attach_type} BPF_XDP (linux/bpf.h). */
-    private static final int BPF_XDP = 37;
-    /** {@code struct bpf_link_create_opts} up to and including {@code flags} (libbpf reads later fields as 0). */
-    private static final int LINK_OPTS_SIZE = 16;
-    private static final int LINK_OPTS_FLAGS_OFFSET = 8;
     /** {@code bpf_map_update_elem} flag BPF_ANY. */
     private static final long BPF_ANY = 0;
     private static final int ENOENT = 2;
+    private static final int EEXIST = 17;
+    private static final int ENODEV = 19;
+    /** The calling thread's network namespace (proc(5)); O_RDONLY | O_CLOEXEC; setns CLONE_NEWNET. */
+    private static final String THREAD_SELF_NET = "/proc/thread-self/ns/net";
+    private static final int O_RDONLY_CLOEXEC = 0x80000;
+    private static final int CLONE_NEWNET = 0x40000000;
+    private static final Logger LOG = LoggerFactory.getLogger(XdpProgram.class);
 
-    private static final class Holder
+    static final class Holder
     {
         /** libbpf 1.x: negative errno returns (and errno set); pointers NULL with errno on failure. */
         public interface Native
@@ -99,7 +125,17 @@ public final class XdpProgram implements AutoCloseable
 
             @SaveError int bpf_map_get_next_key(int fd, @In Pointer key, Pointer nextKey);
 
-            @SaveError int bpf_link_create(int progFd, int targetFd, int attachType, @In Pointer opts);
+            @SaveError int bpf_map_lookup_elem(int fd, @In Pointer key, Pointer value);
+
+            @SaveError int bpf_xdp_attach(int ifindex, int progFd, int flags, @In Pointer opts);
+
+            @SaveError int bpf_xdp_query(int ifindex, int flags, Pointer opts);
+
+            @SaveError int bpf_prog_get_fd_by_id(int id);
+
+            @SaveError int bpf_map_get_fd_by_id(int id);
+
+            @SaveError int bpf_obj_get_info_by_fd(int fd, Pointer info, Pointer infoLength);
         }
 
         static final Native LIB;
@@ -168,17 +204,22 @@ public final class XdpProgram implements AutoCloseable
     private static final class Attachment
     {
         final int ifindex;
-        final int linkFd;
+        /** The attaching thread's network namespace, where close() detaches. */
+        final int netnsFd;
         final XdpAttachMode mode;
         final int xskBase;
+        /** Intercept keys copied from a replaced leftover program and not added again since. */
+        final Set<ByteBuffer> inherited;
         boolean redirectAll;
 
-        Attachment(final int ifindex, final int linkFd, final XdpAttachMode mode, final int xskBase)
+        Attachment(final int ifindex, final int netnsFd, final XdpAttachMode mode, final int xskBase,
+            final Set<ByteBuffer> inherited)
         {
             this.ifindex = ifindex;
-            this.linkFd = linkFd;
+            this.netnsFd = netnsFd;
             this.mode = mode;
             this.xskBase = xskBase;
+            this.inherited = inherited;
         }
     }
 
@@ -186,6 +227,7 @@ public final class XdpProgram implements AutoCloseable
     private final Pointer objectBytes; // libbpf parses from it until load: referenced for the object's life
     private Pointer object;
     private final int programFd;
+    private final int programId;
     private final int interceptFd;
     private final int ifconfFd;
     private final int xsksFd;
@@ -213,6 +255,7 @@ public final class XdpProgram implements AutoCloseable
         {
             throw new IOException("bpf_program__fd(" + PROGRAM_NAME + ") = " + programFd);
         }
+        programId = AttachedProgram.programId(lib, programFd, PROGRAM_NAME);
     }
 
     private int mapFd(final String name) throws IOException
@@ -289,8 +332,15 @@ public final class XdpProgram implements AutoCloseable
      * Attaches the program to an interface of the calling thread's network namespace and gives it an
      * {@code ifconf} entry (intercepted flows only until {@link #redirectAll}).
      *
+     * <p>When a previous daemon's program (ours, see the class comment) is attached there, this one replaces it
+     * atomically after copying its intercept keys and {@code redirect_all} for the interface: no intercepted segment
+     * reaches the kernel bridge across a restart. {@link XdpAttachMode#AUTO} then keeps the leftover's mode; an
+     * explicit other mode detaches the leftover first (the kernel cannot swap across modes: segments arriving in
+     * those few microseconds are bridged).
+     *
      * @param mode {@link XdpAttachMode#AUTO} tries driver mode, then generic.
-     * @throws IOException when the interface does not exist, already has an XDP program, or refuses the mode.
+     * @throws IOException when the interface does not exist, runs another owner's XDP program (never replaced), or
+     *                     refuses the mode.
      */
     public void attach(final String interfaceName, final XdpAttachMode mode) throws IOException
     {
@@ -305,43 +355,154 @@ public final class XdpProgram implements AutoCloseable
         }
         final int ifindex = LibC.ifNameToIndex(interfaceName);
         final int xskBase = QUEUES_PER_INTERFACE * attachCount;
-        value.putInt(0, xskBase);
-        value.putInt(IFCONF_REDIRECT_ALL_OFFSET, 0);
-        key.putInt(0, ifindex);
-        check(lib.bpf_map_update_elem(ifconfFd, key, value, BPF_ANY),
-            "bpf_map_update_elem(ifconf, " + interfaceName + ")");
-        int linkFd;
-        XdpAttachMode attached = mode;
-        if (mode == XdpAttachMode.AUTO)
+        final Set<ByteBuffer> inherited = new HashSet<>();
+        boolean redirectAll = false;
+        final int netnsFd = LibC.open(THREAD_SELF_NET, O_RDONLY_CLOEXEC);
+        XdpAttachMode attached = null;
+        try (AttachedProgram leftover = AttachedProgram.query(lib, interfaceName, ifindex))
         {
-            attached = XdpAttachMode.DRIVER;
-            linkFd = link(ifindex, XdpAttachMode.DRIVER);
-            if (linkFd < 0)
+            if (leftover != null)
             {
-                attached = XdpAttachMode.GENERIC;
-                linkFd = link(ifindex, XdpAttachMode.GENERIC);
+                if (leftover.id == programId)
+                {
+                    throw new IOException("XDP program already attached to " + interfaceName);
+                }
+                if (leftover.foreign != null)
+                {
+                    throw new IOException(leftover.describe(interfaceName) + " is not the appliance's ("
+                        + leftover.foreign + "): not replaced; remove it (ip link set dev " + interfaceName
+                        + " xdp off) or use another interface");
+                }
+                redirectAll = inherit(leftover, ifindex, inherited);
+            }
+            putIfconf(ifindex, xskBase, redirectAll, interfaceName);
+            attached = leftover == null
+                ? AttachedProgram.attachFresh(lib, programFd, interfaceName, ifindex, mode)
+                : leftover.replaceWith(lib, programFd, interfaceName, ifindex, mode);
+            if (leftover != null)
+            {
+                LOG.info("xdp: replaced the leftover {} with program id {} ({} mode), keeping its {} intercept "
+                    + "key(s){} until this daemon's are in", leftover.describe(interfaceName), programId, attached,
+                    inherited.size(), redirectAll ? " and redirect-all" : "");
             }
         }
-        else
+        finally
         {
-            linkFd = link(ifindex, mode);
+            if (attached == null)
+            {
+                key.putInt(0, ifindex);
+                lib.bpf_map_delete_elem(ifconfFd, key);
+                for (final ByteBuffer doomed : inherited)
+                {
+                    key.put(0, doomed.array(), 0, KEY_SIZE);
+                    lib.bpf_map_delete_elem(interceptFd, key);
+                }
+                closeQuietly(netnsFd, THREAD_SELF_NET);
+            }
         }
-        if (linkFd < 0)
-        {
-            lib.bpf_map_delete_elem(ifconfFd, key);
-            throw new NativeIoException("bpf_link_create(BPF_XDP, " + interfaceName + ", " + mode + ")", -linkFd,
-                LibC.strerror(-linkFd));
-        }
-        attachments.put(interfaceName, new Attachment(ifindex, linkFd, attached, xskBase));
+        final Attachment attachment = new Attachment(ifindex, netnsFd, attached, xskBase, inherited);
+        attachment.redirectAll = redirectAll;
+        attachments.put(interfaceName, attachment);
         attachCount++;
     }
 
-    private int link(final int ifindex, final XdpAttachMode mode)
+    private void putIfconf(final int ifindex, final int xskBase, final boolean redirectAll, final String interfaceName)
+        throws IOException
     {
-        final Pointer opts = LibC.allocate(LINK_OPTS_SIZE);
-        opts.putLong(0, LINK_OPTS_SIZE);
-        opts.putInt(LINK_OPTS_FLAGS_OFFSET, mode.flags());
-        return lib.bpf_link_create(programFd, ifindex, BPF_XDP, opts);
+        value.putInt(0, xskBase);
+        value.putInt(IFCONF_REDIRECT_ALL_OFFSET, redirectAll ? 1 : 0);
+        key.putInt(0, ifindex);
+        check(lib.bpf_map_update_elem(ifconfFd, key, value, BPF_ANY),
+            "bpf_map_update_elem(ifconf, " + interfaceName + ")");
+    }
+
+    /** Copies the leftover's intercept keys of the interface into this program's map; returns its redirect_all. */
+    private boolean inherit(final AttachedProgram leftover, final int ifindex, final Set<ByteBuffer> inherited)
+        throws IOException
+    {
+        final byte[] bytes = new byte[KEY_SIZE];
+        final List<byte[]> keys = new ArrayList<>();
+        int rc = lib.bpf_map_get_next_key(leftover.interceptFd, null, nextKey);
+        while (rc == 0)
+        {
+            if (nextKey.getInt(KEY_IFINDEX_OFFSET) == ifindex)
+            {
+                nextKey.get(0, bytes, 0, KEY_SIZE);
+                keys.add(bytes.clone());
+            }
+            key.transferFrom(0, nextKey, 0, KEY_SIZE);
+            rc = lib.bpf_map_get_next_key(leftover.interceptFd, key, nextKey);
+        }
+        if (rc != -ENOENT)
+        {
+            throw new NativeIoException("bpf_map_get_next_key(leftover intercept)", -rc, LibC.strerror(-rc));
+        }
+        for (final byte[] k : keys)
+        {
+            key.put(0, k, 0, KEY_SIZE);
+            value.putInt(0, 0);
+            check(lib.bpf_map_update_elem(interceptFd, key, value, BPF_ANY), "bpf_map_update_elem(intercept)");
+            inherited.add(ByteBuffer.wrap(k));
+        }
+        key.putInt(0, ifindex);
+        return lib.bpf_map_lookup_elem(leftover.ifconfFd, key, value) == 0
+            && value.getInt(IFCONF_REDIRECT_ALL_OFFSET) != 0;
+    }
+
+    /**
+     * The clean-up command's way out: detaches the appliance's program left on an interface of the calling
+     * thread's network namespace by a daemon that died (or was closed with {@link #closeLeavingAttached()}), which
+     * otherwise keeps dropping the intercepted flows. Do not run it under a running daemon: it cannot tell a live
+     * daemon's program from a leftover and would detach it too (the traffic would then bypass the daemon).
+     *
+     * @return true when it detached one, false when the interface runs no XDP program.
+     * @throws IOException when the interface does not exist or runs another owner's XDP program (left alone).
+     */
+    public static boolean detachLeftover(final String interfaceName) throws IOException
+    {
+        if (Holder.CAUSE != null)
+        {
+            throw new IOException(Holder.CAUSE.getMessage(), Holder.CAUSE);
+        }
+        final int ifindex = LibC.ifNameToIndex(interfaceName);
+        try (AttachedProgram attached = AttachedProgram.query(Holder.LIB, interfaceName, ifindex))
+        {
+            if (attached == null)
+            {
+                return false;
+            }
+            if (attached.foreign != null)
+            {
+                throw new IOException(attached.describe(interfaceName) + " is not the appliance's ("
+                    + attached.foreign + "): left attached");
+            }
+            final int rc = AttachedProgram.detach(Holder.LIB, ifindex, attached.mode, attached.programFd);
+            if (rc < 0)
+            {
+                throw new NativeIoException("bpf_xdp_detach(" + attached.describe(interfaceName) + ")", -rc,
+                    LibC.strerror(-rc));
+            }
+            return true;
+        }
+    }
+
+    /**
+     * @return the id of the XDP program (anyone's) attached to an interface of the calling thread's network
+     *         namespace in driver or generic mode, 0 when none (diagnostics, the clean-up command, tests).
+     */
+    public static int attachedProgramId(final String interfaceName) throws IOException
+    {
+        if (Holder.CAUSE != null)
+        {
+            throw new IOException(Holder.CAUSE.getMessage(), Holder.CAUSE);
+        }
+        return AttachedProgram.queryId(Holder.LIB, interfaceName, LibC.ifNameToIndex(interfaceName));
+    }
+
+    /** @return this program's kernel id (as {@code ip link} and {@code bpftool prog} show it). */
+    public int programId()
+    {
+        return programId;
     }
 
     /** @return the mode the program runs in on that interface, or null when it is not attached there. */
@@ -392,6 +553,43 @@ public final class XdpProgram implements AutoCloseable
         check(lib.bpf_map_update_elem(interceptFd, key, value, BPF_ANY),
             "bpf_map_update_elem(intercept, " + interfaceName + " " + match + " " + address.getHostAddress() + ":"
                 + port + ")");
+        if (!attachment.inherited.isEmpty())
+        {
+            final byte[] bytes = new byte[KEY_SIZE];
+            key.get(0, bytes, 0, KEY_SIZE);
+            attachment.inherited.remove(ByteBuffer.wrap(bytes)); // this daemon's key now
+        }
+    }
+
+    /**
+     * Removes the intercept keys {@link #attach} copied from a replaced leftover program that this daemon has not
+     * added again with {@link #intercept} (services no longer configured); call it once the configured keys are in.
+     * Until then such keys drop their segments (no socket takes them) instead of letting the bridge forward them.
+     *
+     * @return how many keys were removed.
+     */
+    public int dropInheritedIntercepts(final String interfaceName) throws IOException
+    {
+        final Attachment attachment = attachment(interfaceName);
+        int dropped = 0;
+        for (final ByteBuffer doomed : attachment.inherited)
+        {
+            key.put(0, doomed.array(), 0, KEY_SIZE);
+            final int rc = lib.bpf_map_delete_elem(interceptFd, key);
+            if (rc < 0 && rc != -ENOENT)
+            {
+                check(rc, "bpf_map_delete_elem(intercept, " + interfaceName + ")");
+            }
+            dropped += rc == 0 ? 1 : 0;
+        }
+        attachment.inherited.clear();
+        return dropped;
+    }
+
+    /** @return intercept keys copied from a replaced leftover and neither added again nor dropped yet. */
+    public int inheritedInterceptCount(final String interfaceName) throws IOException
+    {
+        return attachment(interfaceName).inherited.size();
     }
 
     /** Removes every intercept key of the interface (a reload then adds the new set). */
@@ -424,6 +622,7 @@ public final class XdpProgram implements AutoCloseable
                 check(deleted, "bpf_map_delete_elem(intercept, " + interfaceName + ")");
             }
         }
+        attachment.inherited.clear();
     }
 
     /** @return intercept keys currently in the map for that interface (for the CLI and tests). */
@@ -484,7 +683,7 @@ public final class XdpProgram implements AutoCloseable
         }
     }
 
-    private static void check(final int rc, final String call) throws NativeIoException
+    static void check(final int rc, final String call) throws NativeIoException
     {
         if (rc < 0)
         {
@@ -492,9 +691,28 @@ public final class XdpProgram implements AutoCloseable
         }
     }
 
-    /** Detaches from every interface (closes the links), then frees program and maps; idempotent, never throws. */
+    /**
+     * Detaches from every interface that still runs this program (not one where a newer daemon's program replaced
+     * it: {@code XDP_FLAGS_REPLACE} with this program as the expected one), then frees program and maps; idempotent,
+     * never throws. Intercepted flows are bridged to the servers from then on.
+     */
     @Override
     public void close()
+    {
+        release(true);
+    }
+
+    /**
+     * Frees this object's descriptors but leaves the program attached, as a crash would: it keeps dropping the
+     * intercepted flows (their sockets are gone) until the next daemon's {@link #attach} replaces it, for a restart
+     * that continues the flows. {@link #detachLeftover} removes it otherwise. Idempotent, never throws.
+     */
+    public void closeLeavingAttached()
+    {
+        release(false);
+    }
+
+    private void release(final boolean detach)
     {
         if (object == null)
         {
@@ -502,18 +720,77 @@ public final class XdpProgram implements AutoCloseable
         }
         for (final Map.Entry<String, Attachment> e : attachments.entrySet())
         {
-            try
+            final Attachment attachment = e.getValue();
+            if (detach)
             {
-                LibC.close(e.getValue().linkFd, "XDP link of " + e.getKey());
+                try
+                {
+                    detach(e.getKey(), attachment);
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    LOG.warn("xdp: program id {} left on {}: {}", programId, e.getKey(), ex.toString());
+                }
             }
-            catch (final IOException | RuntimeException ignored)
-            {
-                // close(2) releases the descriptor even when it reports an error
-            }
+            closeQuietly(attachment.netnsFd, THREAD_SELF_NET);
         }
         attachments.clear();
         lib.bpf_object__close(object);
         object = null;
+    }
+
+    /** Detaches in the attaching thread's namespace, entered for the call when the calling thread is elsewhere. */
+    private void detach(final String interfaceName, final Attachment attachment) throws IOException
+    {
+        final String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + attachment.netnsFd)).toString();
+        final boolean elsewhere = !target.equals(Files.readSymbolicLink(Path.of(THREAD_SELF_NET)).toString());
+        final int back = elsewhere ? LibC.open(THREAD_SELF_NET, O_RDONLY_CLOEXEC) : -1;
+        try
+        {
+            if (elsewhere)
+            {
+                LibC.setns(attachment.netnsFd, CLONE_NEWNET, "netns of XDP attachment " + interfaceName);
+            }
+            final int rc = AttachedProgram.detach(lib, attachment.ifindex, attachment.mode, programFd);
+            if (rc == -EEXIST)
+            {
+                LOG.info("xdp: {} runs another program now (a newer daemon's?): left attached", interfaceName);
+            }
+            else if (rc < 0 && rc != -ENODEV)
+            {
+                throw new NativeIoException("bpf_xdp_detach(" + interfaceName + ")", -rc, LibC.strerror(-rc));
+            }
+        }
+        finally
+        {
+            if (elsewhere)
+            {
+                try
+                {
+                    LibC.setns(back, CLONE_NEWNET, "back from the netns of XDP attachment " + interfaceName);
+                }
+                finally
+                {
+                    closeQuietly(back, THREAD_SELF_NET);
+                }
+            }
+        }
+    }
+
+    static void closeQuietly(final int fd, final String what)
+    {
+        if (fd < 0)
+        {
+            return;
+        }
+        try
+        {
+            LibC.close(fd, what);
+        }
+        catch (final IOException | RuntimeException ignored)
+        {
+            // close(2) releases the descriptor even when it reports an error
+        }
     }
 
     /** Keeps the object's source bytes reachable to here (libbpf kept a pointer into them). */
