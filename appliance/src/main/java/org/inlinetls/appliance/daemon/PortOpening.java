@@ -197,6 +197,15 @@ final class PortOpening
             program.redirectAll(config.outside(), all);
             program.redirectAll(config.inside(), all);
             intercepts.apply(config);
+            // keys a crashed run left (kept so its flows' segments were dropped, not bridged, until now) and this
+            // configuration no longer has
+            final int dropped = program.dropInheritedIntercepts(config.outside()) +
+                program.dropInheritedIntercepts(config.inside());
+            if (dropped > 0)
+            {
+                LOG.info("xdp: {} intercept key(s) of the previous run's program dropped (no longer configured)",
+                    dropped);
+            }
             LOG.info("xdp: program attached to {} ({} mode, {} queue(s)) and {} ({} mode, {} queue(s)), redirecting " +
                 "{} to AF_XDP{}", config.outside(), word(program.attachedMode(config.outside())),
                 outsideXsk.queueIds().length, config.inside(), word(program.attachedMode(config.inside())),
