@@ -258,14 +258,17 @@ final class PortOpening
         return null == constant ? "unknown" : constant.name().toLowerCase();
     }
 
-    /** Rings on both sides; frames leave through a PACKET_TX_RING (no second copy in the kernel, one send per flush). */
+    /**
+     * Rings on both sides; frames leave in {@code sendmmsg(2)} batches. The PACKET_TX_RING alternative
+     * ({@link PacketSocket.Config#txRing}) cost 15 % more daemon CPU per GB on the lab's veths in an A/B on a quiet
+     * machine (benchmarks/README.md), so it stays off until measured on a NIC.
+     */
     private Ports openRings() throws IOException
     {
         final PacketSocket.Config ring = PacketSocket.Config.defaults()
             .blockSize(RING_BLOCK_BYTES)
             .blockCount(Math.max(2, config.io().bufferBytes() / RING_BLOCK_BYTES))
-            .promiscuous(config.nic().promiscuous())
-            .txRing(true);
+            .promiscuous(config.nic().promiscuous());
         final RingPort outside = RingPort.open(config.outside(), ring);
         try
         {
