@@ -126,7 +126,10 @@ public final class Daemon implements AutoCloseable
         xdp = ports.xdp();
         if (null != xdp)
         {
-            closeInReverse.add(xdp); // closed before the ports: the program detaches before its sockets close
+            // released before the ports; the program stays attached and drops the services' flows once the sockets
+            // close (fail closed: the next start continues them from the journal)
+            final XdpIntercepts intercepts = xdp;
+            closeInReverse.add(intercepts::closeLeavingAttached);
         }
         if (dispatched && ioDriver == ApplianceConfig.IoDriver.PCAP)
         {

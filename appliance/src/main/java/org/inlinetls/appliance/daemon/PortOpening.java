@@ -133,6 +133,7 @@ final class PortOpening
                 LOG.warn("falling back to the ring driver: {}", cause);
             }
         }
+        detachXdpLeftovers();
         if (driver != ApplianceConfig.IoDriver.PCAP)
         {
             final String cause = ringUnavailability.get();
@@ -153,6 +154,35 @@ final class PortOpening
             }
         }
         return openPcap();
+    }
+
+    /**
+     * Before the ring or pcap take the NICs: an XDP program a previous run left (it stays attached when a daemon
+     * stops or dies, so that the intercepted flows are held, not bridged, until the next start) would drop the
+     * intercepted flows' frames before an AF_PACKET socket sees them. Ours is detached; another owner's is left, with
+     * a warning.
+     */
+    private void detachXdpLeftovers()
+    {
+        if (null != xdpUnavailability.get())
+        {
+            return; // no libbpf or no program here: nothing of ours can be attached
+        }
+        for (final String ifName : new String[] {config.outside(), config.inside()})
+        {
+            try
+            {
+                if (XdpProgram.detachLeftover(ifName))
+                {
+                    LOG.warn("xdp: detached the XDP program a previous run left on {} (io.driver is {} now)", ifName,
+                        word(config.io().driver()));
+                }
+            }
+            catch (final IOException | RuntimeException | LinkageError ex)
+            {
+                LOG.warn("xdp: {}: {}", ifName, describe(ex));
+            }
+        }
     }
 
     /** Why XDP is not used here with this configuration (machine, services, bridge), or null. */

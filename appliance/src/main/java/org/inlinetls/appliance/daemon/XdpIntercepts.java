@@ -279,7 +279,7 @@ final class XdpIntercepts implements AutoCloseable
             " removed)", wanted);
     }
 
-    /** Detaches the program from both NICs and releases it; idempotent, never throws. */
+    /** Detaches the program from both NICs and releases it (a failed start); idempotent, never throws. */
     @Override
     public void close()
     {
@@ -288,6 +288,23 @@ final class XdpIntercepts implements AutoCloseable
             closed = true;
             program.close();
             LOG.info("xdp: program detached from {} and {}", outside, inside);
+        }
+    }
+
+    /**
+     * The daemon stops: the program stays attached, so once the sockets close it drops the services' flows (their
+     * clients retransmit) while the kernel bridge forwards the rest, and the next start continues those flows from
+     * the journal (a start on another driver detaches it; so does {@code ip link set dev IF xdp off}). Idempotent,
+     * never throws.
+     */
+    void closeLeavingAttached()
+    {
+        if (!closed)
+        {
+            closed = true;
+            program.closeLeavingAttached();
+            LOG.info("xdp: program left attached to {} and {}: the services' flows are held until the next start",
+                outside, inside);
         }
     }
 }
