@@ -83,6 +83,7 @@ BRIDGE=appliance
 THREADING=shared
 DRIVER=${LAB_IO:-ring}
 XDP_REDIRECT=${LAB_XDP_REDIRECT:-intercepted}
+XDP_ATTACH=${LAB_XDP_ATTACH:-auto}
 FAULTS=0
 BENCH=0
 KEEP=0
@@ -166,6 +167,7 @@ Environment:
   LAB_XDP_REDIRECT     with xdp: intercepted (default: the services' flows go
                        through the daemon, the rest through br0) or all (every
                        frame through the daemon; no bridge)
+  LAB_XDP_ATTACH       with xdp: io.xdp.attach, auto (default), driver or generic
   LAB_ONLY             run only these check sections (space or comma separated;
                        default: all): plain (ARP, HTTP download/upload), ipv6,
                        https, metrics, tiny-window, operator, lb, proxy; ping
@@ -225,9 +227,13 @@ case "$BRIDGE" in appliance|kernel) ;; *) die "--bridge must be 'appliance' or '
 case "$THREADING" in shared|dedicated) ;; *) die "--threading must be 'shared' or 'dedicated', not '$THREADING'" ;; esac
 case "$DRIVER" in ring|pcap|xdp) ;; *) die "--driver (LAB_IO) must be 'ring', 'pcap' or 'xdp', not '$DRIVER'" ;; esac
 case "$XDP_REDIRECT" in intercepted|all) ;; *) die "LAB_XDP_REDIRECT must be 'intercepted' or 'all', not '$XDP_REDIRECT'" ;; esac
+case "$XDP_ATTACH" in auto|driver|generic) ;; *) die "LAB_XDP_ATTACH must be 'auto', 'driver' or 'generic', not '$XDP_ATTACH'" ;; esac
+XDP_SETTINGS=""   # the io.xdp settings other than the defaults
+[ "$XDP_REDIRECT" = intercepted ] || XDP_SETTINGS="redirect: $XDP_REDIRECT"
+[ "$XDP_ATTACH" = auto ] || XDP_SETTINGS="${XDP_SETTINGS:+$XDP_SETTINGS, }attach: $XDP_ATTACH"
 # the daemon's io section (also the Ansible role's, which must write the same)
 IO_YAML="{driver: $DRIVER}"
-[ "$DRIVER" != xdp ] || [ "$XDP_REDIRECT" = intercepted ] || IO_YAML="{driver: xdp, xdp: {redirect: $XDP_REDIRECT}}"
+[ "$DRIVER" != xdp ] || [ -z "$XDP_SETTINGS" ] || IO_YAML="{driver: xdp, xdp: {$XDP_SETTINGS}}"
 if [ "$FAULTS" = 1 ] && [ "$BRIDGE" = kernel ]; then
     die "--faults needs --bridge appliance (faults are injected by the appliance; this kernel has no netem)"
 fi
@@ -692,8 +698,8 @@ if [ "$BRIDGE" = appliance ]; then
     ln -s etc/appliance.yaml "$WORK/appliance.yaml"
     sed -e "s/^  mode: shared$/  mode: $THREADING/" -e "s/^  driver: ring$/  driver: $DRIVER/" \
         "$LABDIR/appliance.yaml" > "$CFG"
-    if [ "$DRIVER" = xdp ] && [ "$XDP_REDIRECT" != intercepted ]; then
-        sed -i "s/^  driver: xdp$/  driver: xdp\n  xdp: {redirect: $XDP_REDIRECT}/" "$CFG"
+    if [ "$DRIVER" = xdp ] && [ -n "$XDP_SETTINGS" ]; then
+        sed -i "s/^  driver: xdp$/  driver: xdp\n  xdp: {$XDP_SETTINGS}/" "$CFG"
     fi
     [ "$FAULTS" = 1 ] && cat "$LABDIR/faults.yaml" >> "$CFG"
     # Our own runtime directory (counters file for `appliance stats`), so that
