@@ -23,8 +23,6 @@ import org.inlinetls.packet.counter.CountersFile;
 import org.inlinetls.packet.flyweight.ArpFlyweight;
 import org.inlinetls.packet.flyweight.EtherType;
 import org.inlinetls.packet.flyweight.EthernetFlyweight;
-import org.inlinetls.packet.frame.FrameParser;
-import org.inlinetls.packet.frame.ParsedFrame;
 import org.inlinetls.packet.port.RingPort;
 import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
@@ -67,11 +65,9 @@ class DaemonModeSwitchTest
     private Path file;
     private RingPort a;
     private RingPort d;
-    private final List<TlsTransfer> active = new ArrayList<>();
+    private final TransferPump transfers = new TransferPump(WAIT_NS);
     private final byte[] upload = new byte[UP_BYTES];
     private final byte[] download = new byte[DOWN_BYTES];
-    private final FrameParser parser = new FrameParser();
-    private final ParsedFrame parsed = new ParsedFrame();
     private final Logger log = (Logger)LoggerFactory.getLogger(ConfigReloader.class);
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
@@ -193,7 +189,7 @@ class DaemonModeSwitchTest
     {
         final TlsTransfer transfer = new TlsTransfer(CLIENT, clientPort, SERVICE, backend, backendMac,
             upload, download).start(System.nanoTime());
-        active.add(transfer);
+        transfers.add(transfer);
         return transfer;
     }
 
@@ -268,59 +264,12 @@ class DaemonModeSwitchTest
 
     private void runUntil(final BooleanSupplier condition, final String what) throws Exception
     {
-        final long deadline = System.nanoTime() + WAIT_NS;
-        while (!condition.getAsBoolean())
-        {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for " + what + ": " + active);
-            pump();
-        }
+        transfers.runUntil(a, d, condition, what);
     }
 
-    /** One round: applications, endpoints, and the frames both ways. */
     private void pump() throws IOException
     {
-        final long nowNs = System.nanoTime();
-        for (final TlsTransfer t : active)
-        {
-            t.step();
-            t.client.poll(nowNs, (b, o, l) -> a.send(b, o, l));
-            t.server.poll(nowNs, (b, o, l) -> d.send(b, o, l));
-        }
-        a.flush(nowNs);
-        d.flush(nowNs);
-        final int frames = a.receive((b, o, l, ts) ->
-        {
-            parser.parse(b, o, l, parsed);
-            final TlsTransfer t = parsed.isTcp() ? byClientPort(parsed.dstPort) : null;
-            if (null != t)
-            {
-                t.client.onFrame(b, o, l, System.nanoTime());
-            }
-        }, 256) + d.receive((b, o, l, ts) ->
-        {
-            parser.parse(b, o, l, parsed);
-            final TlsTransfer t = parsed.isTcp() && parsed.dstPort == 80 ? byClientPort(parsed.srcPort) : null;
-            if (null != t)
-            {
-                t.server.onFrame(b, o, l, System.nanoTime());
-            }
-        }, 256);
-        if (frames == 0)
-        {
-            Thread.onSpinWait();
-        }
-    }
-
-    private TlsTransfer byClientPort(final int port)
-    {
-        for (final TlsTransfer t : active)
-        {
-            if (t.clientPort == port)
-            {
-                return t;
-            }
-        }
-        return null;
+        transfers.pump(a, d);
     }
 
     /** The pool's backend asks who has the client's address: its MAC reaches the load-balancing stage. */

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -24,8 +23,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.inlinetls.appliance.config.ApplianceConfig;
 import org.inlinetls.appliance.config.ConfigLoader;
 import org.inlinetls.packet.counter.CountersFile;
-import org.inlinetls.packet.frame.FrameParser;
-import org.inlinetls.packet.frame.ParsedFrame;
 import org.inlinetls.packet.port.RingPort;
 import org.inlinetls.shim.NetNamespace;
 import org.inlinetls.shim.NetnsLab;
@@ -65,9 +62,7 @@ class DaemonXdpTest
     private Path journal;
     private RingPort a;
     private RingPort d;
-    private final List<TlsTransfer> active = new ArrayList<>();
-    private final FrameParser parser = new FrameParser();
-    private final ParsedFrame parsed = new ParsedFrame();
+    private final TransferPump transfers = new TransferPump(WAIT_NS);
     private final Logger log = (Logger)LoggerFactory.getLogger(PortOpening.class);
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
@@ -162,7 +157,7 @@ class DaemonXdpTest
                 final byte[] download = random(DOWN_BYTES, 2);
                 final TlsTransfer transfer = new TlsTransfer(CLIENT, 45_001, SERVICE, SERVICE,
                     TlsTransfer.SERVER_MAC, upload, download).start(System.nanoTime());
-                active.add(transfer);
+                transfers.add(transfer);
                 runUntil(transfer::isDone, "the transfer through AF_XDP");
                 assertArrayEquals(download, transfer.clientGot.toByteArray(), transfer.toString());
                 assertArrayEquals(upload, transfer.serverGot.toByteArray(), transfer.toString());
@@ -300,59 +295,7 @@ class DaemonXdpTest
 
     private void runUntil(final BooleanSupplier condition, final String what) throws Exception
     {
-        final long deadline = System.nanoTime() + WAIT_NS;
-        while (!condition.getAsBoolean())
-        {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for " + what + ": " + active);
-            pump();
-        }
-    }
-
-    /** One round: applications, endpoints, and the frames both ways. */
-    private void pump() throws IOException
-    {
-        final long nowNs = System.nanoTime();
-        for (final TlsTransfer t : active)
-        {
-            t.step();
-            t.client.poll(nowNs, (b, o, l) -> a.send(b, o, l));
-            t.server.poll(nowNs, (b, o, l) -> d.send(b, o, l));
-        }
-        a.flush(nowNs);
-        d.flush(nowNs);
-        final int frames = a.receive((b, o, l, ts) ->
-        {
-            parser.parse(b, o, l, parsed);
-            final TlsTransfer t = parsed.isTcp() && parsed.srcPort == 443 ? byClientPort(parsed.dstPort) : null;
-            if (null != t)
-            {
-                t.client.onFrame(b, o, l, System.nanoTime());
-            }
-        }, 256) + d.receive((b, o, l, ts) ->
-        {
-            parser.parse(b, o, l, parsed);
-            final TlsTransfer t = parsed.isTcp() && parsed.dstPort == 80 ? byClientPort(parsed.srcPort) : null;
-            if (null != t)
-            {
-                t.server.onFrame(b, o, l, System.nanoTime());
-            }
-        }, 256);
-        if (frames == 0)
-        {
-            Thread.onSpinWait();
-        }
-    }
-
-    private TlsTransfer byClientPort(final int port)
-    {
-        for (final TlsTransfer t : active)
-        {
-            if (t.clientPort == port)
-            {
-                return t;
-            }
-        }
-        return null;
+        transfers.runUntil(a, d, condition, what);
     }
 
     private Map<String, Long> counters() throws IOException
